@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace EventSourcedChat.EventStore;
+
+/// <summary>
+/// One LISTEN connection per process on the <c>es_events</c> channel (notified by <c>es_append</c> at commit).
+/// Subscriptions wait on it instead of polling; they still poll at a slow interval in case a notification is lost.
+/// </summary>
+public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNotifier> logger) : BackgroundService
+{
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes at the next notification, or after <paramref name="timeout"/>.</summary>
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var signal = Volatile.Read(ref _signal).Task;
+        try
+        {
+            await signal.WaitAsync(timeout, ct);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    private void Signal() => Interlocked.Exchange(
+        ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await dataSource.OpenConnectionAsync(stoppingToken);
+                conn.Notification += (_, _) => Signal();
+                await using (var cmd = new NpgsqlCommand("listen es_events", conn))
+                {
+                    await cmd.ExecuteNonQueryAsync(stoppingToken);
+                }
+                delay = TimeSpan.FromMilliseconds(100);
+                Signal(); // anything appended while we were not listening
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await conn.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or System.IO.IOException or TimeoutException)
+            {
+                logger.LogWarning(e, "Event notification listener lost its connection; retrying in {Delay}", delay);
+                Signal();
+                await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 100)), stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+}

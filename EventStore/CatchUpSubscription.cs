@@ -1,0 +1,70 @@
+namespace EventSourcedChat.EventStore;
+
+/// <summary>A batch handed to a subscriber, and the cursor to store once it is handled.</summary>
+public sealed record EventBatch(IReadOnlyList<RecordedEvent> Events, LogCursor Checkpoint);
+
+public enum CheckpointMode
+{
+    /// <summary>The subscription saves the checkpoint after the handler returns (at-least-once).</summary>
+    AfterHandler,
+
+    /// <summary>The handler saves <see cref="EventBatch.Checkpoint"/> itself, in its own transaction (exactly once in effect).</summary>
+    ByHandler,
+}
+
+/// <summary>
+/// A named catch-up subscription over the global log: from its stored checkpoint it reads history in batches,
+/// then waits for notifications (with a fallback poll) and goes on, always in (transaction id, position) order.
+/// </summary>
+/// <remarks>
+/// Ordering technique: every event row stores the id of the transaction that wrote it (<c>xid8</c>). A read only
+/// returns rows whose transaction id is below the current snapshot's xmin, the oldest transaction still running;
+/// every transaction below it has ended, so no row can later appear behind the cursor. Rows come ordered by
+/// (transaction id, position) and the checkpoint holds both. A long-open writing transaction anywhere in the
+/// database cluster therefore delays every subscriber until it ends; nothing is ever skipped.
+/// </remarks>
+public sealed class CatchUpSubscription(
+    PostgresEventStore store, CheckpointStore checkpoints, AppendNotifier notifier, EventStoreOptions options)
+{
+    /// <summary>Runs until <paramref name="ct"/> is cancelled or the handler throws (the error propagates; the
+    /// checkpoint stays at the last handled batch).</summary>
+    public async Task RunAsync(
+        string name, Func<EventBatch, CancellationToken, Task> handler,
+        CheckpointMode mode = CheckpointMode.AfterHandler, CancellationToken ct = default)
+    {
+        var cursor = await checkpoints.LoadAsync(name, ct);
+        var backoff = TimeSpan.Zero;
+        while (!ct.IsCancellationRequested)
+        {
+            var (events, pending) = await store.ReadSubscriptionBatchAsync(cursor, options.SubscriptionBatchSize, ct);
+            if (events.Count > 0)
+            {
+                var batch = new EventBatch(events, events[^1].Cursor);
+                await handler(batch, ct);
+                if (mode == CheckpointMode.AfterHandler)
+                {
+                    await checkpoints.SaveAsync(name, batch.Checkpoint, null, ct);
+                }
+                cursor = batch.Checkpoint;
+                backoff = TimeSpan.Zero;
+                if (events.Count == options.SubscriptionBatchSize)
+                {
+                    continue;
+                }
+            }
+
+            if (pending)
+            {
+                // Committed events wait behind an older open transaction; look again soon, backing off.
+                backoff = backoff == TimeSpan.Zero
+                    ? TimeSpan.FromMilliseconds(1)
+                    : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.FallbackPollInterval.Ticks));
+                await Task.Delay(backoff, ct);
+            }
+            else
+            {
+                await notifier.WaitAsync(options.FallbackPollInterval, ct);
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace EventSourcedChat.EventStore;
+
+/// <summary>Durable named subscription checkpoints. Saving inside a caller's transaction moves the checkpoint
+/// atomically with that caller's own writes (a projection's read model, for instance).</summary>
+public sealed class CheckpointStore(NpgsqlDataSource dataSource)
+{
+    public async Task<LogCursor> LoadAsync(string name, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("select tx_id, position from es_checkpoints where name = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new LogCursor(reader.GetFieldValue<ulong>(0), reader.GetInt64(1))
+            : LogCursor.Start;
+    }
+
+    public async Task SaveAsync(string name, LogCursor cursor, NpgsqlTransaction? transaction = null, CancellationToken ct = default)
+    {
+        const string sql = """
+            insert into es_checkpoints (name, tx_id, position, updated_at) values ($1, $2, $3, now())
+            on conflict (name) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+            """;
+        if (transaction is not null)
+        {
+            await using var inTx = new NpgsqlCommand(sql, transaction.Connection, transaction);
+            await Execute(inTx, name, cursor, ct);
+            return;
+        }
+        await using var cmd = dataSource.CreateCommand(sql);
+        await Execute(cmd, name, cursor, ct);
+    }
+
+    public async Task DeleteAsync(string name, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("delete from es_checkpoints where name = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task Execute(NpgsqlCommand cmd, string name, LogCursor cursor, CancellationToken ct)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        cmd.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = cursor.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor.Position });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

@@ -1,0 +1,276 @@
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace EventSourcedChat.EventStore;
+
+/// <summary>
+/// The event log on PostgreSQL: appends (one round trip, via <c>es_append</c>), stream and global reads,
+/// and the hash-chain check. Subscriptions are in <see cref="CatchUpSubscription"/>.
+/// </summary>
+public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider time)
+{
+    private const int MaxOrderRetries = 10;
+
+    private const string Columns =
+        "position, tx_id, stream_id, version, event_id, type, data::text, metadata::text, created_at, prev_hash, hash";
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    public Task<AppendResult> AppendAsync(
+        string stream, ExpectedVersion expected, IReadOnlyList<EventData> events,
+        EventMetadata? metadata = null, CancellationToken ct = default) =>
+        AppendAsync(stream, expected, events, metadata, onAppended: null, ct);
+
+    /// <summary>
+    /// Appends, then, when something was written (not a duplicate), runs <paramref name="onAppended"/> in the same
+    /// transaction: write-side state that must move with the log commits or rolls back with it.
+    /// </summary>
+    public async Task<AppendResult> AppendAsync(
+        string stream, ExpectedVersion expected, IReadOnlyList<EventData> events, EventMetadata? metadata,
+        Func<AppendResult, NpgsqlTransaction, CancellationToken, Task>? onAppended, CancellationToken ct = default)
+    {
+        Validate(stream, events);
+        var at = time.GetUtcNow();
+        var meta = StoredMetadata(metadata ?? new EventMetadata(), at);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var conn = await dataSource.OpenConnectionAsync(ct);
+                if (onAppended is null)
+                {
+                    return await Append(conn, null, stream, expected, events, meta, at, ct);
+                }
+
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                var result = await Append(conn, tx, stream, expected, events, meta, at, ct);
+                if (!result.Duplicate)
+                {
+                    await onAppended(result, tx, ct);
+                }
+                await tx.CommitAsync(ct);
+                return result;
+            }
+            catch (PostgresException e) when (e.SqlState == "ES40R" && attempt < MaxOrderRetries)
+            {
+                // The stream's last writer had a younger transaction id than ours; a new transaction gets a newer one.
+            }
+            catch (PostgresException e) when (e.SqlState == "ES409")
+            {
+                throw new WrongExpectedVersionException(stream, expected, long.Parse(e.Hint!, System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (PostgresException e) when (e.SqlState == "ES422")
+            {
+                throw new EventIdConflictException(stream, e.MessageText);
+            }
+        }
+    }
+
+    private static async Task<AppendResult> Append(
+        NpgsqlConnection conn, NpgsqlTransaction? tx, string stream, ExpectedVersion expected,
+        IReadOnlyList<EventData> events, string metadata, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select * from es_append($1, $2, $3, $4, $5, $6, $7)", conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected.Value });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.EventId).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.Select(e => e.Type).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>
+        {
+            TypedValue = events.Select(e => e.Data).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+        });
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>
+        {
+            TypedValue = Enumerable.Repeat(metadata, events.Count).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+        });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new AppendResult(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2));
+    }
+
+    /// <summary>The stream's current version (0 when it holds no events), read from the stream row, not its events.</summary>
+    public async Task<long> GetStreamVersionAsync(string stream, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("select version from es_streams where stream_id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        return await cmd.ExecuteScalarAsync(ct) is long v ? v : 0;
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="limit"/> events of a stream starting at <paramref name="fromVersion"/> (inclusive),
+    /// forwards (ascending versions) or backwards (descending; use <see cref="long.MaxValue"/> for the end).
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(
+        string stream, long fromVersion, int limit, ReadDirection direction = ReadDirection.Forwards, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var sql = direction == ReadDirection.Forwards
+            ? $"select {Columns} from es_events where stream_id = $1 and version >= $2 order by version limit $3"
+            : $"select {Columns} from es_events where stream_id = $1 and version <= $2 order by version desc limit $3";
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = fromVersion });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await ReadAll(cmd, ct);
+    }
+
+    /// <summary>
+    /// Reads the global log in position order after <paramref name="afterPosition"/>. For history and audits:
+    /// a reader that must never miss a later-committing event uses <see cref="CatchUpSubscription"/> instead.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var cmd = dataSource.CreateCommand($"select {Columns} from es_events where position > $1 order by position limit $2");
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterPosition });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await ReadAll(cmd, ct);
+    }
+
+    /// <summary>
+    /// The next events after <paramref name="after"/> in subscription order: only rows written by transactions older
+    /// than every transaction still running (the snapshot's xmin), so no later commit can land behind the cursor.
+    /// <c>Pending</c> says whether committed events exist that an older open transaction still holds back.
+    /// </summary>
+    public async Task<(IReadOnlyList<RecordedEvent> Events, bool Pending)> ReadSubscriptionBatchAsync(
+        LogCursor after, int limit, CancellationToken ct = default)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var read = new NpgsqlBatchCommand($"""
+            select {Columns} from es_events
+             where (tx_id, position) > ($1::xid8, $2)
+               and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+             order by tx_id, position
+             limit $3
+            """);
+        read.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = after.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        read.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Position });
+        read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        batch.BatchCommands.Add(read);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "select exists (select 1 from es_events where tx_id >= pg_snapshot_xmin(pg_current_snapshot()))"));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var events = new List<RecordedEvent>();
+        while (await reader.ReadAsync(ct))
+        {
+            events.Add(Map(reader));
+        }
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return (events, reader.GetBoolean(0));
+    }
+
+    /// <summary>Recomputes the stream's hash chain; names the first version whose hash or link does not match.</summary>
+    public async Task<StreamVerification> VerifyStreamAsync(string stream, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            select count(*),
+                   min(version) filter (where hash <> es_event_hash(prev_hash, stream_id, version, event_id, type, data, metadata, created_at)
+                                           or prev_hash <> coalesce(prior, decode(repeat('00', 32), 'hex'))
+                                           or version <> expected_version)
+              from (select *, lag(hash) over w as prior, row_number() over w as expected_version
+                      from es_events where stream_id = $1 window w as (order by version)) chain
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var count = reader.GetInt64(0);
+        long? firstBad = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+        return new StreamVerification(firstBad is null, count, firstBad);
+    }
+
+    private static async Task<IReadOnlyList<RecordedEvent>> ReadAll(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var events = new List<RecordedEvent>();
+        while (await reader.ReadAsync(ct))
+        {
+            events.Add(Map(reader));
+        }
+        return events;
+    }
+
+    internal static RecordedEvent Map(NpgsqlDataReader r) => new(
+        r.GetInt64(0),
+        r.GetFieldValue<ulong>(1),
+        r.GetString(2),
+        r.GetInt64(3),
+        r.GetGuid(4),
+        r.GetString(5),
+        r.GetString(6),
+        r.GetString(7),
+        r.GetFieldValue<DateTimeOffset>(8),
+        r.GetFieldValue<byte[]>(9),
+        r.GetFieldValue<byte[]>(10));
+
+    private void Validate(string stream, IReadOnlyList<EventData> events)
+    {
+        if (string.IsNullOrWhiteSpace(stream) || stream.Length > options.MaxStreamIdLength)
+        {
+            throw new InvalidAppendException($"A stream name has 1 to {options.MaxStreamIdLength} characters and is not blank.");
+        }
+        if (events is null || events.Count == 0)
+        {
+            throw new InvalidAppendException("An append needs at least one event.");
+        }
+        if (events.Count > options.MaxEventsPerAppend)
+        {
+            throw new InvalidAppendException($"An append holds at most {options.MaxEventsPerAppend} events.");
+        }
+        var ids = new HashSet<Guid>();
+        foreach (var e in events)
+        {
+            if (e is null || e.EventId == Guid.Empty || !ids.Add(e.EventId))
+            {
+                throw new InvalidAppendException("Every event needs a non-empty id, unique within the append.");
+            }
+            if (string.IsNullOrWhiteSpace(e.Type) || e.Type.Length > options.MaxTypeLength)
+            {
+                throw new InvalidAppendException($"An event type has 1 to {options.MaxTypeLength} characters.");
+            }
+            if (e.Data is null || Encoding.UTF8.GetByteCount(e.Data) > options.MaxEventBytes)
+            {
+                throw new InvalidAppendException($"Event data is at most {options.MaxEventBytes} bytes of JSON.");
+            }
+            // PostgreSQL's jsonb cannot hold the NUL character, even escaped.
+            if (!IsJson(e.Data) || e.Data.Contains("\\u0000", StringComparison.Ordinal))
+            {
+                throw new InvalidAppendException($"Event data of '{e.Type}' is not valid JSON.");
+            }
+        }
+    }
+
+    private static bool IsJson(string data)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(data);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static string StoredMetadata(EventMetadata m, DateTimeOffset at)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("actor", m.Actor);
+            w.WriteString("correlationId", m.CorrelationId);
+            w.WriteString("causationId", m.CausationId);
+            w.WriteString("at", at.UtcDateTime);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using EventSourcedChat.EventStore;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace EventSourcedChat.Gateway.Hosting;
+
+public static class HostingExtensions
+{
+    public static WebApplicationBuilder AddEventSourcedChat(this WebApplicationBuilder builder)
+    {
+        var roles = Roles.From(builder.Configuration);
+        builder.Services.AddSingleton(roles);
+
+        var postgres = builder.Configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
+        builder.Services.AddEventStore(postgres);
+        builder.Services.AddSingleton(new MigrationAssemblies([typeof(PostgresEventStore).Assembly]));
+        // Registered before every other hosted service: nothing runs on an old schema.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrationService>());
+
+        builder.Services.AddSingleton<RedisConnection>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])
+            .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])
+            .AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication MapEventSourcedChat(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+        app.Logger.LogInformation("Running roles {Roles}", app.Services.GetRequiredService<Roles>());
+        return app;
+    }
+
+    private static Task WriteHealth(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString().ToLowerInvariant(),
+            dependencies = report.Entries.ToDictionary(
+                e => e.Key,
+                e => new { status = e.Value.Status.ToString().ToLowerInvariant(), detail = e.Value.Description }),
+        }));
+    }
+}

@@ -1,0 +1,90 @@
+using EventSourcedChat.EventStore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace EventSourcedChat.Tests.Infrastructure;
+
+/// <summary>
+/// The real PostgreSQL started by scripts/services.sh. Tests run in their own database (ESC_TEST_DATABASE,
+/// default esc_tests), migrated once; <see cref="ResetAsync"/> empties it before each test.
+/// A missing server fails the test run; nothing is skipped.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public static string ServerConnectionString { get; } =
+        Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+        ?? "Host=127.0.0.1;Port=55432;Username=esc;Password=esc;Database=esc";
+
+    public static string DatabaseName { get; } =
+        Environment.GetEnvironmentVariable("ESC_TEST_DATABASE") ?? "esc_tests";
+
+    public string ConnectionString { get; } = WithDatabase(DatabaseName);
+
+    public NpgsqlDataSource DataSource { get; private set; } = null!;
+
+    public static string WithDatabase(string database) =>
+        new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = database, MaxPoolSize = 200 }.ConnectionString;
+
+    public async Task InitializeAsync()
+    {
+        await CreateDatabaseAsync(DatabaseName);
+        DataSource = NpgsqlDataSource.Create(ConnectionString);
+        await new Migrator(DataSource).ApplyAsync(TestAssemblies.Migrations);
+    }
+
+    public async Task DisposeAsync() => await DataSource.DisposeAsync();
+
+    public static async Task CreateDatabaseAsync(string name, bool dropFirst = false)
+    {
+        await using var admin = NpgsqlDataSource.Create(WithDatabase("postgres"));
+        if (dropFirst)
+        {
+            await using var drop = admin.CreateCommand($"drop database if exists \"{name}\" with (force)");
+            await drop.ExecuteNonQueryAsync();
+        }
+        await using var exists = admin.CreateCommand("select 1 from pg_database where datname = $1");
+        exists.Parameters.AddWithValue(name);
+        if (await exists.ExecuteScalarAsync() is null)
+        {
+            await using var create = admin.CreateCommand($"create database \"{name}\"");
+            await create.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>Empties every table but the migration record, and restarts identities.</summary>
+    public async Task ResetAsync()
+    {
+        await using var cmd = DataSource.CreateCommand("""
+            do $$
+            declare tables text;
+            begin
+                select string_agg(format('%I.%I', schemaname, tablename), ', ') into tables
+                  from pg_tables
+                 where schemaname not in ('pg_catalog', 'information_schema')
+                   and tablename <> 'schema_migrations';
+                if tables is not null then
+                    execute 'truncate ' || tables || ' restart identity cascade';
+                end if;
+            end $$;
+            """);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public PostgresEventStore CreateStore(TimeProvider? time = null, EventStoreOptions? options = null) =>
+        new(DataSource, options ?? new EventStoreOptions(), time ?? TimeProvider.System);
+
+    public (CatchUpSubscription Subscription, AppendNotifier Notifier) CreateSubscription(EventStoreOptions? options = null)
+    {
+        options ??= new EventStoreOptions();
+        var notifier = new AppendNotifier(DataSource, NullLogger<AppendNotifier>.Instance);
+        return (new CatchUpSubscription(CreateStore(options: options), new CheckpointStore(DataSource), notifier, options), notifier);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "postgres";
+}

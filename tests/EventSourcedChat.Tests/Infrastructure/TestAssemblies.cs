@@ -1,0 +1,10 @@
+using System.Reflection;
+using EventSourcedChat.EventStore;
+
+namespace EventSourcedChat.Tests.Infrastructure;
+
+internal static class TestAssemblies
+{
+    /// <summary>Every assembly that carries migrations, as the host applies them.</summary>
+    public static IReadOnlyList<Assembly> Migrations { get; } = [typeof(PostgresEventStore).Assembly];
+}
