@@ -31,10 +31,10 @@ public sealed record EventData(Guid EventId, string Type, string Data);
 /// <summary>Who and what caused an append; stored with every event of the append.</summary>
 public sealed record EventMetadata(string? Actor = null, string? CorrelationId = null, string? CausationId = null);
 
-/// <summary>The stream's version after the append and the global position of its last event.</summary>
+/// <summary>The stream's version after the append, the global position of its last event and when it was stored.</summary>
 /// <param name="Duplicate">True when every event id was already in the stream: nothing was written and
 /// this is the result of the first append.</param>
-public sealed record AppendResult(long Version, long Position, bool Duplicate);
+public sealed record AppendResult(long Version, long Position, bool Duplicate, DateTimeOffset CreatedAt);
 
 /// <summary>A point in the subscription order (transaction id, then position). <see cref="Start"/> precedes every event.</summary>
 public readonly record struct LogCursor(ulong TxId, long Position) : IComparable<LogCursor>

@@ -91,7 +91,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        return new AppendResult(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2));
+        return new AppendResult(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3));
     }
 
     /// <summary>The stream's current version (0 when it holds no events), read from the stream row, not its events.</summary>
@@ -100,6 +100,27 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         await using var cmd = dataSource.CreateCommand("select version from es_streams where stream_id = $1");
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
         return await cmd.ExecuteScalarAsync(ct) is long v ? v : 0;
+    }
+
+    /// <summary>The global position of the stream's last event, or 0 when it has none.</summary>
+    public async Task<long> GetHeadPositionAsync(string stream, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            select e.position from es_streams s join es_events e on e.stream_id = s.stream_id and e.version = s.version
+             where s.stream_id = $1
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        return await cmd.ExecuteScalarAsync(ct) is long p ? p : 0;
+    }
+
+    /// <summary>The event with this id in the stream (an index lookup), or null.</summary>
+    public async Task<RecordedEvent?> FindEventAsync(string stream, Guid eventId, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand($"select {Columns} from es_events where stream_id = $1 and event_id = $2");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = eventId });
+        var found = await ReadAll(cmd, ct);
+        return found.Count == 0 ? null : found[0];
     }
 
     /// <summary>

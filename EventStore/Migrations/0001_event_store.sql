@@ -53,7 +53,7 @@ $$;
 create function es_append(
     p_stream text, p_expected bigint, p_ids uuid[], p_types text[],
     p_data jsonb[], p_metadata jsonb[], p_at timestamptz)
-returns table (out_version bigint, out_position bigint, out_duplicate boolean)
+returns table (out_version bigint, out_position bigint, out_duplicate boolean, out_created_at timestamptz)
 language plpgsql as $$
 declare
     v_tx       xid8 := pg_current_xact_id();
@@ -84,9 +84,8 @@ begin
                 raise exception using errcode = 'ES422',
                     message = format('%s of %s event ids are already in stream %s', v_existing, cardinality(p_ids), p_stream);
             end if;
-            select e.position into v_position from es_events e
+            return query select e.version, e.position, true, e.created_at from es_events e
              where e.stream_id = p_stream and e.version = v_dup_ver;
-            return query select v_dup_ver, v_position, true;
             return;
         end if;
     end if;
@@ -113,6 +112,6 @@ begin
 
     update es_streams set version = v_version, last_tx = v_tx, last_hash = v_hash where stream_id = p_stream;
     perform pg_notify('es_events', v_position::text);
-    return query select v_version, v_position, false;
+    return query select v_version, v_position, false, p_at;
 end
 $$;

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using EventSourcedChat.Commands;
+using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -15,12 +17,16 @@ public static class HostingExtensions
         var postgres = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
         builder.Services.AddEventStore(postgres);
-        builder.Services.AddSingleton(new MigrationAssemblies([typeof(PostgresEventStore).Assembly]));
+        builder.Services.AddSingleton(new MigrationAssemblies([typeof(PostgresEventStore).Assembly, typeof(CommandsModule).Assembly]));
         // Registered before every other hosted service: nothing runs on an old schema.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrationService>());
 
         builder.Services.AddSingleton<RedisConnection>();
-        builder.Services.AddProblemDetails();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemHandling.Customize);
+        builder.Services.AddExceptionHandler<ProblemHandling>();
+        builder.Services.AddCommands();
+        builder.Services.AddChatRateLimits(builder.Configuration);
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])
@@ -33,6 +39,11 @@ public static class HostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestSizeLimit();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapCommands();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });

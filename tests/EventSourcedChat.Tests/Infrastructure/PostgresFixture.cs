@@ -29,7 +29,7 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await CreateDatabaseAsync(DatabaseName);
+        await CreateDatabaseAsync(DatabaseName, dropFirst: true);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         await new Migrator(DataSource).ApplyAsync(TestAssemblies.Migrations);
     }

@@ -1,0 +1,68 @@
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+
+namespace EventSourcedChat.Commands.Accounts;
+
+public sealed record Register(string? Email, string? Password, string? DisplayName);
+
+public sealed record SignedIn(string UserId, string Token);
+
+public static class RegisterEndpoint
+{
+    public const int MinPasswordLength = 8;
+    public const int MaxPasswordLength = 256;
+    public const int MaxDisplayNameLength = 80;
+
+    public static UserRegistered Decide(string userId, Register command, Func<string, string> hash)
+    {
+        var email = command.Email?.Trim();
+        if (email is null || email.Length is < 3 or > 254 || email.IndexOf('@', StringComparison.Ordinal) is <= 0
+            || email.EndsWith('@') || email.Any(char.IsWhiteSpace))
+        {
+            throw CommandRejected.Invalid("A valid email address is required.");
+        }
+        if (command.Password is null || command.Password.Length is < MinPasswordLength or > MaxPasswordLength)
+        {
+            throw CommandRejected.Invalid($"A password has {MinPasswordLength} to {MaxPasswordLength} characters.");
+        }
+        var displayName = command.DisplayName?.Trim();
+        if (string.IsNullOrEmpty(displayName) || displayName.Length > MaxDisplayNameLength || displayName.Any(char.IsControl))
+        {
+            throw CommandRejected.Invalid($"A display name has 1 to {MaxDisplayNameLength} printable characters.");
+        }
+        return new UserRegistered(userId, email, displayName, hash(command.Password));
+    }
+
+    public static RouteGroupBuilder MapRegister(this RouteGroupBuilder group)
+    {
+        group.MapPost("/auth/register", Handle).AllowAnonymous().WithName("Register");
+        return group;
+    }
+
+    private static async Task<Created<SignedIn>> Handle(
+        Register command, HttpContext http, ChatEventStore store, Tokens tokens, IPasswordHasher<string> hasher, CancellationToken ct)
+    {
+        var userId = Ids.New();
+        var registered = Decide(userId, command, password => hasher.HashPassword(userId, password));
+        try
+        {
+            await store.AppendAsync(Ids.UserStream(userId), ExpectedVersion.NoStream, [registered], new Actor(userId, http.TraceIdentifier),
+                (_, tx, token) => tx.ExecuteAsync(
+                    "insert into ws_users (user_id, email, display_name, password_hash) values ($1, $2, $3, $4)",
+                    token, userId, registered.Email, registered.DisplayName, registered.PasswordHash), ct: ct);
+        }
+        catch (PostgresException e) when (e.IsUniqueViolation("ws_users_email"))
+        {
+            throw CommandRejected.Conflict(ErrorCodes.NameTaken, "An account with this email already exists.");
+        }
+        return TypedResults.Created($"/v1/users/{userId}", new SignedIn(userId, tokens.Issue(userId)));
+    }
+}

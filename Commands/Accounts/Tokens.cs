@@ -1,0 +1,21 @@
+using System.Security.Claims;
+using EventSourcedChat.Commands.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.BearerToken;
+using Microsoft.Extensions.Options;
+
+namespace EventSourcedChat.Commands.Accounts;
+
+/// <summary>Issues the bearer tokens that ASP.NET Core's bearer-token authentication validates.</summary>
+public sealed class Tokens(IOptionsMonitor<BearerTokenOptions> options, TimeProvider time)
+{
+    public string Issue(string userId)
+    {
+        var bearer = options.Get(BearerTokenDefaults.AuthenticationScheme);
+        var identity = new ClaimsIdentity([new Claim(Actor.UserIdClaim, userId)], BearerTokenDefaults.AuthenticationScheme);
+        var now = time.GetUtcNow();
+        var properties = new AuthenticationProperties { IssuedUtc = now, ExpiresUtc = now + bearer.BearerTokenExpiration };
+        var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), properties, BearerTokenDefaults.AuthenticationScheme);
+        return bearer.BearerTokenProtector.Protect(ticket);
+    }
+}

@@ -1,0 +1,13 @@
+using Microsoft.AspNetCore.Routing;
+
+namespace EventSourcedChat.Commands.Channels;
+
+/// <summary>The channel command endpoints; one slice per file in this folder.</summary>
+public static class ChannelCommands
+{
+    public static RouteGroupBuilder MapChannelCommands(this RouteGroupBuilder group)
+    {
+        group.MapCreateChannel();
+        return group;
+    }
+}

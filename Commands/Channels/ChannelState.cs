@@ -1,0 +1,50 @@
+using EventSourcedChat.Commands.Infrastructure;
+using Npgsql;
+
+namespace EventSourcedChat.Commands.Channels;
+
+/// <summary>What deciding a channel command needs to know, read in O(1) from write-side state.</summary>
+public sealed record ChannelState(
+    string ChannelId, string WorkspaceId, string Name, string Kind, string? Topic, string CreatedBy,
+    bool Archived, long Version, bool ActorIsMember, string? ActorWorkspaceRole)
+{
+    public bool IsPrivate => Kind is "private" or "dm";
+    public bool IsDm => Kind == "dm";
+    public bool ActorIsAdmin => ActorWorkspaceRole == "admin";
+
+    /// <summary>Private channels and DMs exist only for their members; public ones for the workspace's members.</summary>
+    public bool VisibleToActor => IsPrivate ? ActorIsMember : ActorIsMember || ActorWorkspaceRole is not null;
+
+    /// <summary>The channel as the actor may see it, or 404 exactly as for a channel that does not exist.</summary>
+    public static async Task<ChannelState> LoadVisibleAsync(NpgsqlDataSource db, string channelId, Actor actor, CancellationToken ct)
+    {
+        var state = await LoadAsync(db, channelId, actor.UserId, ct);
+        return state is { VisibleToActor: true } ? state : throw CommandRejected.NotFound("The channel");
+    }
+
+    public static async Task<ChannelState?> LoadAsync(NpgsqlDataSource db, string channelId, string actorId, CancellationToken ct)
+    {
+        if (!Ids.IsValid(channelId))
+        {
+            return null;
+        }
+        await using var cmd = db.Command("""
+            select c.workspace_id, c.name, c.kind, c.topic, c.created_by, c.archived, c.version,
+                   exists (select 1 from ws_channel_members m where m.channel_id = c.channel_id and m.user_id = $2),
+                   (select w.role from ws_workspace_members w where w.workspace_id = c.workspace_id and w.user_id = $2)
+              from ws_channels c where c.channel_id = $1
+            """, channelId, actorId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct))
+        {
+            return null;
+        }
+        return new ChannelState(
+            channelId, r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
+            r.GetString(4), r.GetBoolean(5), r.GetInt64(6), r.GetBoolean(7), r.IsDBNull(8) ? null : r.GetString(8));
+    }
+
+    /// <summary>Moves the channel row to the stream's new version; every channel append calls it in its transaction.</summary>
+    public static Task SetVersionAsync(NpgsqlTransaction tx, string channelId, long version, CancellationToken ct) =>
+        tx.ExecuteAsync("update ws_channels set version = $2 where channel_id = $1", ct, channelId, version);
+}

@@ -1,0 +1,68 @@
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+
+namespace EventSourcedChat.Commands.Channels;
+
+public sealed record CreateChannel(string? Name, bool? IsPrivate, string? Topic);
+
+public sealed record ChannelCreatedResponse(string ChannelId, long Position);
+
+public static class CreateChannelEndpoint
+{
+    /// <summary>A workspace member creates a channel and becomes its first member.</summary>
+    public static IReadOnlyList<object> Decide(string? actorRole, string workspaceId, string channelId, CreateChannel command, string actorId)
+    {
+        if (actorRole is null)
+        {
+            throw CommandRejected.NotFound("The workspace");
+        }
+        var name = ChannelRules.ValidName(command.Name);
+        var topic = ChannelRules.ValidTopic(command.Topic);
+        var kind = command.IsPrivate == true ? "private" : "public";
+        return
+        [
+            new ChannelCreated(channelId, workspaceId, name, kind, topic, actorId, []),
+            new MemberJoined(channelId, actorId, null),
+        ];
+    }
+
+    public static RouteGroupBuilder MapCreateChannel(this RouteGroupBuilder group)
+    {
+        group.MapPost("/workspaces/{workspaceId}/channels", Handle).WithName("CreateChannel");
+        return group;
+    }
+
+    private static async Task<Created<ChannelCreatedResponse>> Handle(
+        string workspaceId, CreateChannel command, HttpContext http, ChatEventStore store, CancellationToken ct)
+    {
+        var actor = Actor.From(http);
+        var role = await Workspaces.WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct);
+        var channelId = Ids.New();
+        var events = Decide(role, workspaceId, channelId, command, actor.UserId);
+        var created = (ChannelCreated)events[0];
+        try
+        {
+            var result = await store.AppendAsync(Ids.ChannelStream(channelId), ExpectedVersion.NoStream, events, actor,
+                async (appended, tx, token) =>
+                {
+                    await tx.ExecuteAsync("""
+                        insert into ws_channels (channel_id, workspace_id, name, kind, topic, created_by, version)
+                        values ($1, $2, $3, $4, $5, $6, $7)
+                        """, token, channelId, workspaceId, created.Name, created.Kind, created.Topic, actor.UserId, appended.Version);
+                    await tx.ExecuteAsync("insert into ws_channel_members (channel_id, user_id) values ($1, $2)", token, channelId, actor.UserId);
+                }, ct: ct);
+            return TypedResults.Created($"/v1/channels/{channelId}", new ChannelCreatedResponse(channelId, result.Position));
+        }
+        catch (PostgresException e) when (e.IsUniqueViolation("ws_channels_name"))
+        {
+            throw CommandRejected.Conflict(ErrorCodes.NameTaken, $"A channel named '{created.Name}' already exists in this workspace.");
+        }
+    }
+}

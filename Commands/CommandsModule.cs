@@ -1,0 +1,57 @@
+using EventSourcedChat.Commands.Accounts;
+using EventSourcedChat.Commands.Channels;
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Messages;
+using EventSourcedChat.Commands.Workspaces;
+using Microsoft.AspNetCore.Authentication.BearerToken;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace EventSourcedChat.Commands;
+
+/// <summary>The write side as a mappable module: services and the REST command endpoints under <c>/v1</c>.</summary>
+public static class CommandsModule
+{
+    public static IServiceCollection AddCommands(this IServiceCollection services)
+    {
+        services.AddSingleton<ChatEventStore>();
+        services.AddSingleton<Tokens>();
+        services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
+        services.AddDataProtection().SetApplicationName("EventSourcedChat");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<NpgsqlDataSource>((options, db) => options.XmlRepository = new PostgresXmlRepository(db));
+        services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme)
+            .AddBearerToken(BearerTokenDefaults.AuthenticationScheme, options =>
+            {
+                options.BearerTokenExpiration = TimeSpan.FromDays(30);
+                options.Events.OnMessageReceived = context =>
+                {
+                    // Browsers cannot set headers on WebSockets: the hub also takes ?access_token=.
+                    if (context.Request.Path.StartsWithSegments("/v1/gateway")
+                        && context.Request.Query.TryGetValue("access_token", out var token))
+                    {
+                        context.Token = token;
+                    }
+                    return Task.CompletedTask;
+                };
+            });
+        services.AddAuthorization();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapCommands(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").RequireAuthorization().WithTags("Commands");
+        v1.MapRegister().MapLogin();
+        v1.MapCreateWorkspace().MapWorkspaceMembers();
+        v1.MapChannelCommands();
+        v1.MapMessageCommands();
+        return app;
+    }
+}

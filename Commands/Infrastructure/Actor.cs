@@ -1,0 +1,17 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+
+namespace EventSourcedChat.Commands.Infrastructure;
+
+/// <summary>The signed-in user a command runs for, and the request's correlation id.</summary>
+public sealed record Actor(string UserId, string CorrelationId)
+{
+    public const string UserIdClaim = "sub";
+
+    public static Actor From(HttpContext http)
+    {
+        var userId = http.User.FindFirstValue(UserIdClaim)
+            ?? throw CommandRejected.Unauthenticated("A bearer token is required.");
+        return new Actor(userId, http.TraceIdentifier);
+    }
+}

@@ -1,0 +1,30 @@
+using Npgsql;
+
+namespace EventSourcedChat.Commands.Infrastructure;
+
+/// <summary>Small helpers for the write-side state statements that run inside an append's transaction.</summary>
+public static class Sql
+{
+    public static async Task<int> ExecuteAsync(this NpgsqlTransaction tx, string sql, CancellationToken ct, params object?[] args)
+    {
+        await using var cmd = new NpgsqlCommand(sql, tx.Connection, tx);
+        foreach (var arg in args)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        }
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public static NpgsqlCommand Command(this NpgsqlDataSource dataSource, string sql, params object?[] args)
+    {
+        var cmd = dataSource.CreateCommand(sql);
+        foreach (var arg in args)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        }
+        return cmd;
+    }
+
+    public static bool IsUniqueViolation(this PostgresException e, string constraint) =>
+        e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == constraint;
+}

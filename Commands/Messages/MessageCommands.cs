@@ -1,0 +1,13 @@
+using Microsoft.AspNetCore.Routing;
+
+namespace EventSourcedChat.Commands.Messages;
+
+/// <summary>The message command endpoints; one slice per file in this folder.</summary>
+public static class MessageCommands
+{
+    public static RouteGroupBuilder MapMessageCommands(this RouteGroupBuilder group)
+    {
+        group.MapPostMessage();
+        return group;
+    }
+}

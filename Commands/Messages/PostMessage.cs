@@ -1,0 +1,74 @@
+using EventSourcedChat.Commands.Channels;
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace EventSourcedChat.Commands.Messages;
+
+public sealed record PostMessage(string? Text, string? ClientMsgId, long? ThreadRootSeq);
+
+public sealed record MessagePostedResponse(string ChannelId, long Seq, long Position, DateTimeOffset CreatedAt);
+
+public static class PostMessageEndpoint
+{
+    public const int MaxClientMsgIdLength = 100;
+
+    /// <summary>A member posts to a live channel; a reply names a top-level message of the same channel.</summary>
+    public static MessagePosted Decide(ChannelState channel, MessageState? threadRoot, PostMessage command, string messageId, string actorId)
+    {
+        ChannelRules.EnsureMember(channel);
+        ChannelRules.EnsureNotArchived(channel);
+        var text = MessageRules.ValidText(command.Text);
+        if (command.ThreadRootSeq is not null && threadRoot is not { IsTopLevel: true, Deleted: false })
+        {
+            throw CommandRejected.Invalid("threadRootSeq must name a top-level message of this channel.");
+        }
+        return new MessagePosted(channel.ChannelId, messageId, actorId, text, command.ThreadRootSeq, MessageRules.ParseMentions(text));
+    }
+
+    public static RouteGroupBuilder MapPostMessage(this RouteGroupBuilder group)
+    {
+        group.MapPost("/channels/{channelId}/messages", Handle).WithName("PostMessage").RequireRateLimiting(RateLimits.Posting);
+        return group;
+    }
+
+    private static async Task<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>> Handle(
+        string channelId, PostMessage command, HttpContext http, ChatEventStore store, CancellationToken ct)
+    {
+        var actor = Actor.From(http);
+        if (command.ClientMsgId is { Length: 0 or > MaxClientMsgIdLength })
+        {
+            throw CommandRejected.Invalid($"clientMsgId has 1 to {MaxClientMsgIdLength} characters.");
+        }
+        var stream = Ids.ChannelStream(channelId);
+        // The client's id becomes the event id (per channel), so a retried send is stored once.
+        Guid? eventId = command.ClientMsgId is { } clientId ? Ids.DeterministicGuid(stream, clientId) : null;
+
+        return await ChatEventStore.RetryOnConflict<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>>(async () =>
+        {
+            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
+            if (eventId is { } id && await store.Log.FindEventAsync(stream, id, ct) is { } earlier)
+            {
+                return TypedResults.Ok(new MessagePostedResponse(channelId, earlier.Version, earlier.Position, earlier.CreatedAt));
+            }
+            var root = command.ThreadRootSeq is { } rootSeq ? await MessageState.LoadAsync(store.DataSource, channelId, rootSeq, ct) : null;
+            var posted = Decide(channel, root, command, Ids.New(), actor.UserId);
+            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(channel.Version), [posted], actor,
+                async (appended, tx, token) =>
+                {
+                    await tx.ExecuteAsync(
+                        "insert into ws_messages (channel_id, seq, author_id, thread_root_seq) values ($1, $2, $3, $4)",
+                        token, channelId, appended.Version, actor.UserId, posted.ThreadRootSeq);
+                    await ChannelState.SetVersionAsync(tx, channelId, appended.Version, token);
+                }, eventId, ct);
+            var response = new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt);
+            return result.Duplicate
+                ? TypedResults.Ok(response)
+                : TypedResults.Created($"/v1/channels/{channelId}/messages/{result.Version}", response);
+        });
+    }
+}

@@ -1,0 +1,53 @@
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace EventSourcedChat.Commands.Workspaces;
+
+public sealed record CreateWorkspace(string? Name);
+
+public sealed record WorkspaceCreatedResponse(string WorkspaceId, long Position);
+
+public static class CreateWorkspaceEndpoint
+{
+    public const int MaxNameLength = 80;
+
+    /// <summary>Anyone signed in creates a workspace and becomes its admin.</summary>
+    public static IReadOnlyList<object> Decide(string workspaceId, CreateWorkspace command, string actorId)
+    {
+        var name = command.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
+        {
+            throw CommandRejected.Invalid($"A workspace name has 1 to {MaxNameLength} characters.");
+        }
+        return [new WorkspaceCreated(workspaceId, name, actorId), new WorkspaceMemberAdded(workspaceId, actorId, "admin", actorId)];
+    }
+
+    public static RouteGroupBuilder MapCreateWorkspace(this RouteGroupBuilder group)
+    {
+        group.MapPost("/workspaces", Handle).WithName("CreateWorkspace");
+        return group;
+    }
+
+    private static async Task<Created<WorkspaceCreatedResponse>> Handle(
+        CreateWorkspace command, HttpContext http, ChatEventStore store, CancellationToken ct)
+    {
+        var actor = Actor.From(http);
+        var workspaceId = Ids.New();
+        var events = Decide(workspaceId, command, actor.UserId);
+        var created = (WorkspaceCreated)events[0];
+        var result = await store.AppendAsync(Ids.WorkspaceStream(workspaceId), ExpectedVersion.NoStream, events, actor,
+            async (appended, tx, token) =>
+            {
+                await tx.ExecuteAsync("insert into ws_workspaces (workspace_id, name, created_by, version) values ($1, $2, $3, $4)",
+                    token, workspaceId, created.Name, actor.UserId, appended.Version);
+                await tx.ExecuteAsync("insert into ws_workspace_members (workspace_id, user_id, role) values ($1, $2, 'admin')",
+                    token, workspaceId, actor.UserId);
+            }, ct: ct);
+        return TypedResults.Created($"/v1/workspaces/{workspaceId}", new WorkspaceCreatedResponse(workspaceId, result.Position));
+    }
+}

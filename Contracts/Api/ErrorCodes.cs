@@ -1,0 +1,22 @@
+namespace EventSourcedChat.Contracts.Api;
+
+/// <summary>The stable <c>code</c> of every <c>application/problem+json</c> answer.</summary>
+public static class ErrorCodes
+{
+    public const string InvalidRequest = "invalid_request";
+    public const string Unauthenticated = "unauthenticated";
+    public const string Forbidden = "forbidden";
+    public const string NotFound = "not_found";
+    public const string Conflict = "conflict";
+    public const string NameTaken = "name_taken";
+    public const string NotInChannel = "not_in_channel";
+    public const string ChannelArchived = "channel_archived";
+    public const string MessageTooLong = "message_too_long";
+    public const string PayloadTooLarge = "payload_too_large";
+    public const string RateLimited = "rate_limited";
+    public const string Stale = "stale";
+    public const string Unavailable = "unavailable";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string Internal = "internal";
+}

@@ -1,0 +1,52 @@
+namespace EventSourcedChat.Contracts.Events;
+
+// Stream: channel-{channelId}. The stream version of an event is the channel's seq.
+
+/// <param name="Kind"><c>public</c>, <c>private</c> or <c>dm</c>.</param>
+/// <param name="Members">The fixed member set of a DM; empty for other kinds (the creator joins with <see cref="MemberJoined"/>).</param>
+[EventType("channel.created")]
+public sealed record ChannelCreated(
+    string ChannelId, string WorkspaceId, string Name, string Kind, string? Topic, string CreatedBy, IReadOnlyList<string> Members);
+
+[EventType("channel.renamed")]
+public sealed record ChannelRenamed(string ChannelId, string Name, string By);
+
+[EventType("channel.topic_set")]
+public sealed record ChannelTopicSet(string ChannelId, string? Topic, string By);
+
+[EventType("channel.archived")]
+public sealed record ChannelArchived(string ChannelId, string By);
+
+[EventType("channel.unarchived")]
+public sealed record ChannelUnarchived(string ChannelId, string By);
+
+/// <param name="InvitedBy">Who added the member; null when they joined by themselves.</param>
+[EventType("member.joined")]
+public sealed record MemberJoined(string ChannelId, string UserId, string? InvitedBy);
+
+/// <param name="RemovedBy">Who removed the member; null when they left by themselves.</param>
+[EventType("member.left")]
+public sealed record MemberLeft(string ChannelId, string UserId, string? RemovedBy);
+
+/// <summary>Who a message mentions, parsed at post and edit time.</summary>
+public sealed record Mentions(IReadOnlyList<string> UserIds, bool Channel, bool Here)
+{
+    public static Mentions None { get; } = new([], false, false);
+}
+
+[EventType("message.posted")]
+public sealed record MessagePosted(
+    string ChannelId, string MessageId, string UserId, string Text, long? ThreadRootSeq, Mentions Mentions);
+
+[EventType("message.edited")]
+public sealed record MessageEdited(string ChannelId, long Seq, string Text, Mentions Mentions, string By);
+
+/// <summary>A tombstone: the original stays in the log for auditors; readers see the message as deleted.</summary>
+[EventType("message.deleted")]
+public sealed record MessageDeleted(string ChannelId, long Seq, string By);
+
+[EventType("reaction.added")]
+public sealed record ReactionAdded(string ChannelId, long Seq, string Emoji, string UserId);
+
+[EventType("reaction.removed")]
+public sealed record ReactionRemoved(string ChannelId, long Seq, string Emoji, string UserId);
