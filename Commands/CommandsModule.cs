@@ -47,7 +47,13 @@ public static class CommandsModule
 
     public static IEndpointRouteBuilder MapCommands(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization().WithTags("Commands");
+        var v1 = app.MapGroup("/v1").RequireAuthorization().WithTags("Commands")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapRegister().MapLogin();
         v1.MapCreateWorkspace().MapWorkspaceMembers();
         v1.MapChannelCommands();
