@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Starts the private PostgreSQL/Redis/RabbitMQ instances, then the Gateway in the foreground.
+#   ./run.sh                                   # http://127.0.0.1:5080
+#   ESC_URL=http://127.0.0.1:8080 ./run.sh     # other address
+# Extra args are passed to the application.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+eval "$(scripts/services.sh up)"
+export ConnectionStrings__Postgres ConnectionStrings__Redis ConnectionStrings__RabbitMq
+
+URL="${ESC_URL:-http://127.0.0.1:5080}"
+echo "EventSourcedChat: starting Gateway on $URL"
+exec dotnet run -c Release --project Gateway -- --urls "$URL" "$@"

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against private PostgreSQL/Redis/RabbitMQ instances.
+#
+#   ./test.sh                      # everything
+#   ./test.sh --filter Category=X  # extra args are passed to `dotnet test`
+#
+# The last line printed is always `N passed, N failed` (summed over all .trx files).
+# Exit status is non-zero if a test failed, if no test ran, or if `dotnet test` failed.
+# Services are left running (cheap, faster next run) unless ESC_STOP_SERVICES=1.
+set -euo pipefail
+
+# trx_attr <Counters-tag> <attribute>: numeric attribute value, 0 when absent.
+trx_attr() {
+    local v
+    v="$(printf '%s\n' "$1" | sed -n "s/.*[[:space:]]$2=\"\([0-9]*\)\".*/\1/p")"
+    echo "${v:-0}"
+}
+
+# trx_summary <dir>: prints "<passed> <failed> <trx-file-count>" summed over every *.trx under dir.
+# failed = failed + error + timeout + aborted. Plain grep/sed/awk only (no python on fresh CI).
+trx_summary() {
+    local dir="$1" passed=0 failed=0 files=0 f_path tag
+    while IFS= read -r -d '' f_path; do
+        files=$((files + 1))
+        # Flatten the file so an element split over lines still matches.
+        tag="$(tr '\r\n' '  ' <"$f_path" | grep -o '<Counters[[:space:]][^>]*>' | head -n 1 || true)"
+        if [[ -z "$tag" ]]; then
+            echo "test.sh: no <Counters> element in $f_path (counted as 1 failure)" >&2
+            failed=$((failed + 1))
+            continue
+        fi
+        local p f outcome
+        p="$(trx_attr "$tag" passed)"
+        f=$(($(trx_attr "$tag" failed) + $(trx_attr "$tag" error) \
+            + $(trx_attr "$tag" timeout) + $(trx_attr "$tag" aborted)))
+        # A run that failed/aborted without a failing test (e.g. the test host crashed) counts as 1.
+        outcome="$(tr '\r\n' '  ' <"$f_path" | grep -o '<ResultSummary[[:space:]][^>]*>' | head -n 1 \
+            | sed -n 's/.*outcome="\([A-Za-z]*\)".*/\1/p' || true)"
+        if [[ "$f" -eq 0 && "$outcome" =~ ^(Failed|Aborted|Error|Timeout)$ ]]; then
+            echo "test.sh: $f_path: run outcome '$outcome' without failed tests (counted as 1 failure)" >&2
+            f=1
+        fi
+        passed=$((passed + p))
+        failed=$((failed + f))
+    done < <(find "$dir" -type f -name '*.trx' -print0 2>/dev/null)
+    echo "$passed $failed $files"
+}
+
+main() {
+    local root
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+    cd "$root"
+    export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+    eval "$(scripts/services.sh up)"
+
+    rm -rf "$root/TestResults"
+    local results
+    results="$root/TestResults/$(date -u +%Y%m%dT%H%M%SZ)"
+    mkdir -p "$results"
+
+    local rc=0
+    dotnet test "$root/EventSourcedChat.sln" -c Release --logger "trx" \
+        --results-directory "$results" "$@" || rc=$?
+
+    local passed failed files
+    read -r passed failed files < <(trx_summary "$results")
+
+    if [[ "$files" -eq 0 && "$rc" -ne 0 ]]; then
+        echo "test.sh: dotnet test exited with $rc and wrote no .trx (build/restore error?)" >&2
+        passed=0 failed=1
+    elif [[ "$rc" -ne 0 && "$failed" -eq 0 ]]; then
+        echo "test.sh: dotnet test exited with $rc although no test is reported failed (test host crash?); counting 1 failure" >&2
+        failed=1
+    fi
+
+    if [[ "${ESC_STOP_SERVICES:-0}" == 1 ]]; then
+        scripts/services.sh down >&2 || true
+    fi
+
+    echo "$passed passed, $failed failed"
+
+    if [[ "$rc" -ne 0 ]]; then exit "$rc"; fi
+    if [[ "$failed" -ne 0 ]]; then exit 1; fi
+    if [[ "$passed" -eq 0 ]]; then
+        echo "test.sh: no test ran" >&2
+        exit 1
+    fi
+}
+
+# Allow `source test.sh` to reuse trx_summary without running anything.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    main "$@"
+fi
