@@ -53,7 +53,7 @@ public sealed class PostgresFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Empties every table but the migration record, and restarts identities.</summary>
+    /// <summary>Empties every table but the migration record and the Data Protection key ring (hosts cache it), and restarts identities.</summary>
     public async Task ResetAsync()
     {
         await using var cmd = DataSource.CreateCommand("""
@@ -63,7 +63,7 @@ public sealed class PostgresFixture : IAsyncLifetime
                 select string_agg(format('%I.%I', schemaname, tablename), ', ') into tables
                   from pg_tables
                  where schemaname not in ('pg_catalog', 'information_schema')
-                   and tablename <> 'schema_migrations';
+                   and tablename not in ('schema_migrations', 'dp_keys');
                 if tables is not null then
                     execute 'truncate ' || tables || ' restart identity cascade';
                 end if;
