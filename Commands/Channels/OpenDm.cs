@@ -54,7 +54,8 @@ public static class OpenDmEndpoint
         string workspaceId, OpenDm command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        var role = await WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct);
+        var role = await WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct)
+            ?? throw CommandRejected.NotFound("The workspace"); // before judging the body: an outsider learns nothing
         var members = MemberSet(command, actor.UserId);
         await using var count = store.DataSource.Command(
             "select count(*) from ws_workspace_members where workspace_id = $1 and user_id = any ($2)", workspaceId, members.ToArray());

@@ -103,6 +103,18 @@ public sealed class Channels(PostgresFixture db) : ApiTest(db)
         Assert.Equal(before, await EventCountAsync());
     }
 
+    [Fact]
+    public async Task A_name_of_80_characters_is_accepted()
+    {
+        var ada = await RegisterAsync("ada");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada));
+        var name = new string('a', 80);
+
+        await ada.Ok("PATCH", $"/v1/channels/{ch}", new { name });
+
+        Assert.Equal(name, (await EventsAsync(ch))[^1].Data.GetProperty("name").GetString());
+    }
+
     // ---- archive ----
 
     [Fact]
@@ -458,6 +470,7 @@ public sealed class Channels(PostgresFixture db) : ApiTest(db)
         await ada.Problem("POST", $"/v1/workspaces/{ws}/dms", new { userIds = nine }, HttpStatusCode.BadRequest, "invalid_request");
         await ada.Problem("POST", $"/v1/workspaces/{ws}/dms", new { userIds = new[] { eve.UserId } }, HttpStatusCode.NotFound, "not_found");
         await eve.Problem("POST", $"/v1/workspaces/{ws}/dms", new { userIds = new[] { ada.UserId } }, HttpStatusCode.NotFound, "not_found");
+        await eve.Problem("POST", $"/v1/workspaces/{ws}/dms", new { userIds = Array.Empty<string>() }, HttpStatusCode.NotFound, "not_found");
 
         Assert.Equal(before, await EventCountAsync());
     }
