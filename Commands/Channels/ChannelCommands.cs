@@ -8,6 +8,11 @@ public static class ChannelCommands
     public static RouteGroupBuilder MapChannelCommands(this RouteGroupBuilder group)
     {
         group.MapCreateChannel();
+        group.MapUpdateChannel();
+        group.MapArchiveChannel();
+        group.MapJoinLeaveChannel();
+        group.MapChannelMembers();
+        group.MapOpenDm();
         return group;
     }
 }

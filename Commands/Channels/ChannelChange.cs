@@ -1,0 +1,69 @@
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Workspaces;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
+using Npgsql;
+
+namespace EventSourcedChat.Commands.Channels;
+
+/// <summary>
+/// The shape every command on an existing channel shares: load the visible channel, decide, append at the loaded
+/// version with the write-side state moving in the same transaction, retry on a concurrent change; an empty decision
+/// answers the stream's head position and appends nothing.
+/// </summary>
+public static class ChannelChange
+{
+    public static Task<PositionResponse> RunAsync(
+        ChatEventStore store, string channelId, Actor actor, Func<ChannelState, Task<IReadOnlyList<object>>> decide, CancellationToken ct) =>
+        ChatEventStore.RetryOnConflict(async () =>
+        {
+            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
+            var events = await decide(channel);
+            var stream = Ids.ChannelStream(channelId);
+            if (events.Count == 0)
+            {
+                return new PositionResponse(await store.HeadPositionAsync(stream, ct));
+            }
+            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(channel.Version), events, actor,
+                (appended, tx, token) => ApplyAsync(tx, channelId, events, appended.Version, token), ct: ct);
+            return new PositionResponse(result.Position);
+        });
+
+    /// <summary>Write-side state for channel events (never messages): derivable from the log, one statement per event.</summary>
+    public static async Task ApplyAsync(NpgsqlTransaction tx, string channelId, IEnumerable<object> events, long version, CancellationToken ct)
+    {
+        foreach (var e in events)
+        {
+            await (e switch
+            {
+                ChannelRenamed r => tx.ExecuteAsync("update ws_channels set name = $2 where channel_id = $1", ct, channelId, r.Name),
+                ChannelTopicSet t => tx.ExecuteAsync("update ws_channels set topic = $2 where channel_id = $1", ct, channelId, t.Topic),
+                ChannelArchived => tx.ExecuteAsync("update ws_channels set archived = true where channel_id = $1", ct, channelId),
+                ChannelUnarchived => tx.ExecuteAsync("update ws_channels set archived = false where channel_id = $1", ct, channelId),
+                MemberJoined j => tx.ExecuteAsync(
+                    "insert into ws_channel_members (channel_id, user_id) values ($1, $2) on conflict do nothing", ct, channelId, j.UserId),
+                MemberLeft l => tx.ExecuteAsync(
+                    "delete from ws_channel_members where channel_id = $1 and user_id = $2", ct, channelId, l.UserId),
+                _ => throw new InvalidOperationException($"{e.GetType().Name} is not a channel state change."),
+            });
+        }
+        await ChannelState.SetVersionAsync(tx, channelId, version, ct);
+    }
+
+    public static void EnsureNotDm(ChannelState channel, string what)
+    {
+        if (channel.IsDm)
+        {
+            throw CommandRejected.Invalid($"A direct message cannot be {what}.");
+        }
+    }
+
+    /// <summary>Archiving and removing members: the channel's creator or a workspace admin.</summary>
+    public static void EnsureCreatorOrAdmin(ChannelState channel, string actorId, string what)
+    {
+        if (channel.CreatedBy != actorId && !channel.ActorIsAdmin)
+        {
+            throw CommandRejected.Forbidden($"Only the channel's creator or a workspace admin may {what}.");
+        }
+    }
+}

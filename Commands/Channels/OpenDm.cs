@@ -1,0 +1,83 @@
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Workspaces;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace EventSourcedChat.Commands.Channels;
+
+public sealed record OpenDm(IReadOnlyList<string>? UserIds);
+
+public static class OpenDmEndpoint
+{
+    public const int MaxOthers = 8;
+
+    /// <summary>The DM's members: the caller and 1 to 8 others, without duplicates, sorted (the DM's identity).</summary>
+    public static IReadOnlyList<string> MemberSet(OpenDm command, string actorId)
+    {
+        var others = (command.UserIds ?? []).Select(u => u?.Trim() ?? "").Where(u => u != actorId).Distinct(StringComparer.Ordinal).ToList();
+        if (others.Count is 0 or > MaxOthers)
+        {
+            throw CommandRejected.Invalid($"A direct message has 1 to {MaxOthers} other people.");
+        }
+        return [.. others.Append(actorId).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>A workspace member opens a DM with other members: created with its fixed member set, each of whom joins.</summary>
+    public static IReadOnlyList<object> Decide(string? actorRole, bool othersAreMembers, string workspaceId, string channelId,
+        IReadOnlyList<string> members, string actorId)
+    {
+        if (actorRole is null)
+        {
+            throw CommandRejected.NotFound("The workspace");
+        }
+        if (!othersAreMembers)
+        {
+            throw CommandRejected.NotFound("The user");
+        }
+        return [
+            new ChannelCreated(channelId, workspaceId, "", "dm", null, actorId, members),
+            .. members.Select(m => new MemberJoined(channelId, m, m == actorId ? null : actorId)),
+        ];
+    }
+
+    public static RouteGroupBuilder MapOpenDm(this RouteGroupBuilder group)
+    {
+        group.MapPost("/workspaces/{workspaceId}/dms", Handle).WithName("OpenDm");
+        return group;
+    }
+
+    private static async Task<Ok<ChannelCreatedResponse>> Handle(
+        string workspaceId, OpenDm command, HttpContext http, ChatEventStore store, CancellationToken ct)
+    {
+        var actor = Actor.From(http);
+        var role = await WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct)
+            ?? throw CommandRejected.NotFound("The workspace"); // before judging the body: an outsider learns nothing
+        var members = MemberSet(command, actor.UserId);
+        await using var count = store.DataSource.Command(
+            "select count(*) from ws_workspace_members where workspace_id = $1 and user_id = any ($2)", workspaceId, members.ToArray());
+        var allMembers = (long)(await count.ExecuteScalarAsync(ct))! == members.Count;
+        var channelId = Ids.Deterministic("dm", $"{workspaceId}\n{string.Join(',', members)}");
+        var events = Decide(role, allMembers, workspaceId, channelId, members, actor.UserId);
+        var stream = Ids.ChannelStream(channelId);
+
+        // Every event id derives from the DM's id: opening it again, even concurrently, is an idempotent duplicate.
+        var data = events.Select((e, i) => new EventData(
+            Ids.DeterministicGuid(stream, $"open-{i}"), EventTypes.StoredTypeOf(e.GetType()), EventTypes.Serialize(e))).ToList();
+        var result = await store.Log.AppendAsync(stream, ExpectedVersion.NoStream, data, new EventMetadata(actor.UserId, actor.CorrelationId),
+            async (appended, tx, token) =>
+            {
+                await tx.ExecuteAsync("""
+                    insert into ws_channels (channel_id, workspace_id, name, kind, topic, created_by, version)
+                    values ($1, $2, '', 'dm', null, $3, $4)
+                    """, token, channelId, workspaceId, actor.UserId, appended.Version);
+                await tx.ExecuteAsync("insert into ws_channel_members (channel_id, user_id) select $1, unnest($2::text[])",
+                    token, channelId, members.ToArray());
+            }, ct);
+        var position = result.Duplicate ? await store.HeadPositionAsync(stream, ct) : result.Position;
+        return TypedResults.Ok(new ChannelCreatedResponse(channelId, position));
+    }
+}
