@@ -48,6 +48,7 @@ internal sealed class ProblemHandling(IProblemDetailsService problems, ILogger<P
             JsonException => (400, ErrorCodes.InvalidRequest, "The request body is not valid JSON for this endpoint."),
             InvalidAppendException a => (400, ErrorCodes.InvalidRequest, a.Message),
             WrongExpectedVersionException => (409, ErrorCodes.Conflict, "The resource changed concurrently; try again."),
+            EventIdConflictException => (409, ErrorCodes.Conflict, "Some of these ids were already used for other changes."),
             NpgsqlException or TimeoutException when !ct.IsCancellationRequested =>
                 (503, ErrorCodes.Unavailable, "A dependency is unavailable; try again shortly."),
             _ => (500, ErrorCodes.Internal, "Something went wrong on our side."),
