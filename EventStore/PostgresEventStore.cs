@@ -32,40 +32,84 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         Func<AppendResult, NpgsqlTransaction, CancellationToken, Task>? onAppended, CancellationToken ct = default)
     {
         Validate(stream, events);
+        if (onAppended is null)
+        {
+            var at = time.GetUtcNow();
+            var meta = StoredMetadata(metadata ?? new EventMetadata(), at);
+            return await WithOrderRetry(async () =>
+            {
+                await using var conn = await dataSource.OpenConnectionAsync(ct);
+                return await Translate(stream, expected, () => Append(conn, null, stream, expected, events, meta, at, ct));
+            });
+        }
+        return await InTransactionAsync(async (tx, token) =>
+        {
+            var result = await AppendAsync(tx, stream, expected, events, metadata, token);
+            if (!result.Duplicate)
+            {
+                await onAppended(result, tx, token);
+            }
+            return result;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Appends inside the caller's transaction (from <see cref="InTransactionAsync{T}"/>), so the caller can lock and
+    /// read its own state, decide and append as one unit.
+    /// </summary>
+    public Task<AppendResult> AppendAsync(
+        NpgsqlTransaction transaction, string stream, ExpectedVersion expected, IReadOnlyList<EventData> events,
+        EventMetadata? metadata, CancellationToken ct = default)
+    {
+        Validate(stream, events);
         var at = time.GetUtcNow();
         var meta = StoredMetadata(metadata ?? new EventMetadata(), at);
+        return Translate(stream, expected, () => Append(transaction.Connection!, transaction, stream, expected, events, meta, at, ct));
+    }
 
-        for (var attempt = 1; ; attempt++)
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction and commits it. When an append in it lost the same-stream
+    /// ordering race (its transaction id is older than the stream's last writer's), the whole unit runs again in a
+    /// new transaction; <paramref name="work"/> must therefore be safe to repeat (it is rolled back first).
+    /// </summary>
+    public Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken ct = default) =>
+        WithOrderRetry(async () =>
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var result = await work(tx, ct);
+            await tx.CommitAsync(ct);
+            return result;
+        });
+
+    private static async Task<T> WithOrderRetry<T>(Func<Task<T>> attempt)
+    {
+        for (var i = 1; ; i++)
         {
             try
             {
-                await using var conn = await dataSource.OpenConnectionAsync(ct);
-                if (onAppended is null)
-                {
-                    return await Append(conn, null, stream, expected, events, meta, at, ct);
-                }
-
-                await using var tx = await conn.BeginTransactionAsync(ct);
-                var result = await Append(conn, tx, stream, expected, events, meta, at, ct);
-                if (!result.Duplicate)
-                {
-                    await onAppended(result, tx, ct);
-                }
-                await tx.CommitAsync(ct);
-                return result;
+                return await attempt();
             }
-            catch (PostgresException e) when (e.SqlState == "ES40R" && attempt < MaxOrderRetries)
+            catch (PostgresException e) when (e.SqlState == "ES40R" && i < MaxOrderRetries)
             {
                 // The stream's last writer had a younger transaction id than ours; a new transaction gets a newer one.
             }
-            catch (PostgresException e) when (e.SqlState == "ES409")
-            {
-                throw new WrongExpectedVersionException(stream, expected, long.Parse(e.Hint!, System.Globalization.CultureInfo.InvariantCulture));
-            }
-            catch (PostgresException e) when (e.SqlState == "ES422")
-            {
-                throw new EventIdConflictException(stream, e.MessageText);
-            }
+        }
+    }
+
+    private static async Task<AppendResult> Translate(string stream, ExpectedVersion expected, Func<Task<AppendResult>> append)
+    {
+        try
+        {
+            return await append();
+        }
+        catch (PostgresException e) when (e.SqlState == "ES409")
+        {
+            throw new WrongExpectedVersionException(stream, expected, long.Parse(e.Hint!, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (PostgresException e) when (e.SqlState == "ES422")
+        {
+            throw new EventIdConflictException(stream, e.MessageText);
         }
     }
 

@@ -7,27 +7,27 @@ using Npgsql;
 namespace EventSourcedChat.Commands.Channels;
 
 /// <summary>
-/// The shape every command on an existing channel shares: load the visible channel, decide, append at the loaded
-/// version with the write-side state moving in the same transaction, retry on a concurrent change; an empty decision
-/// answers the stream's head position and appends nothing.
+/// The shape every command on an existing channel shares: lock and load the visible channel, decide, append at the
+/// loaded version with the write-side state moving in the same transaction (retrying on a concurrent change from a
+/// command that does not lock); an empty decision answers the stream's head position and appends nothing.
 /// </summary>
 public static class ChannelChange
 {
     public static Task<PositionResponse> RunAsync(
         ChatEventStore store, string channelId, Actor actor, Func<ChannelState, Task<IReadOnlyList<object>>> decide, CancellationToken ct) =>
-        ChatEventStore.RetryOnConflict(async () =>
+        ChatEventStore.RetryOnConflict(() => store.InTransactionAsync(async (tx, token) =>
         {
-            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
+            var channel = await ChannelState.LockVisibleAsync(tx, channelId, actor, token);
             var events = await decide(channel);
             var stream = Ids.ChannelStream(channelId);
             if (events.Count == 0)
             {
-                return new PositionResponse(await store.HeadPositionAsync(stream, ct));
+                return new PositionResponse(await store.HeadPositionAsync(stream, token));
             }
-            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(channel.Version), events, actor,
-                (appended, tx, token) => ApplyAsync(tx, channelId, events, appended.Version, token), ct: ct);
+            var result = await store.AppendAsync(tx, stream, ExpectedVersion.Exactly(channel.Version), events, actor, ct: token);
+            await ApplyAsync(tx, channelId, events, result.Version, token);
             return new PositionResponse(result.Position);
-        });
+        }, ct));
 
     /// <summary>Write-side state for channel events (never messages): derivable from the log, one statement per event.</summary>
     public static async Task ApplyAsync(NpgsqlTransaction tx, string channelId, IEnumerable<object> events, long version, CancellationToken ct)

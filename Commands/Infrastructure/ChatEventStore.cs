@@ -26,15 +26,28 @@ public sealed class ChatEventStore(PostgresEventStore store)
         Func<AppendResult, NpgsqlTransaction, CancellationToken, Task>? applyState = null,
         Guid? firstEventId = null, CancellationToken ct = default)
     {
-        var data = events.Select((e, i) => new EventData(
-            i == 0 && firstEventId is { } id ? id : Guid.CreateVersion7(),
-            EventTypes.StoredTypeOf(e.GetType()),
-            EventTypes.Serialize(e))).ToList();
+        var data = ToEventData(events, firstEventId);
         var metadata = new EventMetadata(actor.UserId, actor.CorrelationId);
         return applyState is null
             ? store.AppendAsync(stream, expected, data, metadata, ct)
             : store.AppendAsync(stream, expected, data, metadata, applyState, ct);
     }
+
+    /// <summary>Appends inside a transaction from <see cref="InTransactionAsync{T}"/>, after the caller locked and read its state.</summary>
+    public Task<AppendResult> AppendAsync(
+        NpgsqlTransaction transaction, string stream, ExpectedVersion expected, IReadOnlyList<object> events, Actor actor,
+        Guid? firstEventId = null, CancellationToken ct = default) =>
+        store.AppendAsync(transaction, stream, expected, ToEventData(events, firstEventId), new EventMetadata(actor.UserId, actor.CorrelationId), ct);
+
+    /// <summary>One unit of work: lock and read state, decide, append, move state, commit (repeated whole if the log asks).</summary>
+    public Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken ct) =>
+        store.InTransactionAsync(work, ct);
+
+    private static List<EventData> ToEventData(IReadOnlyList<object> events, Guid? firstEventId) =>
+        events.Select((e, i) => new EventData(
+            i == 0 && firstEventId is { } id ? id : Guid.CreateVersion7(),
+            EventTypes.StoredTypeOf(e.GetType()),
+            EventTypes.Serialize(e))).ToList();
 
     /// <summary>
     /// Load state, decide, append at the loaded version; when another command appended in between, do it again

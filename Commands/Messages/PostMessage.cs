@@ -48,27 +48,28 @@ public static class PostMessageEndpoint
         // The client's id becomes the event id (per channel), so a retried send is stored once.
         Guid? eventId = command.ClientMsgId is { } clientId ? Ids.DeterministicGuid(stream, clientId) : null;
 
-        return await ChatEventStore.RetryOnConflict<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>>(async () =>
+        // Posts to one channel take turns on the channel's state row instead of racing and retrying; the version
+        // check still catches commands that append without taking the lock.
+        return await ChatEventStore.RetryOnConflict(() => store.InTransactionAsync<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>>(async (tx, token) =>
         {
-            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
-            if (eventId is { } id && await store.Log.FindEventAsync(stream, id, ct) is { } earlier)
+            var channel = await ChannelState.LockVisibleAsync(tx, channelId, actor, token);
+            if (eventId is { } id && await store.Log.FindEventAsync(stream, id, token) is { } earlier)
             {
                 return TypedResults.Ok(new MessagePostedResponse(channelId, earlier.Version, earlier.Position, earlier.CreatedAt));
             }
-            var root = command.ThreadRootSeq is { } rootSeq ? await MessageState.LoadAsync(store.DataSource, channelId, rootSeq, ct) : null;
+            var root = command.ThreadRootSeq is { } rootSeq ? await MessageState.LoadAsync(store.DataSource, channelId, rootSeq, token) : null;
             var posted = Decide(channel, root, command, Ids.New(), actor.UserId);
-            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(channel.Version), [posted], actor,
-                async (appended, tx, token) =>
-                {
-                    await tx.ExecuteAsync(
-                        "insert into ws_messages (channel_id, seq, author_id, thread_root_seq) values ($1, $2, $3, $4)",
-                        token, channelId, appended.Version, actor.UserId, posted.ThreadRootSeq);
-                    await ChannelState.SetVersionAsync(tx, channelId, appended.Version, token);
-                }, eventId, ct);
-            var response = new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt);
-            return result.Duplicate
-                ? TypedResults.Ok(response)
-                : TypedResults.Created($"/v1/channels/{channelId}/messages/{result.Version}", response);
-        });
+            var result = await store.AppendAsync(tx, stream, ExpectedVersion.Exactly(channel.Version), [posted], actor, eventId, token);
+            if (result.Duplicate)
+            {
+                return TypedResults.Ok(new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt));
+            }
+            await tx.ExecuteAsync(
+                "insert into ws_messages (channel_id, seq, author_id, thread_root_seq) values ($1, $2, $3, $4)",
+                token, channelId, result.Version, actor.UserId, posted.ThreadRootSeq);
+            await ChannelState.SetVersionAsync(tx, channelId, result.Version, token);
+            return TypedResults.Created($"/v1/channels/{channelId}/messages/{result.Version}",
+                new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt));
+        }, ct));
     }
 }
