@@ -315,4 +315,24 @@ public sealed class MessageChanges(PostgresFixture db) : ApiTest(db)
         Assert.Equal(6L, await ScalarAsync("select count(*) from ws_read_markers where user_id = $1 and seq = 2", ada.UserId));
         Assert.Equal(7L, await ScalarAsync("select version from es_streams where stream_id = $1", $"user-{ada.UserId}"));
     }
+
+    [Fact]
+    public async Task Concurrent_edits_reactions_and_a_delete_on_one_channel_retry_on_conflict_and_keep_state_consistent()
+    {
+        var ada = await RegisterAsync("ada");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada));
+        var seq = await PostAsync(ada, ch);
+        var other = await PostAsync(ada, ch);
+
+        await Task.WhenAll(
+            Enumerable.Range(0, 10).Select(i => ada.Ok("PATCH", Msg(ch, seq), new { text = $"edit {i}" }))
+                .Concat(Enumerable.Range(0, 10).Select(i => ada.Ok("PUT", $"{Msg(ch, seq)}/reactions/e{i}")))
+                .Append(ada.Ok("DELETE", Msg(ch, other))));
+
+        // 2 channel events + 2 posts + 21 changes, every one at its own version, and the write side at the head.
+        Assert.Equal(25L, await ScalarAsync("select version from es_streams where stream_id = $1", $"channel-{ch}"));
+        Assert.Equal(25L, await ScalarAsync("select version from ws_channels where channel_id = $1", ch));
+        Assert.Equal(10L, await ScalarAsync("select count(*) from ws_reactions where channel_id = $1", ch));
+        Assert.Equal(true, await ScalarAsync("select deleted from ws_messages where channel_id = $1 and seq = $2", ch, other));
+    }
 }
