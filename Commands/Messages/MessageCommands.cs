@@ -8,6 +8,10 @@ public static class MessageCommands
     public static RouteGroupBuilder MapMessageCommands(this RouteGroupBuilder group)
     {
         group.MapPostMessage();
+        group.MapEditMessage();
+        group.MapDeleteMessage();
+        group.MapReactions();
+        group.MapMoveReadMarker();
         return group;
     }
 }

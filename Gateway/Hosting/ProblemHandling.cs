@@ -49,6 +49,10 @@ internal sealed class ProblemHandling(IProblemDetailsService problems, ILogger<P
             InvalidAppendException a => (400, ErrorCodes.InvalidRequest, a.Message),
             WrongExpectedVersionException => (409, ErrorCodes.Conflict, "The resource changed concurrently; try again."),
             EventIdConflictException => (409, ErrorCodes.Conflict, "Some of these ids were already used for other changes."),
+            // Class 22 (data exception: a NUL or invalid byte in a text parameter, a value out of range) is bad input
+            // that got past validation: the client's fault, not an outage.
+            PostgresException { SqlState: [ '2', '2', _, _, _ ] } =>
+                (400, ErrorCodes.InvalidRequest, "The request contains a value that cannot be stored (for example a NUL character)."),
             NpgsqlException or TimeoutException when !ct.IsCancellationRequested =>
                 (503, ErrorCodes.Unavailable, "A dependency is unavailable; try again shortly."),
             _ => (500, ErrorCodes.Internal, "Something went wrong on our side."),

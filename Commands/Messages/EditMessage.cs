@@ -1,0 +1,57 @@
+using EventSourcedChat.Commands.Channels;
+using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Workspaces;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace EventSourcedChat.Commands.Messages;
+
+public sealed record EditMessage(string? Text);
+
+public static class EditMessageEndpoint
+{
+    /// <summary>
+    /// The author, still a member, rewrites a live message of a live channel; mentions are parsed again.
+    /// A deleted message, or a seq that is no message (seq 1 is channel.created), is not found.
+    /// </summary>
+    public static MessageEdited Decide(ChannelState channel, MessageState? message, EditMessage command, string actorId)
+    {
+        if (message is not { Deleted: false })
+        {
+            throw CommandRejected.NotFound("The message");
+        }
+        if (message.AuthorId != actorId)
+        {
+            throw CommandRejected.Forbidden("Only the author edits a message.");
+        }
+        ChannelRules.EnsureMember(channel);
+        ChannelRules.EnsureNotArchived(channel);
+        var text = MessageRules.ValidText(command.Text);
+        return new MessageEdited(channel.ChannelId, message.Seq, text, MessageRules.ParseMentions(text), actorId);
+    }
+
+    public static RouteGroupBuilder MapEditMessage(this RouteGroupBuilder group)
+    {
+        group.MapPatch("/channels/{channelId}/messages/{seq:long}", Handle).WithName("EditMessage").RequireRateLimiting(RateLimits.Posting);
+        return group;
+    }
+
+    private static async Task<Ok<PositionResponse>> Handle(
+        string channelId, long seq, EditMessage command, HttpContext http, ChatEventStore store, CancellationToken ct)
+    {
+        var actor = Actor.From(http);
+        return await ChatEventStore.RetryOnConflict(async () =>
+        {
+            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
+            var message = await MessageState.LoadAsync(store.DataSource, channelId, seq, ct);
+            var edited = Decide(channel, message, command, actor.UserId);
+            var result = await store.AppendAsync(Ids.ChannelStream(channelId), ExpectedVersion.Exactly(channel.Version), [edited], actor,
+                (appended, tx, token) => ChannelState.SetVersionAsync(tx, channelId, appended.Version, token), ct: ct);
+            return TypedResults.Ok(new PositionResponse(result.Position));
+        });
+    }
+}
