@@ -33,6 +33,26 @@ public sealed class CheckpointStore(NpgsqlDataSource dataSource)
         await Execute(cmd, name, cursor, ct);
     }
 
+    /// <summary>
+    /// A statement that moves the checkpoint from <paramref name="from"/> to <paramref name="to"/> only if it is still
+    /// at <paramref name="from"/>: it affects one row, or none when another runner moved it first (the caller then rolls
+    /// back its transaction, so a projection never applies a batch twice even if two runners overlap).
+    /// </summary>
+    public static NpgsqlBatchCommand Advance(string name, LogCursor from, LogCursor to)
+    {
+        var command = new NpgsqlBatchCommand("""
+            insert into es_checkpoints (name, tx_id, position, updated_at) values ($1, $4, $5, now())
+            on conflict (name) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+             where es_checkpoints.tx_id = $2 and es_checkpoints.position = $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        command.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = from.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Position });
+        command.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = to.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = to.Position });
+        return command;
+    }
+
     public async Task DeleteAsync(string name, CancellationToken ct = default)
     {
         await using var cmd = dataSource.CreateCommand("delete from es_checkpoints where name = $1");

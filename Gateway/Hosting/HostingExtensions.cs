@@ -2,6 +2,8 @@ using System.Text.Json;
 using EventSourcedChat.Commands;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.EventStore;
+using EventSourcedChat.Projections;
+using EventSourcedChat.ReadModels;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -17,7 +19,7 @@ public static class HostingExtensions
         var postgres = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
         builder.Services.AddEventStore(postgres);
-        builder.Services.AddSingleton(new MigrationAssemblies([typeof(PostgresEventStore).Assembly, typeof(CommandsModule).Assembly]));
+        builder.Services.AddSingleton(new MigrationAssemblies([typeof(PostgresEventStore).Assembly, typeof(CommandsModule).Assembly, typeof(ProjectionsModule).Assembly]));
         // Registered before every other hosted service: nothing runs on an old schema.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrationService>());
 
@@ -26,6 +28,15 @@ public static class HostingExtensions
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemHandling.Customize);
         builder.Services.AddExceptionHandler<ProblemHandling>();
         builder.Services.AddCommands();
+        builder.Services.AddReadModels();
+        if (roles.Projector)
+        {
+            builder.Services.AddProjectionRunner();
+        }
+        else
+        {
+            builder.Services.AddProjectionCatalog();
+        }
         builder.Services.AddChatRateLimits(builder.Configuration);
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()
@@ -44,6 +55,7 @@ public static class HostingExtensions
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapCommands();
+        app.MapQueries();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });

@@ -6,5 +6,5 @@ namespace EventSourcedChat.Tests.Infrastructure;
 internal static class TestAssemblies
 {
     /// <summary>Every assembly that carries migrations, as the host applies them.</summary>
-    public static IReadOnlyList<Assembly> Migrations { get; } = [typeof(PostgresEventStore).Assembly, typeof(Commands.CommandsModule).Assembly];
+    public static IReadOnlyList<Assembly> Migrations { get; } = [typeof(PostgresEventStore).Assembly, typeof(Commands.CommandsModule).Assembly, typeof(Projections.ProjectionsModule).Assembly];
 }

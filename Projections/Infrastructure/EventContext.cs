@@ -1,0 +1,52 @@
+using System.Text.Json;
+using EventSourcedChat.EventStore;
+using Npgsql;
+
+namespace EventSourcedChat.Projections.Infrastructure;
+
+/// <summary>What a handler knows about the event it applies, and where it queues its SQL.</summary>
+public sealed class EventContext
+{
+    private readonly NpgsqlBatch _batch;
+
+    internal EventContext(NpgsqlBatch batch) => _batch = batch;
+
+    internal RecordedEvent Current { get; set; } = null!;
+
+    /// <summary>The event's version in its stream: for channel events, the message <c>seq</c>.</summary>
+    public long Seq => Current.Version;
+
+    public long Position => Current.Position;
+
+    public string StreamId => Current.StreamId;
+
+    public DateTimeOffset At => Current.CreatedAt;
+
+    /// <summary>The user who caused the event (metadata <c>actor</c>).</summary>
+    public string? Actor
+    {
+        get
+        {
+            using var doc = JsonDocument.Parse(Current.Metadata);
+            return doc.RootElement.TryGetProperty("actor", out var a) ? a.GetString() : null;
+        }
+    }
+
+    internal int Count => _batch.BatchCommands.Count;
+
+    /// <summary>Queues one statement with positional parameters ($1, $2, ...); null becomes SQL NULL.</summary>
+    public void Sql(string sql, params object?[] args)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(arg switch
+            {
+                null => new NpgsqlParameter { Value = DBNull.Value },
+                string[] array => new NpgsqlParameter<string[]> { TypedValue = array },
+                _ => new NpgsqlParameter { Value = arg },
+            });
+        }
+        _batch.BatchCommands.Add(command);
+    }
+}

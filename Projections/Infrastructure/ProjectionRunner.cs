@@ -1,0 +1,157 @@
+using EventSourcedChat.EventStore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace EventSourcedChat.Projections.Infrastructure;
+
+/// <summary>
+/// Runs every registered projection as its own catch-up subscription. A projection runs on one node at a time
+/// (a PostgreSQL advisory lock held for as long as it runs; others stand by and take over when it goes). Each batch
+/// applies in one transaction with the checkpoint, and the checkpoint only moves from where this runner left it.
+/// A projection that fails on an event stops with the event's position and id recorded in <c>projection_status</c>;
+/// the others go on. It resumes when the process restarts.
+/// </summary>
+public sealed class ProjectionRunner(
+    IEnumerable<Projection> projections, NpgsqlDataSource db, CatchUpSubscription subscription, CheckpointStore checkpoints,
+    ProjectionSchemas schemas, ILogger<ProjectionRunner> logger) : BackgroundService
+{
+    private static readonly string Node = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(projections.Select(p => Task.Run(() => RunWithLeaseAsync(p, stoppingToken), stoppingToken)));
+
+    private async Task RunWithLeaseAsync(Projection projection, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var lease = await db.OpenConnectionAsync(ct);
+                await using (var tryLock = new NpgsqlCommand("select pg_try_advisory_lock($1)", lease))
+                {
+                    tryLock.Parameters.AddWithValue(ProjectionSchemas.LeaseKey(projection));
+                    if (!(bool)(await tryLock.ExecuteScalarAsync(ct))!)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500)), ct);
+                        continue;
+                    }
+                }
+                await schemas.EnsureAsync(projection, projection.Schema, ct);
+                await SetStatusAsync(projection, "running", null, null, ct);
+                delay = TimeSpan.FromMilliseconds(200);
+                var at = await checkpoints.LoadAsync(projection.CheckpointName, ct);
+                await subscription.RunAsync(projection.CheckpointName, async (batch, token) =>
+                {
+                    await ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, at, batch, token);
+                    at = batch.Checkpoint;
+                }, CheckpointMode.ByHandler, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ProjectionFailedException failed)
+            {
+                logger.LogError(failed, "Projection {Projection} stopped at position {Position} (event {EventId})",
+                    projection.Name, failed.Position, failed.EventId);
+                await SetStatusAsync(projection, "failed", failed, failed.InnerException?.Message, CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or LostLeaseException)
+            {
+                logger.LogWarning(e, "Projection {Projection} interrupted; retrying in {Delay}", projection.Name, delay);
+                await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(100)), ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies one batch and moves the checkpoint in one transaction and one round trip. When the SQL of the batch
+    /// fails, applies the events one at a time to commit those before the bad one and name it exactly.
+    /// </summary>
+    public async Task ApplyBatchAsync(Projection projection, string schema, string checkpoint, LogCursor from, EventBatch batch, CancellationToken ct)
+    {
+        try
+        {
+            await ApplyAsync(projection, schema, checkpoint, from, batch.Events, ct);
+        }
+        catch (Exception e) when (e is PostgresException or System.Text.Json.JsonException or InvalidCastException && batch.Events.Count > 1)
+        {
+            foreach (var one in batch.Events)
+            {
+                await ApplyOneAsync(projection, schema, checkpoint, from, one, ct);
+                from = one.Cursor;
+            }
+        }
+        catch (Exception e) when (e is PostgresException or System.Text.Json.JsonException or InvalidCastException)
+        {
+            throw new ProjectionFailedException(batch.Events[0], e);
+        }
+    }
+
+    private async Task ApplyOneAsync(Projection projection, string schema, string checkpoint, LogCursor from, RecordedEvent one, CancellationToken ct)
+    {
+        try
+        {
+            await ApplyAsync(projection, schema, checkpoint, from, [one], ct);
+        }
+        catch (Exception e) when (e is PostgresException or System.Text.Json.JsonException or InvalidCastException)
+        {
+            throw new ProjectionFailedException(one, e);
+        }
+    }
+
+    private async Task ApplyAsync(Projection projection, string schema, string checkpoint, LogCursor from, IReadOnlyList<RecordedEvent> events, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var batch = new NpgsqlBatch(conn, tx);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"set local search_path to {ProjectionSchemas.Quote(schema)}, public"));
+        // Live batches and a rebuild's switch-over exclude each other.
+        var lease = new NpgsqlBatchCommand("select pg_advisory_xact_lock_shared($1)");
+        lease.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
+        batch.BatchCommands.Add(lease);
+        var context = new EventContext(batch);
+        foreach (var e in events)
+        {
+            projection.Apply(e, context);
+        }
+        batch.BatchCommands.Add(CheckpointStore.Advance(checkpoint, from, events[^1].Cursor));
+        await batch.ExecuteNonQueryAsync(ct);
+        if (batch.BatchCommands[^1].RecordsAffected != 1)
+        {
+            await tx.RollbackAsync(ct);
+            throw new LostLeaseException($"Checkpoint {checkpoint} moved under this runner; another node owns {projection.Name}.");
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task SetStatusAsync(Projection projection, string state, ProjectionFailedException? failed, string? error, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            insert into projection_status (name, state, owner, error, failed_position, failed_event_id, updated_at)
+            values ($1, $2, $3, $4, $5, $6, now())
+            on conflict (name) do update set state = excluded.state, owner = excluded.owner, error = excluded.error,
+                failed_position = excluded.failed_position, failed_event_id = excluded.failed_event_id, updated_at = now()
+            """);
+        cmd.Parameters.AddWithValue(projection.Name);
+        cmd.Parameters.AddWithValue(state);
+        cmd.Parameters.AddWithValue(Node);
+        cmd.Parameters.AddWithValue((object?)error ?? DBNull.Value);
+        cmd.Parameters.AddWithValue((object?)failed?.Position ?? DBNull.Value);
+        cmd.Parameters.AddWithValue((object?)failed?.EventId ?? DBNull.Value);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
+
+public sealed class ProjectionFailedException(RecordedEvent failed, Exception inner)
+    : Exception($"Applying {failed.Type} at position {failed.Position} ({failed.EventId}) failed: {inner.Message}", inner)
+{
+    public long Position { get; } = failed.Position;
+    public Guid EventId { get; } = failed.EventId;
+}
+
+public sealed class LostLeaseException(string message) : Exception(message);

@@ -1,0 +1,25 @@
+using EventSourcedChat.Projections.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace EventSourcedChat.Projections;
+
+public static class ProjectionsModule
+{
+    /// <summary>Every projection of the system. The read models' queries name the ones they read.</summary>
+    public static IServiceCollection AddProjectionCatalog(this IServiceCollection services)
+    {
+        services.TryAddSingleton<ProjectionSchemas>();
+        // Projections register here, one line each, e.g. services.AddSingleton<Projection, ChannelHistoryProjection>();
+        return services;
+    }
+
+    /// <summary>The <c>projector</c> role: runs the projections.</summary>
+    public static IServiceCollection AddProjectionRunner(this IServiceCollection services)
+    {
+        services.AddProjectionCatalog();
+        services.AddSingleton<ProjectionRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
+        return services;
+    }
+}

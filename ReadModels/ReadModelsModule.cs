@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventSourcedChat.ReadModels;
+
+/// <summary>The read side as a mappable module: query services and the REST query endpoints under <c>/v1</c>.</summary>
+public static class ReadModelsModule
+{
+    public static IServiceCollection AddReadModels(this IServiceCollection services) => services;
+
+    public static IEndpointRouteBuilder MapQueries(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").RequireAuthorization().WithTags("Queries")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        // Query groups register here, one line each, e.g. v1.MapHistoryQueries();
+        _ = v1;
+        return app;
+    }
+}
