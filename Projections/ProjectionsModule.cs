@@ -1,3 +1,4 @@
+using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,7 +11,8 @@ public static class ProjectionsModule
     public static IServiceCollection AddProjectionCatalog(this IServiceCollection services)
     {
         services.TryAddSingleton<ProjectionSchemas>();
-        // Projections register here, one line each, e.g. services.AddSingleton<Projection, ChannelHistoryProjection>();
+        // Projections register here, one line each.
+        services.AddSingleton<Projection, DirectoryProjection>();
         return services;
     }
 

@@ -1,0 +1,87 @@
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Projections.Infrastructure;
+
+namespace EventSourcedChat.Projections.Directory;
+
+/// <summary>
+/// Who exists and who is where: users, workspaces and their members, channels with their members, kind, topic,
+/// archived flag and last seq. Every query checks visibility against it (invariant 8).
+/// </summary>
+public sealed class DirectoryProjection : Projection
+{
+    public const string ProjectionName = "directory";
+
+    public override string Name => ProjectionName;
+
+    public override string CreateSql => """
+        create table if not exists users (
+            user_id text primary key, display_name text not null, email text not null);
+        create table if not exists workspaces (
+            workspace_id text primary key, name text not null, created_by text not null, created_at timestamptz not null);
+        create table if not exists workspace_members (
+            workspace_id text not null, user_id text not null, role text not null, primary key (workspace_id, user_id));
+        create index if not exists workspace_members_user on workspace_members (user_id);
+        create table if not exists channels (
+            channel_id text primary key, workspace_id text not null, name text not null, kind text not null,
+            topic text, created_by text not null, archived boolean not null default false,
+            member_count int not null default 0, last_seq bigint not null, last_position bigint not null,
+            created_at timestamptz not null);
+        create index if not exists channels_workspace on channels (workspace_id, name);
+        create table if not exists channel_members (
+            channel_id text not null, user_id text not null, joined_seq bigint not null, primary key (channel_id, user_id));
+        create index if not exists channel_members_user on channel_members (user_id);
+        """;
+
+    public DirectoryProjection()
+    {
+        On<UserRegistered>((e, c) => c.Sql(
+            "insert into users (user_id, display_name, email) values ($1, $2, $3) on conflict (user_id) do nothing",
+            e.UserId, e.DisplayName, e.Email));
+        On<WorkspaceCreated>((e, c) => c.Sql(
+            "insert into workspaces (workspace_id, name, created_by, created_at) values ($1, $2, $3, $4) on conflict do nothing",
+            e.WorkspaceId, e.Name, e.CreatedBy, c.At));
+        On<WorkspaceMemberAdded>((e, c) => c.Sql("""
+            insert into workspace_members (workspace_id, user_id, role) values ($1, $2, $3)
+            on conflict (workspace_id, user_id) do update set role = excluded.role
+            """, e.WorkspaceId, e.UserId, e.Role));
+        On<ChannelCreated>((e, c) => c.Sql("""
+            insert into channels (channel_id, workspace_id, name, kind, topic, created_by, last_seq, last_position, created_at)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing
+            """, e.ChannelId, e.WorkspaceId, e.Name, e.Kind, e.Topic, e.CreatedBy, c.Seq, c.Position, c.At));
+        On<ChannelRenamed>((e, c) => Touch(c, e.ChannelId, "name = $4", e.Name));
+        On<ChannelTopicSet>((e, c) => Touch(c, e.ChannelId, "topic = $4", e.Topic));
+        On<ChannelArchived>((e, c) => Touch(c, e.ChannelId, "archived = true"));
+        On<ChannelUnarchived>((e, c) => Touch(c, e.ChannelId, "archived = false"));
+        On<MemberJoined>((e, c) =>
+        {
+            c.Sql("insert into channel_members (channel_id, user_id, joined_seq) values ($1, $2, $3) on conflict do nothing",
+                e.ChannelId, e.UserId, c.Seq);
+            Touch(c, e.ChannelId, "member_count = (select count(*) from channel_members m where m.channel_id = $1)");
+        });
+        On<MemberLeft>((e, c) =>
+        {
+            c.Sql("delete from channel_members where channel_id = $1 and user_id = $2", e.ChannelId, e.UserId);
+            Touch(c, e.ChannelId, "member_count = (select count(*) from channel_members m where m.channel_id = $1)");
+        });
+        // Every other channel event only moves the channel's last seq: one row, whatever the member count.
+        On<MessagePosted>((e, c) => Touch(c, e.ChannelId));
+        On<MessageEdited>((e, c) => Touch(c, e.ChannelId));
+        On<MessageDeleted>((e, c) => Touch(c, e.ChannelId));
+        On<ReactionAdded>((e, c) => Touch(c, e.ChannelId));
+        On<ReactionRemoved>((e, c) => Touch(c, e.ChannelId));
+    }
+
+    private static void Touch(EventContext c, string channelId, string? set = null, object? value = null)
+    {
+        var extra = set is null ? "" : ", " + set;
+        var sql = $"update channels set last_seq = $2, last_position = $3{extra} where channel_id = $1";
+        if (sql.Contains("$4", StringComparison.Ordinal))
+        {
+            c.Sql(sql, channelId, c.Seq, c.Position, value);
+        }
+        else
+        {
+            c.Sql(sql, channelId, c.Seq, c.Position);
+        }
+    }
+}
