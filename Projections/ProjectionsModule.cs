@@ -11,6 +11,7 @@ public static class ProjectionsModule
     public static IServiceCollection AddProjectionCatalog(this IServiceCollection services)
     {
         services.TryAddSingleton<ProjectionSchemas>();
+        services.TryAddSingleton<ProjectionRebuilder>();
         // Projections register here, one line each.
         services.AddSingleton<Projection, DirectoryProjection>();
         return services;

@@ -56,6 +56,7 @@ public static class HostingExtensions
         app.UseRateLimiter();
         app.MapCommands();
         app.MapQueries();
+        app.MapAdmin();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });

@@ -108,12 +108,24 @@ public sealed class ProjectionRunner(
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = new NpgsqlBatch(conn, tx);
+        // Live batches take the switch lock shared; a rebuild's switch-over takes it exclusively.
+        await ApplyInTransactionAsync(tx, projection, schema, checkpoint, from, events, takeSwitchLock: true, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Queues a batch's SQL and the fenced checkpoint move, and sends them in one round trip within <paramref name="tx"/>.</summary>
+    internal static async Task ApplyInTransactionAsync(
+        NpgsqlTransaction tx, Projection projection, string schema, string checkpoint, LogCursor from,
+        IReadOnlyList<RecordedEvent> events, bool takeSwitchLock, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(tx.Connection, tx);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"set local search_path to {ProjectionSchemas.Quote(schema)}, public"));
-        // Live batches and a rebuild's switch-over exclude each other.
-        var lease = new NpgsqlBatchCommand("select pg_advisory_xact_lock_shared($1)");
-        lease.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
-        batch.BatchCommands.Add(lease);
+        if (takeSwitchLock)
+        {
+            var lease = new NpgsqlBatchCommand("select pg_advisory_xact_lock_shared($1)");
+            lease.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
+            batch.BatchCommands.Add(lease);
+        }
         var context = new EventContext(batch);
         foreach (var e in events)
         {
@@ -123,10 +135,10 @@ public sealed class ProjectionRunner(
         await batch.ExecuteNonQueryAsync(ct);
         if (batch.BatchCommands[^1].RecordsAffected != 1)
         {
-            await tx.RollbackAsync(ct);
             throw new LostLeaseException($"Checkpoint {checkpoint} moved under this runner; another node owns {projection.Name}.");
         }
-        await tx.CommitAsync(ct);
+        await using var reset = new NpgsqlCommand("set local search_path to default", tx.Connection, tx);
+        await reset.ExecuteNonQueryAsync(ct);
     }
 
     private async Task SetStatusAsync(Projection projection, string state, ProjectionFailedException? failed, string? error, CancellationToken ct)

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using EventSourcedChat.EventStore;
+using Npgsql;
+
+namespace EventSourcedChat.Projections.Infrastructure;
+
+/// <summary>Where a rebuild stands: events applied into the new schema so far, and whether it has switched over.</summary>
+public sealed record RebuildProgress(string Projection, long EventsApplied, string State, string? Error);
+
+/// <summary>
+/// Rebuilds a projection from position 0 into a fresh schema while the live one keeps serving, then switches over
+/// atomically: under the projection's switch lock (which every live batch takes shared) it applies the last events
+/// up to the live checkpoint and swaps the schemas by renaming them. Queries name the live schema, so from the
+/// next statement they read the rebuilt tables; the live runner goes on from the same checkpoint.
+/// </summary>
+public sealed class ProjectionRebuilder(NpgsqlDataSource db, PostgresEventStore store, CheckpointStore checkpoints, ProjectionSchemas schemas)
+{
+    private const int BatchSize = 2_000;
+    private readonly ConcurrentDictionary<string, RebuildProgress> _progress = new();
+
+    public IReadOnlyCollection<RebuildProgress> Progress => _progress.Values.ToList();
+
+    public async Task<RebuildProgress> RebuildAsync(Projection projection, CancellationToken ct = default)
+    {
+        var target = projection.Schema + "_rebuild";
+        var checkpoint = projection.CheckpointName + ":rebuild";
+        Report(projection, 0, "rebuilding"); // before the first await: a caller that starts it sees it at once
+        try
+        {
+            await ExecuteAsync($"drop schema if exists {ProjectionSchemas.Quote(target)} cascade", ct);
+            await checkpoints.DeleteAsync(checkpoint, ct);
+            await schemas.EnsureAsync(projection, target, ct);
+            Report(projection, 0, "rebuilding");
+
+            // Catch up while the live projection keeps serving and moving.
+            var at = LogCursor.Start;
+            long applied = 0;
+            while (true)
+            {
+                var (events, _) = await store.ReadSubscriptionBatchAsync(at, BatchSize, ct);
+                if (events.Count == 0)
+                {
+                    break;
+                }
+                await using var conn = await db.OpenConnectionAsync(ct);
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                await ProjectionRunner.ApplyInTransactionAsync(tx, projection, target, checkpoint, at, events, takeSwitchLock: false, ct);
+                await tx.CommitAsync(ct);
+                at = events[^1].Cursor;
+                applied += events.Count;
+                Report(projection, applied, "rebuilding");
+            }
+
+            applied += await SwitchOverAsync(projection, target, checkpoint, at, ct);
+            return Report(projection, applied, "switched");
+        }
+        catch (Exception e) when (e is NpgsqlException or LostLeaseException or InvalidOperationException)
+        {
+            _progress[projection.Name] = new RebuildProgress(projection.Name, _progress.GetValueOrDefault(projection.Name)?.EventsApplied ?? 0, "failed", e.Message);
+            throw;
+        }
+    }
+
+    private async Task<long> SwitchOverAsync(Projection projection, string target, string checkpoint, LogCursor at, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var lockCmd = new NpgsqlCommand("select pg_advisory_xact_lock($1)", conn, tx))
+        {
+            lockCmd.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
+            await lockCmd.ExecuteNonQueryAsync(ct);
+        }
+        // No live batch runs now. Bring the new tables exactly to the live checkpoint (or move the live checkpoint
+        // to the rebuild's, when the rebuild got further, e.g. because the live projection had failed).
+        var live = await LoadCheckpointAsync(conn, tx, projection.CheckpointName, ct);
+        long applied = 0;
+        while (at < live)
+        {
+            var (events, _) = await store.ReadSubscriptionBatchAsync(at, BatchSize, ct);
+            var upToLive = events.Where(e => e.Cursor <= live).ToList();
+            if (upToLive.Count == 0)
+            {
+                throw new InvalidOperationException($"Rebuild of {projection.Name} cannot reach the live checkpoint.");
+            }
+            await ProjectionRunner.ApplyInTransactionAsync(tx, projection, target, checkpoint, at, upToLive, takeSwitchLock: false, ct);
+            at = upToLive[^1].Cursor;
+            applied += upToLive.Count;
+        }
+        var old = ProjectionSchemas.Quote(projection.Schema + "_old");
+        await using (var swap = new NpgsqlCommand($"""
+            drop schema if exists {old} cascade;
+            create schema if not exists {ProjectionSchemas.Quote(projection.Schema)};
+            alter schema {ProjectionSchemas.Quote(projection.Schema)} rename to {old};
+            alter schema {ProjectionSchemas.Quote(target)} rename to {ProjectionSchemas.Quote(projection.Schema)};
+            drop schema {old} cascade;
+            """, conn, tx))
+        {
+            await swap.ExecuteNonQueryAsync(ct);
+        }
+        await checkpoints.SaveAsync(projection.CheckpointName, at, tx, ct);
+        await using (var delete = new NpgsqlCommand("delete from es_checkpoints where name = $1", conn, tx))
+        {
+            delete.Parameters.AddWithValue(checkpoint);
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return applied;
+    }
+
+    private static async Task<LogCursor> LoadCheckpointAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string name, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select tx_id, position from es_checkpoints where name = $1", conn, tx);
+        cmd.Parameters.AddWithValue(name);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new LogCursor(r.GetFieldValue<ulong>(0), r.GetInt64(1)) : LogCursor.Start;
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private RebuildProgress Report(Projection projection, long applied, string state) =>
+        _progress[projection.Name] = new RebuildProgress(projection.Name, applied, state, null);
+}
