@@ -2,6 +2,8 @@ using System.Text.Json;
 using EventSourcedChat.Commands;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.EventStore;
+using EventSourcedChat.Gateway.Presence;
+using EventSourcedChat.Gateway.Realtime;
 using EventSourcedChat.Projections;
 using EventSourcedChat.ReadModels;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -29,6 +31,8 @@ public static class HostingExtensions
         builder.Services.AddExceptionHandler<ProblemHandling>();
         builder.Services.AddCommands();
         builder.Services.AddReadModels();
+        builder.Services.AddRealtime();
+        builder.Services.AddPresence();
         if (roles.Projector)
         {
             builder.Services.AddProjectionRunner();
@@ -57,6 +61,8 @@ public static class HostingExtensions
         app.MapCommands();
         app.MapQueries();
         app.MapAdmin();
+        app.MapRealtime();
+        app.MapPresence();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
