@@ -1,5 +1,6 @@
 using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.Infrastructure;
+using EventSourcedChat.Projections.Unread;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -14,6 +15,7 @@ public static class ProjectionsModule
         services.TryAddSingleton<ProjectionRebuilder>();
         // Projections register here, one line each.
         services.AddSingleton<Projection, DirectoryProjection>();
+        services.AddSingleton<Projection, UnreadProjection>();
         return services;
     }
 

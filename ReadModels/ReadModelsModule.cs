@@ -1,3 +1,4 @@
+using EventSourcedChat.ReadModels.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -18,7 +19,7 @@ public static class ReadModelsModule
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         // Query groups register here, one line each, e.g. v1.MapHistoryQueries();
-        _ = v1;
+        v1.MapChannelQueries();
         return app;
     }
 }

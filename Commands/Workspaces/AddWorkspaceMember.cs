@@ -12,8 +12,6 @@ public sealed record AddWorkspaceMember(string? UserId, string? Role);
 
 public sealed record PositionResponse(long Position);
 
-public sealed record WorkspaceSummary(string WorkspaceId, string Name, string Role);
-
 public static class WorkspaceMembersEndpoints
 {
     /// <summary>An admin adds a registered user, or changes a member's role. The same role again changes nothing.</summary>
@@ -42,7 +40,6 @@ public static class WorkspaceMembersEndpoints
     public static RouteGroupBuilder MapWorkspaceMembers(this RouteGroupBuilder group)
     {
         group.MapPost("/workspaces/{workspaceId}/members", Add).WithName("AddWorkspaceMember");
-        group.MapGet("/workspaces", ListMine).WithName("ListWorkspaces");
         return group;
     }
 
@@ -76,22 +73,5 @@ public static class WorkspaceMembersEndpoints
                 await tx.ExecuteAsync("update ws_workspaces set version = $2 where workspace_id = $1", token, workspaceId, appended.Version);
             }, ct: ct);
         return TypedResults.Ok(new PositionResponse(result.Position));
-    }
-
-    private static async Task<Ok<List<WorkspaceSummary>>> ListMine(HttpContext http, ChatEventStore store, CancellationToken ct)
-    {
-        var actor = Actor.From(http);
-        await using var cmd = store.DataSource.Command("""
-            select w.workspace_id, w.name, m.role from ws_workspace_members m
-              join ws_workspaces w on w.workspace_id = m.workspace_id
-             where m.user_id = $1 order by w.name, w.workspace_id
-            """, actor.UserId);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        var list = new List<WorkspaceSummary>();
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new WorkspaceSummary(r.GetString(0), r.GetString(1), r.GetString(2)));
-        }
-        return TypedResults.Ok(list);
     }
 }
