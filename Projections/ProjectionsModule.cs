@@ -13,6 +13,7 @@ public static class ProjectionsModule
         services.TryAddSingleton<ProjectionSchemas>();
         // Projections register here, one line each.
         services.AddSingleton<Projection, DirectoryProjection>();
+        services.AddSingleton<Projection, History.HistoryProjection>();
         return services;
     }
 

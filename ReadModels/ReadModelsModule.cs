@@ -18,7 +18,7 @@ public static class ReadModelsModule
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         // Query groups register here, one line each, e.g. v1.MapHistoryQueries();
-        _ = v1;
+        History.HistoryQueries.MapHistoryQueries(v1);
         return app;
     }
 }
