@@ -57,7 +57,8 @@ public static class HistoryStore
         var messages = after is { } a
             ? await ReadAsync(db, After, ct, channelId, a, limit + 1)
             : await ReadAsync(db, Before, ct, channelId, before ?? long.MaxValue, limit + 1);
-        return new MessagePage(Trim(messages, limit), messages.Count > limit);
+        var hasMore = messages.Count > limit;
+        return new MessagePage(Trim(messages, limit), hasMore);
     }
 
     public static async Task<MessageView?> FindAsync(NpgsqlDataSource db, string channelId, long seq, CancellationToken ct) =>
@@ -68,7 +69,8 @@ public static class HistoryStore
         NpgsqlDataSource db, string channelId, long rootSeq, long after, int limit, CancellationToken ct)
     {
         var replies = await ReadAsync(db, Replies, ct, channelId, rootSeq, after, limit + 1);
-        return (Trim(replies, limit), replies.Count > limit);
+        var hasMore = replies.Count > limit;
+        return (Trim(replies, limit), hasMore);
     }
 
     private static List<MessageView> Trim(List<MessageView> rows, int limit)
