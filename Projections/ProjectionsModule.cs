@@ -1,4 +1,5 @@
 using EventSourcedChat.Projections.Directory;
+using EventSourcedChat.Projections.History;
 using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Projections.Unread;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,7 @@ public static class ProjectionsModule
         // Projections register here, one line each.
         services.AddSingleton<Projection, DirectoryProjection>();
         services.AddSingleton<Projection, UnreadProjection>();
+        services.AddSingleton<Projection, HistoryProjection>();
         return services;
     }
 

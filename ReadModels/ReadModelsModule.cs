@@ -1,4 +1,5 @@
 using EventSourcedChat.ReadModels.Channels;
+using EventSourcedChat.ReadModels.History;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -20,6 +21,7 @@ public static class ReadModelsModule
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         // Query groups register here, one line each, e.g. v1.MapHistoryQueries();
         v1.MapChannelQueries();
+        v1.MapHistoryQueries();
         return app;
     }
 }

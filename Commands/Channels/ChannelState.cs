@@ -32,10 +32,20 @@ public sealed record ChannelState(
         {
             throw CommandRejected.NotFound("The channel");
         }
-        await using var cmd = new NpgsqlCommand(Query + " for update of c", tx.Connection, tx);
-        cmd.Parameters.AddWithValue(channelId);
-        cmd.Parameters.AddWithValue(actor.UserId);
-        var state = await Read(cmd, channelId, ct);
+        // Lock first, then read in a second statement: under READ COMMITTED a statement that waited for the lock
+        // would still see the other tables (membership) as they were when it started; the next statement sees the
+        // state the lock holder committed. Both go in one round trip.
+        await using var batch = new NpgsqlBatch(tx.Connection, tx);
+        var lockRow = new NpgsqlBatchCommand("select 1 from ws_channels where channel_id = $1 for update");
+        lockRow.Parameters.AddWithValue(channelId);
+        var read = new NpgsqlBatchCommand(Query);
+        read.Parameters.AddWithValue(channelId);
+        read.Parameters.AddWithValue(actor.UserId);
+        batch.BatchCommands.Add(lockRow);
+        batch.BatchCommands.Add(read);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        var state = await Read(reader, channelId, ct);
         return state is { VisibleToActor: true } ? state : throw CommandRejected.NotFound("The channel");
     }
 
@@ -59,6 +69,11 @@ public sealed record ChannelState(
     private static async Task<ChannelState?> Read(NpgsqlCommand cmd, string channelId, CancellationToken ct)
     {
         await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await Read(r, channelId, ct);
+    }
+
+    private static async Task<ChannelState?> Read(NpgsqlDataReader r, string channelId, CancellationToken ct)
+    {
         if (!await r.ReadAsync(ct))
         {
             return null;

@@ -78,7 +78,7 @@ public sealed class ProjectionRunner(
         {
             await ApplyAsync(projection, schema, checkpoint, from, batch.Events, ct);
         }
-        catch (Exception e) when (e is PostgresException or System.Text.Json.JsonException or InvalidCastException && batch.Events.Count > 1)
+        catch (Exception e) when (IsBadEvent(e) && batch.Events.Count > 1)
         {
             foreach (var one in batch.Events)
             {
@@ -86,11 +86,18 @@ public sealed class ProjectionRunner(
                 from = one.Cursor;
             }
         }
-        catch (Exception e) when (e is PostgresException or System.Text.Json.JsonException or InvalidCastException)
+        catch (Exception e) when (IsBadEvent(e))
         {
             throw new ProjectionFailedException(batch.Events[0], e);
         }
     }
+
+    /// <summary>
+    /// An error the same event would raise again: its SQL or its data is wrong. Deadlocks, serialization failures,
+    /// lost connections and shutdowns are transient: the runner retries them and the projection does not stop.
+    /// </summary>
+    private static bool IsBadEvent(Exception e) =>
+        e is PostgresException { IsTransient: false } or System.Text.Json.JsonException or InvalidCastException;
 
     private async Task ApplyOneAsync(Projection projection, string schema, string checkpoint, LogCursor from, RecordedEvent one, CancellationToken ct)
     {
@@ -98,7 +105,7 @@ public sealed class ProjectionRunner(
         {
             await ApplyAsync(projection, schema, checkpoint, from, [one], ct);
         }
-        catch (Exception e) when (e is PostgresException or System.Text.Json.JsonException or InvalidCastException)
+        catch (Exception e) when (IsBadEvent(e))
         {
             throw new ProjectionFailedException(one, e);
         }

@@ -56,6 +56,22 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <summary>Empties every table but the migration record and the Data Protection key ring (hosts cache it), and restarts identities.</summary>
     public async Task ResetAsync()
     {
+        // The hosts' projection runners write while we truncate; a deadlock is retried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await TruncateAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+            }
+        }
+    }
+
+    private async Task TruncateAsync()
+    {
         await using var cmd = DataSource.CreateCommand("""
             do $$
             declare tables text;

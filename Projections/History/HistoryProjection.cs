@@ -1,0 +1,88 @@
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Projections.Infrastructure;
+
+namespace EventSourcedChat.Projections.History;
+
+/// <summary>
+/// Channel history: one row per message (top-level and thread replies) keyed by <c>(channel_id, seq)</c>, and one row
+/// per reaction <c>(channel_id, seq, emoji, user_id)</c>. The history queries page over it with index range scans.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>A thread root's <c>reply_count</c> counts its live replies; <c>last_reply_at</c> is the time of its latest
+/// live reply (null when none). Posting a reply increments the count and sets the time (O(1)); deleting a reply
+/// decrements the count and recomputes the time from the latest remaining live reply (one backward index probe).</item>
+/// <item>An edit sets <c>text</c> and <c>edited_at</c>. A delete keeps the row as a tombstone (<c>deleted</c>, empty
+/// text) so pages stay stable, and drops the message's reactions: a tombstone shows nothing of what it was, and the
+/// commands accept no reaction on a deleted message.</item>
+/// <item>Reactions keep the seq of the event that added them, so groups and their users come back in the order the
+/// reactions were made.</item>
+/// </list>
+/// </remarks>
+public sealed class HistoryProjection : Projection
+{
+    public const string ProjectionName = "history";
+
+    public override string Name => ProjectionName;
+
+    public override string CreateSql => """
+        create table if not exists messages (
+            channel_id text not null, seq bigint not null, message_id text not null, user_id text not null,
+            text text not null, created_at timestamptz not null, edited_at timestamptz,
+            deleted boolean not null default false, thread_root_seq bigint,
+            reply_count int not null default 0, last_reply_at timestamptz,
+            primary key (channel_id, seq));
+        create index if not exists messages_top_level on messages (channel_id, seq) where thread_root_seq is null;
+        create index if not exists messages_replies on messages (channel_id, thread_root_seq, seq) where thread_root_seq is not null;
+        create table if not exists reactions (
+            channel_id text not null, seq bigint not null, emoji text not null, user_id text not null,
+            reacted_seq bigint not null, reacted_at timestamptz not null,
+            primary key (channel_id, seq, emoji, user_id));
+        """;
+
+    public HistoryProjection()
+    {
+        On<MessagePosted>((e, c) =>
+        {
+            c.Sql("""
+                insert into messages (channel_id, seq, message_id, user_id, text, created_at, thread_root_seq)
+                values ($1, $2, $3, $4, $5, $6, $7)
+                """, e.ChannelId, c.Seq, e.MessageId, e.UserId, e.Text, c.At, e.ThreadRootSeq);
+            if (e.ThreadRootSeq is { } root)
+            {
+                c.Sql("update messages set reply_count = reply_count + 1, last_reply_at = $3 where channel_id = $1 and seq = $2",
+                    e.ChannelId, root, c.At);
+            }
+        });
+        On<MessageEdited>((e, c) => c.Sql(
+            "update messages set text = $3, edited_at = $4 where channel_id = $1 and seq = $2 and not deleted",
+            e.ChannelId, e.Seq, e.Text, c.At));
+        On<MessageDeleted>((e, c) =>
+        {
+            // The root's count and time move only when this delete turned a live reply into a tombstone. The outer
+            // statement sees the rows as they were before the CTE's update, hence the explicit exclusion of $2.
+            c.Sql("""
+                with tombstone as (
+                    update messages set deleted = true, text = ''
+                     where channel_id = $1 and seq = $2 and not deleted
+                    returning thread_root_seq)
+                update messages root
+                   set reply_count = root.reply_count - 1,
+                       last_reply_at = (select r.created_at from messages r
+                                         where r.channel_id = $1 and r.thread_root_seq = root.seq
+                                           and not r.deleted and r.seq <> $2
+                                         order by r.seq desc limit 1)
+                  from tombstone
+                 where root.channel_id = $1 and root.seq = tombstone.thread_root_seq
+                """, e.ChannelId, e.Seq);
+            c.Sql("delete from reactions where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
+        });
+        On<ReactionAdded>((e, c) => c.Sql("""
+            insert into reactions (channel_id, seq, emoji, user_id, reacted_seq, reacted_at) values ($1, $2, $3, $4, $5, $6)
+            on conflict (channel_id, seq, emoji, user_id) do nothing
+            """, e.ChannelId, e.Seq, e.Emoji, e.UserId, c.Seq, c.At));
+        On<ReactionRemoved>((e, c) => c.Sql(
+            "delete from reactions where channel_id = $1 and seq = $2 and emoji = $3 and user_id = $4",
+            e.ChannelId, e.Seq, e.Emoji, e.UserId));
+    }
+}

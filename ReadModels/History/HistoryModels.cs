@@ -1,0 +1,18 @@
+namespace EventSourcedChat.ReadModels.History;
+
+/// <summary>One message as the history API shows it; a deleted message is a tombstone (<c>deleted</c>, empty text).</summary>
+/// <param name="ThreadRootSeq">The thread's root for a reply; null for a top-level message.</param>
+/// <param name="ReplyCount">Live (not deleted) replies of a top-level message; 0 for a reply.</param>
+/// <param name="LastReplyAt">When the latest live reply was posted; null when there is none.</param>
+public sealed record MessageView(
+    string ChannelId, long Seq, string UserId, string Text, DateTimeOffset CreatedAt, DateTimeOffset? EditedAt, bool Deleted,
+    long? ThreadRootSeq, int ReplyCount, DateTimeOffset? LastReplyAt, IReadOnlyList<ReactionGroup> Reactions);
+
+/// <summary>Everyone who reacted to a message with one emoji, in the order they reacted.</summary>
+public sealed record ReactionGroup(string Emoji, int Count, IReadOnlyList<string> UserIds);
+
+/// <summary>A page of top-level messages: newest first when paging back (<c>before</c>, or the latest page), oldest first with <c>after</c>.</summary>
+public sealed record MessagePage(IReadOnlyList<MessageView> Messages, bool HasMore);
+
+/// <summary>A thread: its root and a page of replies, oldest first.</summary>
+public sealed record ThreadPage(MessageView Root, IReadOnlyList<MessageView> Replies, bool HasMore);
