@@ -1,5 +1,6 @@
 using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.Infrastructure;
+using EventSourcedChat.Projections.Search;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -13,6 +14,7 @@ public static class ProjectionsModule
         services.TryAddSingleton<ProjectionSchemas>();
         // Projections register here, one line each.
         services.AddSingleton<Projection, DirectoryProjection>();
+        services.AddSingleton<Projection, SearchProjection>();
         return services;
     }
 

@@ -1,3 +1,4 @@
+using EventSourcedChat.ReadModels.Search;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -8,7 +9,12 @@ namespace EventSourcedChat.ReadModels;
 /// <summary>The read side as a mappable module: query services and the REST query endpoints under <c>/v1</c>.</summary>
 public static class ReadModelsModule
 {
-    public static IServiceCollection AddReadModels(this IServiceCollection services) => services;
+    public static IServiceCollection AddReadModels(this IServiceCollection services)
+    {
+        // Query services register here, one line each.
+        services.AddSingleton<IMessageSearch, PostgresMessageSearch>();
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapQueries(this IEndpointRouteBuilder app)
     {
@@ -18,7 +24,7 @@ public static class ReadModelsModule
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         // Query groups register here, one line each, e.g. v1.MapHistoryQueries();
-        _ = v1;
+        v1.MapSearchQueries();
         return app;
     }
 }
