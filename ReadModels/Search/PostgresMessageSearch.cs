@@ -20,7 +20,7 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db) : IMessageSearch
     private const string Config = SearchProjection.TextSearchConfig;
 
     private static readonly string HeadlineOptions =
-        $"StartSel=\"{Highlighter.StartSentinel}\", StopSel=\"{Highlighter.StopSentinel}\", MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \"";
+        $"StartSel=\"{Highlighter.StartSentinel}\", StopSel=\"{Highlighter.StopSentinel}\", MaxWords=35, MinWords=15";
 
     public async Task<SearchResults> SearchAsync(SearchQuery query, string userId, CancellationToken ct)
     {
