@@ -2,6 +2,7 @@ using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.History;
 using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Projections.Unread;
+using EventSourcedChat.Projections.Search;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -18,6 +19,7 @@ public static class ProjectionsModule
         services.AddSingleton<Projection, DirectoryProjection>();
         services.AddSingleton<Projection, UnreadProjection>();
         services.AddSingleton<Projection, HistoryProjection>();
+        services.AddSingleton<Projection, SearchProjection>();
         return services;
     }
 

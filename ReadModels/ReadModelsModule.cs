@@ -1,5 +1,6 @@
 using EventSourcedChat.ReadModels.Channels;
 using EventSourcedChat.ReadModels.History;
+using EventSourcedChat.ReadModels.Search;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,7 +11,12 @@ namespace EventSourcedChat.ReadModels;
 /// <summary>The read side as a mappable module: query services and the REST query endpoints under <c>/v1</c>.</summary>
 public static class ReadModelsModule
 {
-    public static IServiceCollection AddReadModels(this IServiceCollection services) => services;
+    public static IServiceCollection AddReadModels(this IServiceCollection services)
+    {
+        // Query services register here, one line each.
+        services.AddSingleton<IMessageSearch, PostgresMessageSearch>();
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapQueries(this IEndpointRouteBuilder app)
     {
@@ -22,6 +28,7 @@ public static class ReadModelsModule
         // Query groups register here, one line each, e.g. v1.MapHistoryQueries();
         v1.MapChannelQueries();
         v1.MapHistoryQueries();
+        v1.MapSearchQueries();
         return app;
     }
 }

@@ -103,7 +103,8 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
         await new ProjectionSchemas(db.DataSource).EnsureAsync(projection, projection.Schema, default);
         await Post("a");
         await Post("a");
-        var (events, _) = await _store.ReadSubscriptionBatchAsync(LogCursor.Start, 10);
+        // Other hosts' transactions may hold the second event back for a moment.
+        var (events, _) = await Eventually.Until(() => _store.ReadSubscriptionBatchAsync(LogCursor.Start, 10), r => r.Events.Count == 2, what: "both events");
         var runner = await StartRunner();
         var batch = new EventBatch(events, events[^1].Cursor);
 

@@ -1,0 +1,21 @@
+namespace EventSourcedChat.ReadModels.Search;
+
+/// <summary>What to look for. <see cref="Text"/> is trimmed and 1..200 characters; bounds are exclusive.</summary>
+public sealed record SearchQuery(
+    string WorkspaceId, string Text, string? ChannelId, string? FromUserId, DateTimeOffset? Before, DateTimeOffset? After, int Limit);
+
+/// <param name="Highlight">An HTML-safe excerpt of <see cref="Text"/> with the matches in <c>&lt;mark&gt;</c>.</param>
+public sealed record SearchHit(string ChannelId, long Seq, string Text, string Highlight, string UserId, DateTimeOffset CreatedAt);
+
+public sealed record SearchResults(IReadOnlyList<SearchHit> Results, bool HasMore);
+
+/// <summary>
+/// Message search over the channels the user is a member of now, in the query's workspace. Whether the caller may
+/// see the workspace and the channel filter is checked by the endpoint before; an implementation only has to keep to
+/// the caller's current channels. PostgreSQL (<see cref="PostgresMessageSearch"/>) is the one today; an Elasticsearch
+/// one would filter on the member channels read from the directory.
+/// </summary>
+public interface IMessageSearch
+{
+    Task<SearchResults> SearchAsync(SearchQuery query, string userId, CancellationToken ct);
+}
