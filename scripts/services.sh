@@ -229,7 +229,7 @@ pg_start() {
         [[ $EUID -eq 0 ]] && chown "$PG_OWNER:" "$pwfile"
         chmod 600 "$pwfile"
         if ! pg_as_owner "$PGBIN/initdb" -D "$PG_DATA" -U "$DB_USER" --pwfile="$pwfile" \
-                -E UTF8 --locale=C --auth-local=scram-sha-256 --auth-host=scram-sha-256 \
+                -E UTF8 --locale=C --lc-ctype=C.UTF-8 --auth-local=scram-sha-256 --auth-host=scram-sha-256 \
                 >"$DATA/initdb.log" 2>&1; then
             rm -f "$pwfile"
             tail -n 30 "$DATA/initdb.log" >&2

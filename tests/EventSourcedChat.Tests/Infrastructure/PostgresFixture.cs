@@ -48,7 +48,9 @@ public sealed class PostgresFixture : IAsyncLifetime
         exists.Parameters.AddWithValue(name);
         if (await exists.ExecuteScalarAsync() is null)
         {
-            await using var create = admin.CreateCommand($"create database \"{name}\"");
+            // A Unicode character classification lets pg_trgm index CJK text; byte-order collation keeps sorting fast.
+            await using var create = admin.CreateCommand(
+                $"create database \"{name}\" template template0 encoding 'UTF8' lc_collate 'C' lc_ctype 'C.UTF-8'");
             await create.ExecuteNonQueryAsync();
         }
     }
