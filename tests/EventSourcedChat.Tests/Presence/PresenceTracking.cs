@@ -1,0 +1,155 @@
+using EventSourcedChat.Tests.Infrastructure;
+
+namespace EventSourcedChat.Tests.Presence;
+
+public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
+{
+    private string PresenceKey(string userId) => $"{Prefix}presence:{userId}";
+
+    private string ConnsKey(string userId) => $"{Prefix}presence:conns:{userId}";
+
+    [Fact]
+    public async Task Subscribing_sends_the_current_state_active_for_a_connected_user_offline_for_another()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var carl = await RegisterAsync("carl");
+        await using var adaHub = await ConnectAsync(ada);
+        await using var carlHub = await ConnectAsync(carl);
+
+        await carlHub.SubscribePresenceAsync(ada.UserId, bob.UserId);
+
+        // The snapshot is sent before the invocation completes: one envelope per user.
+        Assert.Equal(["active"], carlHub.PresenceOf(ada.UserId));
+        Assert.Equal(["offline"], carlHub.PresenceOf(bob.UserId));
+        var envelope = carlHub.EventsOfType("presence.changed")[0];
+        Assert.True(envelope.TryGetProperty("at", out _));
+        Assert.Equal("active", (string?)await Redis.StringGetAsync(PresenceKey(ada.UserId)));
+    }
+
+    [Fact]
+    public async Task SetPresence_away_and_back_to_active_reach_subscribers_and_a_new_connection_keeps_away()
+    {
+        var ada = await RegisterAsync("ada");
+        var carl = await RegisterAsync("carl");
+        await using var adaHub = await ConnectAsync(ada);
+        await using var carlHub = await ConnectAsync(carl);
+        await carlHub.SubscribePresenceAsync(ada.UserId);
+
+        await adaHub.InvokeAsync("SetPresence", "away");
+        await carlHub.WaitForPresenceAsync(ada.UserId, "away");
+
+        // Away is per user: another device connecting does not make ada active.
+        await using var adaPhone = await ConnectAsync(ada);
+        await adaHub.InvokeAsync("SetPresence", "active");
+        await Eventually.Until(() => carlHub.PresenceOf(ada.UserId).Count == 3, what: "ada active again");
+        Assert.Equal(["active", "away", "active"], carlHub.PresenceOf(ada.UserId));
+        await Assert.ThrowsAsync<HubError>(() => adaHub.InvokeAsync("SetPresence", "busy"));
+    }
+
+    [Fact]
+    public async Task Closing_the_last_connection_makes_the_user_offline_and_an_earlier_close_does_not()
+    {
+        var ada = await RegisterAsync("ada");
+        var carl = await RegisterAsync("carl");
+        var adaLaptop = await ConnectAsync(ada);
+        var adaPhone = await ConnectAsync(ada);
+        await using var carlHub = await ConnectAsync(carl);
+        await carlHub.SubscribePresenceAsync(ada.UserId);
+
+        await adaLaptop.DisposeAsync();
+        await UntilDisconnectedAsync(ada, remaining: 1);
+        // Whatever the first close published would arrive before this change (one ordered queue).
+        await adaPhone.InvokeAsync("SetPresence", "away");
+        await carlHub.WaitForPresenceAsync(ada.UserId, "away");
+        Assert.Equal(["active", "away"], carlHub.PresenceOf(ada.UserId));
+
+        await adaPhone.DisposeAsync();
+        await carlHub.WaitForPresenceAsync(ada.UserId, "offline");
+        Assert.Equal(["active", "away", "offline"], carlHub.PresenceOf(ada.UserId));
+        Assert.False(await Redis.KeyExistsAsync(PresenceKey(ada.UserId)));
+        Assert.False(await Redis.KeyExistsAsync(ConnsKey(ada.UserId)));
+    }
+
+    [Fact]
+    public async Task The_users_of_a_node_that_died_go_offline_when_their_key_expires()
+    {
+        var dave = await RegisterAsync("dave");
+        var carl = await RegisterAsync("carl");
+        // What a node leaves behind when it dies with dave connected: his key and its entry, renewed by nobody
+        // (no liveness key), with the test TTL of 2 s.
+        await Redis.StringSetAsync(PresenceKey(dave.UserId), "active", TimeSpan.FromSeconds(2));
+        await Redis.HashSetAsync(ConnsKey(dave.UserId), "dead-node", "1");
+        await Redis.KeyExpireAsync(ConnsKey(dave.UserId), TimeSpan.FromSeconds(2));
+        await using var carlHub = await ConnectAsync(carl);
+
+        await carlHub.SubscribePresenceAsync(dave.UserId);
+        Assert.Equal(["active"], carlHub.PresenceOf(dave.UserId));
+
+        await carlHub.WaitForPresenceAsync(dave.UserId, "offline", TimeSpan.FromSeconds(15));
+        Assert.Equal(["active", "offline"], carlHub.PresenceOf(dave.UserId));
+    }
+
+    [Fact]
+    public async Task A_last_local_close_ignores_a_dead_nodes_entry_but_keeps_a_user_another_live_node_holds()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var carl = await RegisterAsync("carl");
+        var adaHub = await ConnectAsync(ada);
+        var bobHub = await ConnectAsync(bob);
+        await using var carlHub = await ConnectAsync(carl);
+        await carlHub.SubscribePresenceAsync(ada.UserId, bob.UserId);
+        // Ada also "has" a connection on a node that died (no liveness key); bob one on a live node.
+        await Redis.HashSetAsync(ConnsKey(ada.UserId), "dead-node", "1");
+        await Redis.HashSetAsync(ConnsKey(bob.UserId), "live-node", "1");
+        await Redis.StringSetAsync($"{Prefix}presence:node:live-node", "1", TimeSpan.FromMinutes(1));
+
+        await adaHub.DisposeAsync();
+        await bobHub.DisposeAsync();
+        await UntilDisconnectedAsync(ada);
+        await UntilDisconnectedAsync(bob);
+
+        // Ada: the dead node's entry is dropped, she is offline at once (her key is gone, not left to expire).
+        Assert.False(await Redis.KeyExistsAsync(PresenceKey(ada.UserId)));
+        await carlHub.WaitForPresenceAsync(ada.UserId, "offline");
+        // Bob: still on the live node; his key stays until that node closes his connection or stops renewing.
+        Assert.True(await Redis.HashExistsAsync(ConnsKey(bob.UserId), "live-node"));
+        Assert.DoesNotContain("offline", carlHub.PresenceOf(bob.UserId));
+        // That node never renews (it is the test): the TTL runs out and bob goes offline by expiry.
+        await carlHub.WaitForPresenceAsync(bob.UserId, "offline", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public async Task A_connected_users_key_is_renewed_past_its_ttl_without_a_write_per_heartbeat()
+    {
+        var ada = await RegisterAsync("ada");
+        var carl = await RegisterAsync("carl");
+        await using var adaHub = await ConnectAsync(ada);
+        await using var carlHub = await ConnectAsync(carl);
+        await carlHub.SubscribePresenceAsync(ada.UserId);
+
+        // Three TTLs later ada is still active and no offline was ever published.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(6);
+        await Eventually.Until(async () =>
+        {
+            Assert.True(await Redis.KeyExistsAsync(PresenceKey(ada.UserId)), "the key of a connected user expired");
+            return DateTime.UtcNow > until;
+        }, done => done, TimeSpan.FromSeconds(10), "three TTLs");
+        Assert.Equal(["active"], carlHub.PresenceOf(ada.UserId));
+    }
+
+    [Fact]
+    public async Task Subscribing_to_more_than_500_users_is_invalid_request()
+    {
+        var carl = await RegisterAsync("carl");
+        await using var carlHub = await ConnectAsync(carl);
+        var tooMany = Enumerable.Range(0, 501).Select(i => $"u{i}").ToArray();
+
+        var error = await Assert.ThrowsAsync<HubError>(() => carlHub.SubscribePresenceAsync(tooMany));
+
+        Assert.Contains("invalid_request", error.Message, StringComparison.Ordinal);
+        await carlHub.SubscribePresenceAsync([.. Enumerable.Range(0, 500).Select(i => $"u{i}")]);
+        Assert.Equal(500, carlHub.EventsOfType("presence.changed").Count);
+    }
+}
