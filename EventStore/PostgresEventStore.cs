@@ -13,6 +13,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
 {
     private const int MaxOrderRetries = 10;
 
+    private readonly CommitNotifier _commits = new(dataSource);
+
     private const string Columns =
         "position, tx_id, stream_id, version, event_id, type, data::text, metadata::text, created_at, prev_hash, hash";
 
@@ -36,11 +38,16 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         {
             var at = time.GetUtcNow();
             var meta = StoredMetadata(metadata ?? new EventMetadata(), at);
-            return await WithOrderRetry(async () =>
+            var appended = await WithOrderRetry(async () =>
             {
                 await using var conn = await dataSource.OpenConnectionAsync(ct);
                 return await Translate(stream, expected, () => Append(conn, null, stream, expected, events, meta, at, ct));
             });
+            if (!appended.Duplicate)
+            {
+                _commits.Notify();
+            }
+            return appended;
         }
         return await InTransactionAsync(async (tx, token) =>
         {
@@ -72,8 +79,9 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
     /// ordering race (its transaction id is older than the stream's last writer's), the whole unit runs again in a
     /// new transaction; <paramref name="work"/> must therefore be safe to repeat (it is rolled back first).
     /// </summary>
-    public Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken ct = default) =>
-        WithOrderRetry(async () =>
+    public async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken ct = default)
+    {
+        var result = await WithOrderRetry(async () =>
         {
             await using var conn = await dataSource.OpenConnectionAsync(ct);
             await using var tx = await conn.BeginTransactionAsync(ct);
@@ -81,6 +89,9 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
             await tx.CommitAsync(ct);
             return result;
         });
+        _commits.Notify();
+        return result;
+    }
 
     private static async Task<T> WithOrderRetry<T>(Func<Task<T>> attempt)
     {

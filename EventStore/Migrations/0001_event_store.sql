@@ -49,14 +49,15 @@ $$;
 -- p_expected: -1 any, -2 stream exists, 0 no stream, n > 0 exact version.
 -- Raises ES409 (wrong expected version; HINT carries the actual version),
 -- ES422 (some but not all event ids already in the stream),
--- ES40R (the stream was last written by a younger transaction; retry in a new transaction).
+-- ES40R (the stream was last written by a younger transaction, possible only when the caller's transaction took its
+-- id before calling; retry in a new transaction).
 create function es_append(
     p_stream text, p_expected bigint, p_ids uuid[], p_types text[],
     p_data jsonb[], p_metadata jsonb[], p_at timestamptz)
 returns table (out_version bigint, out_position bigint, out_duplicate boolean, out_created_at timestamptz)
 language plpgsql as $$
 declare
-    v_tx       xid8 := pg_current_xact_id();
+    v_tx       xid8;
     v_version  bigint;
     v_last_tx  xid8;
     v_hash     bytea;
@@ -66,14 +67,18 @@ declare
     v_position bigint;
     i          int;
 begin
+    -- Appends to one stream take turns on a transaction-level advisory lock, which needs no transaction id; the id is
+    -- taken only once the lock is held, so each writer of a stream gets a younger id than the one before it.
+    perform pg_advisory_xact_lock(hashtextextended('es_stream:' || p_stream, 0));
+    v_tx := pg_current_xact_id();
     select s.version, s.last_tx, s.last_hash into v_version, v_last_tx, v_hash
-      from es_streams s where s.stream_id = p_stream for update;
+      from es_streams s where s.stream_id = p_stream;
     if not found then
         insert into es_streams (stream_id, version, last_tx, last_hash)
         values (p_stream, 0, v_tx, decode(repeat('00', 32), 'hex'))
         on conflict (stream_id) do nothing;
         select s.version, s.last_tx, s.last_hash into v_version, v_last_tx, v_hash
-          from es_streams s where s.stream_id = p_stream for update;
+          from es_streams s where s.stream_id = p_stream;
     end if;
 
     if v_version > 0 then
@@ -111,7 +116,8 @@ begin
     end loop;
 
     update es_streams set version = v_version, last_tx = v_tx, last_hash = v_hash where stream_id = p_stream;
-    perform pg_notify('es_events', v_position::text);
+    -- No NOTIFY here: PostgreSQL serializes the commits of notifying transactions (a global lock held through the
+    -- WAL flush), which would undo group commit. The store notifies after commit instead (CommitNotifier).
     return query select v_version, v_position, false, p_at;
 end
 $$;
