@@ -46,7 +46,7 @@ public sealed class ChannelFanOut(
     public async Task ConnectedAsync(string connectionId, string userId, CancellationToken ct)
     {
         var channels = await ReadChannelsAsync(userId, ct);
-        var state = new ConnectionState(connectionId, userId, hub.Clients.Client(connectionId), logger);
+        var state = new ConnectionState(connectionId, userId, hub.Clients.Client(connectionId), options.ResumeGrace, logger);
         var keys = new List<string>();
         await _topology.WaitAsync(ct);
         try

@@ -19,13 +19,17 @@ internal sealed class ConnectionState
     private readonly Channel<RealtimeEnvelope> _outbound =
         Channel.CreateUnbounded<RealtimeEnvelope>(new UnboundedChannelOptions { SingleReader = true });
     private LogCursor _lastDelivered = LogCursor.Start;
-    private List<PushMessage>? _buffer;
+    private List<PushMessage>? _buffer = [];
+    private bool _initial = true;
     private HashSet<long>? _liveBeforeResume = [];
 
-    public ConnectionState(string connectionId, string userId, IChatClient client, ILogger logger)
+    /// <param name="grace">How long live channel events are held after connecting, waiting for a Resume (clients call it
+    /// right after connecting; holding them keeps the replay and live events in one order without a gap).</param>
+    public ConnectionState(string connectionId, string userId, IChatClient client, TimeSpan grace, ILogger logger)
     {
         ConnectionId = connectionId;
         UserId = userId;
+        _ = Task.Delay(grace).ContinueWith(_ => EndGrace(), TaskScheduler.Default);
         Pump = Task.Run(async () =>
         {
             await foreach (var envelope in _outbound.Reader.ReadAllAsync())
@@ -104,6 +108,13 @@ internal sealed class ConnectionState
     {
         lock (_gate)
         {
+            if (_initial)
+            {
+                // Resumed within the grace: nothing was delivered yet, the held live events stay buffered.
+                _initial = false;
+                _liveBeforeResume = null;
+                return new HashSet<long>();
+            }
             _buffer ??= [];
             var seen = _liveBeforeResume ?? [];
             _liveBeforeResume = null;
@@ -121,17 +132,34 @@ internal sealed class ConnectionState
     {
         lock (_gate)
         {
-            var last = _lastDelivered > lastReplayed ? _lastDelivered : lastReplayed;
-            foreach (var message in _buffer ?? [])
+            FlushAfter(_lastDelivered > lastReplayed ? _lastDelivered : lastReplayed);
+        }
+    }
+
+    private void FlushAfter(LogCursor last)
+    {
+        foreach (var message in _buffer ?? [])
+        {
+            if (message.Cursor > last)
             {
-                if (message.Cursor > last)
-                {
-                    last = message.Cursor;
-                    Write(message);
-                }
+                last = message.Cursor;
+                Write(message);
             }
-            _lastDelivered = last;
-            _buffer = null;
+        }
+        _lastDelivered = last;
+        _buffer = null;
+    }
+
+    /// <summary>No Resume came within the grace: the held live events go out and live delivery starts.</summary>
+    private void EndGrace()
+    {
+        lock (_gate)
+        {
+            if (_initial)
+            {
+                _initial = false;
+                FlushAfter(_lastDelivered);
+            }
         }
     }
 

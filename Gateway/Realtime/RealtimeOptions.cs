@@ -9,6 +9,9 @@ public sealed class RealtimeOptions
     /// <summary>Most events a Resume replays; beyond it the client gets <c>resync.required</c>.</summary>
     public int MaxResumeBacklog { get; set; } = 10_000;
 
+    /// <summary>How long a new connection's live channel events wait for a Resume call before going out without one.</summary>
+    public TimeSpan ResumeGrace { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Events read per replay page.</summary>
     public int ResumePageSize { get; set; } = 500;
 

@@ -22,6 +22,7 @@ public sealed class HubClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _reader;
     private int _nextId;
+    private int _disposed;
 
     private HubClient(WebSocket socket)
     {
@@ -110,6 +111,10 @@ public sealed class HubClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _stop.CancelAsync();
         try
         {

@@ -55,6 +55,14 @@ public abstract class RealtimeTest(PostgresFixture db) : ApiTest(db)
         }, ok => ok, TimeSpan.FromSeconds(10), "the directory to show the channel's members");
     }
 
+    /// <summary>Waits until the push worker has sent (and the broker confirmed) everything up to <paramref name="position"/>.</summary>
+    protected async Task PushedAsync(long position) =>
+        await Eventually.Until(async () =>
+        {
+            await using var cmd = Db.DataSource.CreateCommand("select coalesce(max(position), 0) from es_checkpoints where name = 'push'");
+            return (long)(await cmd.ExecuteScalarAsync())!;
+        }, at => at >= position, TimeSpan.FromSeconds(10), $"the push worker to pass position {position}");
+
     protected static async Task<(long Seq, long Position)> PostAsync(TestUser user, string channelId, string text)
     {
         var body = await user.Ok("POST", $"/v1/channels/{channelId}/messages", new { text }, HttpStatusCode.Created);
