@@ -27,6 +27,8 @@ public sealed class ChannelFanOut(
     private readonly Dictionary<string, HashSet<ConnectionState>> _byChannel = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<ConnectionState>> _byUser = new(StringComparer.Ordinal);
 
+    public HandOverStats Stats { get; } = new();
+
     public static string ChannelGroup(string channelId) => $"channel:{channelId}";
 
     public static string UserGroup(string userId) => $"user:{userId}";
@@ -46,7 +48,7 @@ public sealed class ChannelFanOut(
     public async Task ConnectedAsync(string connectionId, string userId, CancellationToken ct)
     {
         var channels = await ReadChannelsAsync(userId, ct);
-        var state = new ConnectionState(connectionId, userId, hub.Clients.Client(connectionId), options.ResumeGrace, logger);
+        var state = new ConnectionState(connectionId, userId, hub.Clients.Client(connectionId), options.ResumeGrace, Stats, logger);
         var keys = new List<string>();
         await _topology.WaitAsync(ct);
         try

@@ -21,12 +21,14 @@ internal sealed class ConnectionState
     private LogCursor _lastDelivered = LogCursor.Start;
     private List<PushMessage>? _buffer = [];
     private bool _initial = true;
+    private readonly HandOverStats _stats;
     private HashSet<long>? _liveBeforeResume = [];
 
     /// <param name="grace">How long live channel events are held after connecting, waiting for a Resume (clients call it
     /// right after connecting; holding them keeps the replay and live events in one order without a gap).</param>
-    public ConnectionState(string connectionId, string userId, IChatClient client, TimeSpan grace, ILogger logger)
+    public ConnectionState(string connectionId, string userId, IChatClient client, TimeSpan grace, HandOverStats stats, ILogger logger)
     {
+        _stats = stats;
         ConnectionId = connectionId;
         UserId = userId;
         _ = Task.Delay(grace).ContinueWith(_ => EndGrace(), TaskScheduler.Default);
@@ -85,6 +87,10 @@ internal sealed class ConnectionState
             if (_buffer is not null)
             {
                 _buffer.Add(message);
+                if (!_initial)
+                {
+                    Interlocked.Increment(ref _stats.BufferedDuringReplay);
+                }
                 return;
             }
             if (message.Cursor <= _lastDelivered)
@@ -144,6 +150,11 @@ internal sealed class ConnectionState
             {
                 last = message.Cursor;
                 Write(message);
+                Interlocked.Increment(ref _stats.Flushed);
+            }
+            else
+            {
+                Interlocked.Increment(ref _stats.DroppedAsDelivered);
             }
         }
         _lastDelivered = last;
@@ -167,4 +178,17 @@ internal sealed class ConnectionState
 
     private void Write(PushMessage m) =>
         _outbound.Writer.TryWrite(new RealtimeEnvelope(m.Type, m.ChannelId, m.Seq, m.Position, m.At, m.Data));
+}
+
+/// <summary>Counts of the resume hand-over on this node (tests and diagnostics).</summary>
+public sealed class HandOverStats
+{
+    /// <summary>Live channel events that arrived while a Resume replayed.</summary>
+    public long BufferedDuringReplay;
+
+    /// <summary>Held live events delivered after a replay or grace.</summary>
+    public long Flushed;
+
+    /// <summary>Held live events dropped because the replay had delivered them.</summary>
+    public long DroppedAsDelivered;
 }

@@ -19,6 +19,7 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
     private IConnection? _connection;
     private IChannel? _consume;
     private IChannel? _topology;
+    private int _disposed;
 
     public string QueueName { get; } = options.QueueName
         ?? $"{options.Exchange}.gateway.{Environment.MachineName}.{Guid.NewGuid():N}";
@@ -81,6 +82,10 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // stopped by the host, then disposed by the container
+        }
         if (_consume is not null)
         {
             await _consume.DisposeAsync();

@@ -56,7 +56,26 @@ public sealed class HubClient : IAsyncDisposable
         {
             throw new InvalidOperationException($"Handshake refused: {error}");
         }
-        return new HubClient(socket);
+        var hub = new HubClient(socket);
+        await hub.BarrierAsync();
+        return hub;
+    }
+
+    /// <summary>
+    /// Waits until the server processed everything sent so far. The handshake answer comes before the hub's
+    /// OnConnectedAsync runs; invocations are handled only after it, in order, so the completion of any invocation
+    /// (here of a method that does not exist, which answers an error) means the connection is fully set up.
+    /// </summary>
+    public async Task BarrierAsync()
+    {
+        var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var done = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _pending[id] = done;
+        }
+        await SendAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target = "__barrier", arguments = Array.Empty<object>() }));
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Invokes a hub method and waits for its completion (throws on a hub error).</summary>

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using EventSourcedChat.Gateway.Realtime;
+using Microsoft.Extensions.DependencyInjection;
 using EventSourcedChat.Tests.Infrastructure;
 
 namespace EventSourcedChat.Tests.Realtime;
@@ -64,6 +66,8 @@ public sealed class Resuming(PostgresFixture db) : RealtimeTest(db)
         await during;
 
         var events = await again.WaitUntilAsync(e => Posted(e, general).Count >= 250, what: "250 posts");
+        // The hand-over was exercised: live posts arrived while the replay ran.
+        Assert.True(gateway.Services.GetRequiredService<ChannelFanOut>().Stats.BufferedDuringReplay > 0);
         var posts = Posted(events, general);
         var expected = Enumerable.Range(0, 150).Select(i => $"before {i}").Concat(Enumerable.Range(0, 100).Select(i => $"during {i}"));
         Assert.Equal(expected, posts.Select(TextOf));
