@@ -268,22 +268,37 @@ public sealed class ChannelFanOut(
             return LogCursor.Start;
         }
         var cursor = from.Value;
+        // Channels the user left within the replayed range: nothing after their member.left is replayed, even when
+        // the directory has not caught up with the leave yet (invariant 8).
+        var left = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             var page = await ReadPageAsync(channels, cursor, options.ResumePageSize, ct);
             foreach (var e in page)
             {
                 cursor = e.Cursor;
-                if (skip.Contains(e.Position) || PushRouting.ToMessage(e) is not { } message)
+                if (PushRouting.ToMessage(e) is not { ChannelId: { } channelId } message)
                 {
                     continue;
+                }
+                if (message.UserId == userId && message.Type == "member.joined")
+                {
+                    left.Remove(channelId); // joined again
+                }
+                if (left.Contains(channelId))
+                {
+                    continue;
+                }
+                if (message.UserId == userId && message.Type == "member.left")
+                {
+                    left.Add(channelId);
                 }
                 bool member;
                 lock (_gate)
                 {
-                    member = message.ChannelId is not null && state.Channels.Contains(message.ChannelId);
+                    member = state.Channels.Contains(channelId);
                 }
-                if (member)
+                if (member && !skip.Contains(e.Position))
                 {
                     state.Replay(message);
                 }
