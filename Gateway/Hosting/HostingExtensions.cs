@@ -5,6 +5,7 @@ using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Gateway.Realtime;
 using EventSourcedChat.Projections;
+using EventSourcedChat.Projections.Push;
 using EventSourcedChat.ReadModels;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -31,11 +32,12 @@ public static class HostingExtensions
         builder.Services.AddExceptionHandler<ProblemHandling>();
         builder.Services.AddCommands();
         builder.Services.AddReadModels();
-        builder.Services.AddRealtime();
+        builder.Services.AddRealtime(builder.Configuration, roles.Gateway);
         builder.Services.AddPresence();
         if (roles.Projector)
         {
             builder.Services.AddProjectionRunner();
+            builder.Services.AddPushWorker(builder.Configuration);
         }
         else
         {

@@ -1,14 +1,407 @@
+using System.Text.Json;
+using EventSourcedChat.Contracts.Realtime;
+using EventSourcedChat.EventStore;
+using EventSourcedChat.Projections.Push;
+using Microsoft.AspNetCore.SignalR;
+using Npgsql;
+using NpgsqlTypes;
+
 namespace EventSourcedChat.Gateway.Realtime;
 
 /// <summary>
-/// Placeholder (being built): joins a connection to its user's channels, keeps one broker binding per channel with
-/// local members, fans received events out to local connections, and replays missed events on Resume.
+/// Joins a connection to its user's channels, keeps one broker binding per channel with local members (and one per
+/// connected user), fans received events out to local connections in order, and replays missed events on Resume.
 /// </summary>
-public sealed class ChannelFanOut
+/// <remarks>
+/// Every connection also joins SignalR groups <c>channel:{id}</c> and <c>user:{id}</c> (for ephemeral signals such as
+/// typing); channel events themselves go through each connection's own ordered queue (<see cref="ConnectionState"/>)
+/// because the resume hand-over needs per-connection buffering and de-duplication.
+/// </remarks>
+public sealed class ChannelFanOut(
+    RealtimeBroker broker, IHubContext<ChatHub, IChatClient> hub, NpgsqlDataSource db, RealtimeOptions options,
+    ILogger<ChannelFanOut> logger)
 {
-    public Task ConnectedAsync(string connectionId, string userId, CancellationToken ct) => Task.CompletedTask;
+    private readonly SemaphoreSlim _topology = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ConnectionState> _connections = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<ConnectionState>> _byChannel = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<ConnectionState>> _byUser = new(StringComparer.Ordinal);
 
-    public Task DisconnectedAsync(string connectionId, string userId) => Task.CompletedTask;
+    public HandOverStats Stats { get; } = new();
 
-    public Task ResumeAsync(string connectionId, string userId, long position, CancellationToken ct) => Task.CompletedTask;
+    public static string ChannelGroup(string channelId) => $"channel:{channelId}";
+
+    public static string UserGroup(string userId) => $"user:{userId}";
+
+    /// <summary>How many channels this node is bound to (tests, metrics).</summary>
+    public int BoundChannelCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _byChannel.Count;
+            }
+        }
+    }
+
+    public async Task ConnectedAsync(string connectionId, string userId, CancellationToken ct)
+    {
+        var channels = await ReadChannelsAsync(userId, ct);
+        var state = new ConnectionState(connectionId, userId, hub.Clients.Client(connectionId), options.ResumeGrace, Stats, logger);
+        var keys = new List<string>();
+        await _topology.WaitAsync(ct);
+        try
+        {
+            lock (_gate)
+            {
+                _connections[connectionId] = state;
+                if (Add(_byUser, userId, state))
+                {
+                    keys.Add(PushRouting.UserKey(userId));
+                }
+                foreach (var channelId in channels.Keys)
+                {
+                    state.Channels.Add(channelId);
+                    if (Add(_byChannel, channelId, state))
+                    {
+                        keys.Add(channelId);
+                    }
+                }
+            }
+            foreach (var key in keys)
+            {
+                await broker.BindAsync(key, ct);
+            }
+        }
+        finally
+        {
+            _topology.Release();
+        }
+        await hub.Groups.AddToGroupAsync(connectionId, UserGroup(userId), ct);
+        foreach (var channelId in channels.Keys)
+        {
+            await hub.Groups.AddToGroupAsync(connectionId, ChannelGroup(channelId), ct);
+        }
+    }
+
+    public async Task DisconnectedAsync(string connectionId, string userId)
+    {
+        var keys = new List<string>();
+        ConnectionState? state;
+        await _topology.WaitAsync();
+        try
+        {
+            lock (_gate)
+            {
+                if (!_connections.Remove(connectionId, out state))
+                {
+                    return;
+                }
+                if (Remove(_byUser, userId, state))
+                {
+                    keys.Add(PushRouting.UserKey(userId));
+                }
+                foreach (var channelId in state.Channels)
+                {
+                    if (Remove(_byChannel, channelId, state))
+                    {
+                        keys.Add(channelId);
+                    }
+                }
+            }
+            foreach (var key in keys)
+            {
+                await broker.UnbindAsync(key);
+            }
+        }
+        finally
+        {
+            _topology.Release();
+        }
+        state.Complete();
+    }
+
+    /// <summary>A message from the node's queue (called one at a time, in queue order).</summary>
+    internal async Task OnMessageAsync(PushMessage message)
+    {
+        var memberEvent = message.Type is "member.joined" or "member.left";
+        if (message.Type == "member.joined" && message.UserId is not null && message.ChannelId is not null)
+        {
+            // Bound before the joiner sees member.joined: whatever they see after it reaches them.
+            await JoinLocalAsync(message.UserId, message.ChannelId);
+        }
+        var targets = new HashSet<ConnectionState>();
+        lock (_gate)
+        {
+            if (message.IsChannelEvent && message.ChannelId is not null && _byChannel.TryGetValue(message.ChannelId, out var inChannel))
+            {
+                targets.UnionWith(inChannel);
+            }
+            if ((memberEvent || !message.IsChannelEvent) && message.UserId is not null && _byUser.TryGetValue(message.UserId, out var ofUser))
+            {
+                targets.UnionWith(ofUser);
+            }
+        }
+        foreach (var target in targets)
+        {
+            target.OfferLive(message);
+        }
+        if (message.Type == "member.left" && message.UserId is not null && message.ChannelId is not null)
+        {
+            // The leaver gets member.left, then nothing more from the channel, on every device.
+            await LeaveLocalAsync(message.UserId, message.ChannelId);
+        }
+    }
+
+    private async Task JoinLocalAsync(string userId, string channelId)
+    {
+        List<string> added = [];
+        await _topology.WaitAsync();
+        try
+        {
+            var bind = false;
+            lock (_gate)
+            {
+                if (!_byUser.TryGetValue(userId, out var connections))
+                {
+                    return;
+                }
+                foreach (var c in connections.Where(c => c.Channels.Add(channelId)))
+                {
+                    bind |= Add(_byChannel, channelId, c);
+                    added.Add(c.ConnectionId);
+                }
+            }
+            if (bind)
+            {
+                await broker.BindAsync(channelId);
+            }
+        }
+        finally
+        {
+            _topology.Release();
+        }
+        foreach (var connectionId in added)
+        {
+            await hub.Groups.AddToGroupAsync(connectionId, ChannelGroup(channelId));
+        }
+    }
+
+    private async Task LeaveLocalAsync(string userId, string channelId)
+    {
+        List<string> removed = [];
+        await _topology.WaitAsync();
+        try
+        {
+            var unbind = false;
+            lock (_gate)
+            {
+                if (!_byUser.TryGetValue(userId, out var connections))
+                {
+                    return;
+                }
+                foreach (var c in connections.Where(c => c.Channels.Remove(channelId)))
+                {
+                    unbind |= Remove(_byChannel, channelId, c);
+                    removed.Add(c.ConnectionId);
+                }
+            }
+            if (unbind)
+            {
+                await broker.UnbindAsync(channelId);
+            }
+        }
+        finally
+        {
+            _topology.Release();
+        }
+        foreach (var connectionId in removed)
+        {
+            await hub.Groups.RemoveFromGroupAsync(connectionId, ChannelGroup(channelId));
+        }
+    }
+
+    /// <summary>
+    /// Replays, in (transaction id, position) order, every channel event after the client's cursor in the caller's
+    /// channels, then hands over to live delivery without a gap or a duplicate (see <see cref="ConnectionState"/>).
+    /// </summary>
+    public async Task ResumeAsync(string connectionId, string userId, long position, CancellationToken ct)
+    {
+        ConnectionState? state;
+        lock (_gate)
+        {
+            _connections.TryGetValue(connectionId, out state);
+        }
+        if (state is null)
+        {
+            return;
+        }
+        await state.ResumeGate.WaitAsync(ct);
+        try
+        {
+            var skip = state.BeginResume();
+            var lastReplayed = LogCursor.Start;
+            try
+            {
+                lastReplayed = await ReplayAsync(state, userId, position, skip, ct);
+            }
+            finally
+            {
+                state.EndResume(lastReplayed);
+            }
+        }
+        finally
+        {
+            state.ResumeGate.Release();
+        }
+    }
+
+    private async Task<LogCursor> ReplayAsync(ConnectionState state, string userId, long position, IReadOnlySet<long> skip, CancellationToken ct)
+    {
+        LogCursor? from = position <= 0 ? LogCursor.Start : await CursorOfAsync(position, ct);
+        var channels = await ReadChannelsAsync(userId, ct);
+        if (from is null || await BacklogExceedsAsync(channels, from.Value, options.MaxResumeBacklog, ct))
+        {
+            state.Send(new RealtimeEnvelope("resync.required", null, null, null, DateTimeOffset.UtcNow,
+                JsonSerializer.SerializeToElement(new { position }, Contracts.Events.EventTypes.Json)));
+            return LogCursor.Start;
+        }
+        var cursor = from.Value;
+        // Channels the user left within the replayed range: nothing after their member.left is replayed, even when
+        // the directory has not caught up with the leave yet (invariant 8).
+        var left = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            var page = await ReadPageAsync(channels, cursor, options.ResumePageSize, ct);
+            foreach (var e in page)
+            {
+                cursor = e.Cursor;
+                if (PushRouting.ToMessage(e) is not { ChannelId: { } channelId } message)
+                {
+                    continue;
+                }
+                if (message.UserId == userId && message.Type == "member.joined")
+                {
+                    left.Remove(channelId); // joined again
+                }
+                if (left.Contains(channelId))
+                {
+                    continue;
+                }
+                if (message.UserId == userId && message.Type == "member.left")
+                {
+                    left.Add(channelId);
+                }
+                bool member;
+                lock (_gate)
+                {
+                    member = state.Channels.Contains(channelId);
+                }
+                if (member && !skip.Contains(e.Position))
+                {
+                    state.Replay(message);
+                }
+            }
+            if (page.Count < options.ResumePageSize)
+            {
+                return cursor;
+            }
+        }
+    }
+
+    /// <summary>The subscription cursor of the event at a global position, or null when there is none.</summary>
+    private async Task<LogCursor?> CursorOfAsync(long position, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("select tx_id from es_events where position = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new LogCursor(reader.GetFieldValue<ulong>(0), position) : null;
+    }
+
+    /// <summary>The user's channels and the seq they joined each at (rm_directory.channel_members).</summary>
+    private async Task<Dictionary<string, long>> ReadChannelsAsync(string userId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("select channel_id, joined_seq from rm_directory.channel_members where user_id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var channels = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            channels[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        return channels;
+    }
+
+    private const string InChannels = """
+        from es_events e
+        join unnest($1::text[], $2::bigint[]) as m(stream_id, joined_seq) on e.stream_id = m.stream_id and e.version >= m.joined_seq
+        where (e.tx_id, e.position) > ($3::xid8, $4) and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        """;
+
+    private async Task<bool> BacklogExceedsAsync(Dictionary<string, long> channels, LogCursor after, int max, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand($"select count(*) from (select 1 {InChannels} limit $5) backlog");
+        AddChannelParameters(cmd, channels, after);
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max + 1 });
+        return (long)(await cmd.ExecuteScalarAsync(ct))! > max;
+    }
+
+    private async Task<List<RecordedEvent>> ReadPageAsync(Dictionary<string, long> channels, LogCursor after, int limit, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand($"""
+            select e.position, e.tx_id, e.stream_id, e.version, e.event_id, e.type, e.data::text, e.metadata::text,
+                   e.created_at, e.prev_hash, e.hash
+            {InChannels}
+            order by e.tx_id, e.position limit $5
+            """);
+        AddChannelParameters(cmd, channels, after);
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var page = new List<RecordedEvent>();
+        while (await reader.ReadAsync(ct))
+        {
+            page.Add(new RecordedEvent(
+                reader.GetInt64(0), reader.GetFieldValue<ulong>(1), reader.GetString(2), reader.GetInt64(3), reader.GetGuid(4),
+                reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetFieldValue<DateTimeOffset>(8),
+                reader.GetFieldValue<byte[]>(9), reader.GetFieldValue<byte[]>(10)));
+        }
+        return page;
+    }
+
+    private static void AddChannelParameters(NpgsqlCommand cmd, Dictionary<string, long> channels, LogCursor after)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>
+        {
+            TypedValue = channels.Keys.Select(c => PushRouting.ChannelStreamPrefix + c).ToArray(),
+        });
+        cmd.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = channels.Values.ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = after.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Position });
+    }
+
+    /// <summary>Adds to a set in the map; true when the set was empty before (the first local one: bind).</summary>
+    private static bool Add(Dictionary<string, HashSet<ConnectionState>> map, string key, ConnectionState state)
+    {
+        if (!map.TryGetValue(key, out var set))
+        {
+            map[key] = set = [];
+        }
+        return set.Add(state) && set.Count == 1;
+    }
+
+    /// <summary>Removes from a set in the map; true when it became empty (the last local one: unbind).</summary>
+    private static bool Remove(Dictionary<string, HashSet<ConnectionState>> map, string key, ConnectionState state)
+    {
+        if (!map.TryGetValue(key, out var set) || !set.Remove(state))
+        {
+            return false;
+        }
+        if (set.Count == 0)
+        {
+            map.Remove(key);
+            return true;
+        }
+        return false;
+    }
 }

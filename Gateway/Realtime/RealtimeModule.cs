@@ -1,19 +1,35 @@
+using EventSourcedChat.Gateway.Hosting;
+
 namespace EventSourcedChat.Gateway.Realtime;
 
 public static class RealtimeModule
 {
-    /// <summary>The <c>gateway</c> role's delivery side: SignalR, the hub and fan-out.</summary>
-    public static IServiceCollection AddRealtime(this IServiceCollection services)
+    /// <summary>
+    /// SignalR, the hub and fan-out. The node's broker link (its queue, bindings and consumer) runs only with the
+    /// <c>gateway</c> role.
+    /// </summary>
+    public static IServiceCollection AddRealtime(this IServiceCollection services, IConfiguration configuration, bool gateway)
     {
+        var options = configuration.GetSection("Realtime").Get<RealtimeOptions>() ?? new RealtimeOptions();
+        services.AddSingleton(options);
         services.AddSignalR();
         services.AddSingleton<Microsoft.AspNetCore.SignalR.IUserIdProvider, SubjectUserIdProvider>();
+        services.AddSingleton<RealtimeBroker>();
         services.AddSingleton<ChannelFanOut>();
+        if (gateway)
+        {
+            services.AddHostedService<RealtimeBrokerService>();
+        }
         return services;
     }
 
+    /// <summary>Maps the hub at <c>/v1/gateway</c> on nodes with the <c>gateway</c> role.</summary>
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
     {
-        app.MapHub<ChatHub>("/v1/gateway");
+        if (app.ServiceProvider.GetService<Roles>() is not { Gateway: false })
+        {
+            app.MapHub<ChatHub>("/v1/gateway");
+        }
         return app;
     }
 }

@@ -9,6 +9,8 @@ public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? se
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
+        // RabbitMQ is shared by parallel test runs: each test database gets its own exchange (queues are per node).
+        builder.UseSetting("Realtime:Exchange", $"chat.events.{PostgresFixture.DatabaseName}");
         foreach (var (key, value) in settings ?? [])
         {
             builder.UseSetting(key, value);

@@ -58,23 +58,19 @@ public sealed class PostgresFixture : IAsyncLifetime
     /// <summary>Empties every table but the migration record and the Data Protection key ring (hosts cache it), and restarts identities.</summary>
     public async Task ResetAsync()
     {
-        // The hosts' projection runners write while we truncate; a deadlock is retried.
-        for (var attempt = 1; ; attempt++)
+        // A running host's projection batch locks read-model tables, then es_checkpoints; a truncate of every table can
+        // take them in the other order and deadlock with it (and a projection that loses such a deadlock stops for
+        // good). Every batch first takes its projection's switch lock shared, before touching any table, so holding
+        // the switch locks exclusively for the truncate's transaction waits for running batches and keeps new ones out.
+        await using var conn = await DataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        foreach (var key in ProjectionSwitchKeys)
         {
-            try
-            {
-                await TruncateAsync();
-                return;
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
-            {
-            }
+            await using var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", conn, tx);
+            lockSwitch.Parameters.AddWithValue(key);
+            await lockSwitch.ExecuteNonQueryAsync();
         }
-    }
-
-    private async Task TruncateAsync()
-    {
-        await using var cmd = DataSource.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             do $$
             declare tables text;
             begin
@@ -86,9 +82,16 @@ public sealed class PostgresFixture : IAsyncLifetime
                     execute 'truncate ' || tables || ' restart identity cascade';
                 end if;
             end $$;
-            """);
+            """, conn, tx);
         await cmd.ExecuteNonQueryAsync();
+        await tx.CommitAsync();
     }
+
+    private static readonly long[] ProjectionSwitchKeys = typeof(Projections.Infrastructure.Projection).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(Projections.Infrastructure.Projection)) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)
+        .Select(t => Projections.Infrastructure.ProjectionSchemas.SwitchKey((Projections.Infrastructure.Projection)Activator.CreateInstance(t)!))
+        .Order()
+        .ToArray();
 
     public PostgresEventStore CreateStore(TimeProvider? time = null, EventStoreOptions? options = null) =>
         new(DataSource, options ?? new EventStoreOptions(), time ?? TimeProvider.System);

@@ -1,0 +1,194 @@
+using System.Threading.Channels;
+using EventSourcedChat.Contracts.Realtime;
+using EventSourcedChat.EventStore;
+using EventSourcedChat.Projections.Push;
+
+namespace EventSourcedChat.Gateway.Realtime;
+
+/// <summary>
+/// One local hub connection: its channels, its outbound queue (one pump task sends in order) and the resume
+/// hand-over state. Channel events are delivered in cursor order, at most once: while a Resume replays, live ones
+/// are buffered; afterwards a live event at or below the last delivered cursor is dropped.
+/// </summary>
+internal sealed class ConnectionState
+{
+    /// <summary>Positions delivered live before the first Resume are remembered (up to this many) so that the replay skips them.</summary>
+    private const int MaxRememberedBeforeResume = 10_000;
+
+    private readonly Lock _gate = new();
+    private readonly Channel<RealtimeEnvelope> _outbound =
+        Channel.CreateUnbounded<RealtimeEnvelope>(new UnboundedChannelOptions { SingleReader = true });
+    private LogCursor _lastDelivered = LogCursor.Start;
+    private List<PushMessage>? _buffer = [];
+    private bool _initial = true;
+    private readonly HandOverStats _stats;
+    private HashSet<long>? _liveBeforeResume = [];
+
+    /// <param name="grace">How long live channel events are held after connecting, waiting for a Resume (clients call it
+    /// right after connecting; holding them keeps the replay and live events in one order without a gap).</param>
+    public ConnectionState(string connectionId, string userId, IChatClient client, TimeSpan grace, HandOverStats stats, ILogger logger)
+    {
+        _stats = stats;
+        ConnectionId = connectionId;
+        UserId = userId;
+        _ = Task.Delay(grace).ContinueWith(_ => EndGrace(), TaskScheduler.Default);
+        Pump = Task.Run(async () =>
+        {
+            await foreach (var envelope in _outbound.Reader.ReadAllAsync())
+            {
+                try
+                {
+                    await client.Event(envelope);
+                }
+#pragma warning disable CA1031 // a failed send to one connection must not stop its pump; the connection is going away
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    logger.LogDebug(e, "Sending to connection {ConnectionId} failed", connectionId);
+                }
+            }
+        });
+    }
+
+    public string ConnectionId { get; }
+
+    public string UserId { get; }
+
+    /// <summary>The channels this connection receives; guarded by <see cref="ChannelFanOut"/>'s registry lock.</summary>
+    public HashSet<string> Channels { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Serializes Resume calls of the connection.</summary>
+    public SemaphoreSlim ResumeGate { get; } = new(1, 1);
+
+    public Task Pump { get; }
+
+    /// <summary>The last channel-event cursor handed to the client (for tests and diagnostics).</summary>
+    public LogCursor LastDelivered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastDelivered;
+            }
+        }
+    }
+
+    /// <summary>A live event from the broker, in queue (= cursor) order.</summary>
+    public void OfferLive(PushMessage message)
+    {
+        lock (_gate)
+        {
+            if (!message.IsChannelEvent)
+            {
+                Write(message); // read.marker: not replayed, never held back
+                return;
+            }
+            if (_buffer is not null)
+            {
+                _buffer.Add(message);
+                if (!_initial)
+                {
+                    Interlocked.Increment(ref _stats.BufferedDuringReplay);
+                }
+                return;
+            }
+            if (message.Cursor <= _lastDelivered)
+            {
+                return; // already delivered (a second routing copy, a re-send after a worker crash, or replayed)
+            }
+            _lastDelivered = message.Cursor;
+            if (_liveBeforeResume is { } seen)
+            {
+                if (seen.Count < MaxRememberedBeforeResume)
+                {
+                    seen.Add(message.LogPosition);
+                }
+            }
+            Write(message);
+        }
+    }
+
+    /// <summary>Starts buffering live channel events; answers the positions delivered live before (the replay skips them).</summary>
+    public IReadOnlySet<long> BeginResume()
+    {
+        lock (_gate)
+        {
+            if (_initial)
+            {
+                // Resumed within the grace: nothing was delivered yet, the held live events stay buffered.
+                _initial = false;
+                _liveBeforeResume = null;
+                return new HashSet<long>();
+            }
+            _buffer ??= [];
+            var seen = _liveBeforeResume ?? [];
+            _liveBeforeResume = null;
+            return seen;
+        }
+    }
+
+    /// <summary>A replayed event (only between <see cref="BeginResume"/> and <see cref="EndResume"/>).</summary>
+    public void Replay(PushMessage message) => Write(message);
+
+    public void Send(RealtimeEnvelope envelope) => _outbound.Writer.TryWrite(envelope);
+
+    /// <summary>Ends the hand-over: delivers buffered live events after <paramref name="lastReplayed"/>, in order, once each.</summary>
+    public void EndResume(LogCursor lastReplayed)
+    {
+        lock (_gate)
+        {
+            FlushAfter(_lastDelivered > lastReplayed ? _lastDelivered : lastReplayed);
+        }
+    }
+
+    private void FlushAfter(LogCursor last)
+    {
+        foreach (var message in _buffer ?? [])
+        {
+            if (message.Cursor > last)
+            {
+                last = message.Cursor;
+                Write(message);
+                Interlocked.Increment(ref _stats.Flushed);
+            }
+            else
+            {
+                Interlocked.Increment(ref _stats.DroppedAsDelivered);
+            }
+        }
+        _lastDelivered = last;
+        _buffer = null;
+    }
+
+    /// <summary>No Resume came within the grace: the held live events go out and live delivery starts.</summary>
+    private void EndGrace()
+    {
+        lock (_gate)
+        {
+            if (_initial)
+            {
+                _initial = false;
+                FlushAfter(_lastDelivered);
+            }
+        }
+    }
+
+    public void Complete() => _outbound.Writer.TryComplete();
+
+    private void Write(PushMessage m) =>
+        _outbound.Writer.TryWrite(new RealtimeEnvelope(m.Type, m.ChannelId, m.Seq, m.Position, m.At, m.Data));
+}
+
+/// <summary>Counts of the resume hand-over on this node (tests and diagnostics).</summary>
+public sealed class HandOverStats
+{
+    /// <summary>Live channel events that arrived while a Resume replayed.</summary>
+    public long BufferedDuringReplay;
+
+    /// <summary>Held live events delivered after a replay or grace.</summary>
+    public long Flushed;
+
+    /// <summary>Held live events dropped because the replay had delivered them.</summary>
+    public long DroppedAsDelivered;
+}

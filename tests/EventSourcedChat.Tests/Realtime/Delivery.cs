@@ -1,0 +1,118 @@
+using EventSourcedChat.Tests.Infrastructure;
+
+namespace EventSourcedChat.Tests.Realtime;
+
+public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
+{
+    [Fact]
+    public async Task A_post_reaches_every_connection_of_members_in_seq_order_and_never_non_members()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var eve = await RegisterAsync("eve");
+        var ws = await WorkspaceAsync(ada, bob, eve);
+        var general = await ChannelAsync(ada, ws, "general");
+        var random = await ChannelAsync(ada, ws, "random");
+        await JoinAsync(bob, general);
+        await JoinAsync(eve, random);
+        await DirectoryAsync(general, [ada, bob], [eve]);
+        await DirectoryAsync(random, [ada, eve]);
+        var bob1 = await ConnectAsync(bob);
+        var bob2 = await ConnectAsync(bob);
+        var eve1 = await ConnectAsync(eve);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await PostAsync(ada, general, $"hello {i}");
+        }
+        await PostAsync(ada, random, "sentinel");
+
+        foreach (var connection in new[] { bob1, bob2 })
+        {
+            var events = await connection.WaitUntilAsync(e => Posted(e, general).Count >= 5, what: "five posts");
+            var posts = Posted(events, general);
+            Assert.Equal(["hello 0", "hello 1", "hello 2", "hello 3", "hello 4"], posts.Select(TextOf));
+            Assert.Equal(posts.Select(SeqOf).Order(), posts.Select(SeqOf));
+            var first = posts[0];
+            Assert.Equal(general, first.GetProperty("data").GetProperty("channelId").GetString());
+            Assert.Equal(ada.UserId, first.GetProperty("data").GetProperty("userId").GetString());
+            Assert.True(first.GetProperty("data").TryGetProperty("threadRootSeq", out _));
+            AssertNoDuplicates(events);
+        }
+        // Delivery is in log order, so once eve has the later sentinel she would already have any general post.
+        var seen = await eve1.WaitUntilAsync(e => Posted(e, random).Count >= 1, what: "the sentinel");
+        Assert.Empty(Posted(seen, general));
+        Assert.DoesNotContain(seen, e => e.GetProperty("channelId").GetString() == general);
+    }
+
+    [Fact]
+    public async Task A_removed_member_stops_receiving_at_once_on_every_device()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        var general = await ChannelAsync(ada, ws, "general");
+        var other = await ChannelAsync(ada, ws, "other");
+        await JoinAsync(bob, general);
+        await JoinAsync(bob, other);
+        await DirectoryAsync(general, [ada, bob]);
+        await DirectoryAsync(other, [ada, bob]);
+        var phone = await ConnectAsync(bob);
+        var laptop = await ConnectAsync(bob);
+        await PostAsync(ada, general, "before");
+
+        await ada.Ok("DELETE", $"/v1/channels/{general}/members/{bob.UserId}");
+        await PostAsync(ada, general, "after");
+        await PostAsync(ada, other, "sentinel");
+
+        foreach (var device in new[] { phone, laptop })
+        {
+            var events = await device.WaitUntilAsync(e => Posted(e, other).Count >= 1, what: "the sentinel");
+            Assert.Equal(["before"], Posted(events, general).Select(TextOf));
+            var left = Assert.Single(events, e => e.GetProperty("type").GetString() == "member.left");
+            Assert.Equal(bob.UserId, left.GetProperty("data").GetProperty("userId").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_joiner_starts_receiving_without_reconnecting()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        var general = await ChannelAsync(ada, ws, "general");
+        var hub = await ConnectAsync(bob);
+        await PostAsync(ada, general, "before");
+
+        await JoinAsync(bob, general);
+        await hub.WaitUntilAsync(e => e.Any(x => x.GetProperty("type").GetString() == "member.joined"), what: "member.joined");
+        await PostAsync(ada, general, "after");
+
+        var events = await hub.WaitUntilAsync(e => Posted(e, general).Count >= 1, what: "the post after joining");
+        Assert.Equal(["after"], Posted(events, general).Select(TextOf));
+    }
+
+    [Fact]
+    public async Task A_post_reaches_members_on_two_gateway_nodes()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        var general = await ChannelAsync(ada, ws, "general");
+        await JoinAsync(bob, general);
+        await DirectoryAsync(general, [ada, bob]);
+        _ = ExtraHost("api,projector");
+        var gatewayA = ExtraHost("gateway");
+        var gatewayB = ExtraHost("gateway");
+        var onA = await ConnectAsync(ada, gatewayA);
+        var onB = await ConnectAsync(bob, gatewayB);
+
+        await PostAsync(ada, general, "to both nodes");
+
+        foreach (var client in new[] { onA, onB })
+        {
+            var events = await client.WaitUntilAsync(e => Posted(e, general).Count >= 1, what: "the post");
+            Assert.Equal(["to both nodes"], Posted(events, general).Select(TextOf));
+        }
+    }
+}
