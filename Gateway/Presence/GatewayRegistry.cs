@@ -114,7 +114,7 @@ public sealed class GatewayRegistry(
             await db.KeyDeleteAsync(options.GatewayKey(options.NodeId));
             await db.SetRemoveAsync(options.GatewaysKey, options.NodeId);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             logger.LogWarning("Gateway deregistration failed: {Error}", e.Message);
         }

@@ -29,10 +29,17 @@ public sealed class Health(PostgresFixture db) : IAsyncLifetime
     [Fact]
     public async Task Ready_answers_200_when_postgres_redis_and_rabbitmq_answer()
     {
-        var response = await _client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        // A node may report not ready for a moment while its first connections open; it must become ready.
+        var (status, text) = await Eventually.Until(
+            async () =>
+            {
+                var answer = await _client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                return (answer.StatusCode, await answer.Content.ReadAsStringAsync());
+            },
+            r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "readiness");
+        var body = JsonDocument.Parse(text).RootElement;
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, status);
         foreach (var dependency in new[] { "postgres", "redis", "rabbitmq" })
         {
             Assert.Equal("healthy", body.GetProperty("dependencies").GetProperty(dependency).GetProperty("status").GetString());
