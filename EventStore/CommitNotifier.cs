@@ -10,6 +10,8 @@ namespace EventSourcedChat.EventStore;
 /// </summary>
 internal sealed class CommitNotifier(NpgsqlDataSource dataSource)
 {
+    private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(1);
+
     private int _state; // 0 idle, 1 notifying, 2 notifying and another one wanted
 
     public void Notify()
@@ -36,6 +38,9 @@ internal sealed class CommitNotifier(NpgsqlDataSource dataSource)
     {
         do
         {
+            // Gather the appends that commit in the next moment into the same notification: under load one NOTIFY
+            // per millisecond wakes subscribers as well as one per append, at a fraction of the server's work.
+            await Task.Delay(CoalesceWindow);
             try
             {
                 await using var cmd = dataSource.CreateCommand("select pg_notify('es_events', '')");

@@ -144,6 +144,10 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
             NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
         });
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
+        // Prepared once per physical connection and kept across pool reuse. Besides skipping the parse, a connection
+        // holding prepared statements is reset without DISCARD ALL, whose DISCARD PLANS would otherwise throw away
+        // es_append's cached PL/pgSQL plans and make every append plan its statements again.
+        await cmd.PrepareAsync(ct);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return new AppendResult(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3));
