@@ -127,6 +127,9 @@ public sealed class ProjectionRunner(
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"set local search_path to {ProjectionSchemas.Quote(schema)}, public"));
+        // A batch's rows and its checkpoint commit together, so a batch lost to a crash before its commit record reached
+        // disk is simply applied again from the older checkpoint: the commit need not wait for the WAL flush.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit to off"));
         if (takeSwitchLock)
         {
             var lease = new NpgsqlBatchCommand("select pg_advisory_xact_lock_shared($1)");
