@@ -36,6 +36,7 @@ public sealed class SearchProjection : Projection
         create index if not exists messages_tsv on messages using gin (tsv);
         create index if not exists messages_text_trgm on messages using gin (text gin_trgm_ops);
         create index if not exists messages_channel_created on messages (channel_id, created_at desc);
+        create index if not exists messages_created on messages (created_at desc);
         create index if not exists messages_user_created on messages (user_id, created_at desc);
         """;
 

@@ -13,11 +13,19 @@ namespace EventSourcedChat.ReadModels.Search;
 /// <c>websearch_to_tsquery('english', q)</c> against the GIN-indexed <c>tsv</c>, ranked by <c>ts_rank</c>, highlighted
 /// by <c>ts_headline</c>. Any other query, and a plain one the full-text search finds nothing for (a fragment of a
 /// word, only stop words), is a case-insensitive substring match (<c>ILIKE</c> with <c>%</c>, <c>_</c> and <c>\</c>
-/// escaped, served by the trigram index), ranked by <c>word_similarity</c>. Ties go to the newest.
+/// escaped, served by the trigram index), ranked by <c>word_similarity</c>. Ties go to the newest. Both rank only the
+/// newest <see cref="CandidateLimit"/> matches in the caller's channels: the planner finds them either through the text
+/// index (rare words) or by walking <c>created_at</c> backwards (common words), so the cost stays bounded.
 /// </remarks>
 public sealed class PostgresMessageSearch(NpgsqlDataSource db) : IMessageSearch
 {
     private const string Config = SearchProjection.TextSearchConfig;
+
+    /// <summary>
+    /// Ranking looks at the newest this-many matches only, so a word found in a large share of the messages costs a
+    /// bounded amount (at most this many rows ranked); older matches are reached with <c>before</c>.
+    /// </summary>
+    public const int CandidateLimit = 2_000;
 
     private static readonly string HeadlineOptions =
         $"StartSel=\"{Highlighter.StartSentinel}\", StopSel=\"{Highlighter.StopSentinel}\", MaxWords=35, MinWords=15";
@@ -75,22 +83,25 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db) : IMessageSearch
     private async Task<SearchResults> FullTextAsync(SearchQuery query, string userId, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand();
-        var filters = Filters(cmd, query, userId);
+        var filters = Filters(cmd, query);
         var q = Add(cmd, query.Text, NpgsqlDbType.Text);
         var options = Add(cmd, HeadlineOptions, NpgsqlDbType.Text);
         var limit = Add(cmd, query.Limit + 1, NpgsqlDbType.Integer);
         // The headline only for the page (it parses the whole text): over the HTML-escaped text, so the only markup
         // in it is the sentinels put around matches, which the highlighter turns into <mark>.
         cmd.CommandText = $"""
+            {MyChannels(query, userId, cmd)},
+            candidates as materialized (
+                select s.channel_id, s.seq, s.text, s.user_id, s.created_at, s.tsv
+                  from rm_search.messages s
+                 where s.tsv @@ websearch_to_tsquery('{Config}', {q}) and {filters}
+                 order by s.created_at desc
+                 limit {CandidateLimit})
             select h.channel_id, h.seq, h.text, h.user_id, h.created_at,
                    ts_headline('{Config}', {EscapedSql("h.text")}, websearch_to_tsquery('{Config}', {q}), {options})
-              from (select s.channel_id, s.seq, s.text, s.user_id, s.created_at, ts_rank(s.tsv, tq) as rank
-                      from rm_search.messages s
-                      join rm_directory.channel_members m on m.channel_id = s.channel_id
-                      join rm_directory.channels c on c.channel_id = s.channel_id
-                     cross join websearch_to_tsquery('{Config}', {q}) tq
-                     where s.tsv @@ tq and {filters}
-                     order by rank desc, s.created_at desc, s.channel_id, s.seq desc
+              from (select channel_id, seq, text, user_id, created_at, ts_rank(tsv, websearch_to_tsquery('{Config}', {q})) as rank
+                      from candidates
+                     order by rank desc, created_at desc, channel_id, seq desc
                      limit {limit}) h
              order by h.rank desc, h.created_at desc, h.channel_id, h.seq desc
             """;
@@ -100,30 +111,42 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db) : IMessageSearch
     private async Task<SearchResults> SubstringAsync(SearchQuery query, string userId, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand();
-        var filters = Filters(cmd, query, userId);
+        var filters = Filters(cmd, query);
         var pattern = Add(cmd, ContainsPattern(query.Text), NpgsqlDbType.Text);
         var q = Add(cmd, query.Text, NpgsqlDbType.Text);
         var limit = Add(cmd, query.Limit + 1, NpgsqlDbType.Integer);
         cmd.CommandText = $"""
-            select s.channel_id, s.seq, s.text, s.user_id, s.created_at
-              from rm_search.messages s
-              join rm_directory.channel_members m on m.channel_id = s.channel_id
-              join rm_directory.channels c on c.channel_id = s.channel_id
-             where s.text ilike {pattern} and {filters}
-             order by word_similarity({q}, s.text) desc, s.created_at desc, s.channel_id, s.seq desc
+            {MyChannels(query, userId, cmd)},
+            candidates as materialized (
+                select s.channel_id, s.seq, s.text, s.user_id, s.created_at
+                  from rm_search.messages s
+                 where s.text ilike {pattern} and {filters}
+                 order by s.created_at desc
+                 limit {CandidateLimit})
+            select channel_id, seq, text, user_id, created_at
+              from candidates
+             order by word_similarity({q}, text) desc, created_at desc, channel_id, seq desc
              limit {limit}
             """;
         return await ReadAsync(cmd, query.Limit, r => Highlighter.Substring(r.GetString(2), query.Text), ct);
     }
 
-    /// <summary>Membership now (invariant 8), the workspace, and the optional filters, as SQL over s, m and c.</summary>
-    private static string Filters(NpgsqlCommand cmd, SearchQuery query, string userId)
+    /// <summary>
+    /// The caller's channels in the workspace now (invariant 8), as the CTE <c>mine</c>. Materialized, so the planner
+    /// scans the text index once and hash-joins the channels, instead of probing the index once per channel.
+    /// </summary>
+    private static string MyChannels(SearchQuery query, string userId, NpgsqlCommand cmd) => $"""
+        with mine as materialized (
+            select m.channel_id
+              from rm_directory.channel_members m
+              join rm_directory.channels c on c.channel_id = m.channel_id
+             where m.user_id = {Add(cmd, userId, NpgsqlDbType.Text)} and c.workspace_id = {Add(cmd, query.WorkspaceId, NpgsqlDbType.Text)})
+        """;
+
+    /// <summary>Membership (through <c>mine</c>) and the optional filters, as SQL over s.</summary>
+    private static string Filters(NpgsqlCommand cmd, SearchQuery query)
     {
-        var where = new List<string>
-        {
-            $"m.user_id = {Add(cmd, userId, NpgsqlDbType.Text)}",
-            $"c.workspace_id = {Add(cmd, query.WorkspaceId, NpgsqlDbType.Text)}",
-        };
+        var where = new List<string> { "s.channel_id in (select channel_id from mine)" };
         if (query.ChannelId is { } channel)
         {
             where.Add($"s.channel_id = {Add(cmd, channel, NpgsqlDbType.Text)}");
