@@ -32,6 +32,13 @@ public sealed class DirectoryProjection : Projection
         create index if not exists channel_members_user on channel_members (user_id);
         """;
 
+    /// <summary>A channel event that only moves the channel's last seq: in a run, the last one per channel wins.</summary>
+    private static readonly RowStatement Touched = new("""
+        update channels ch set last_seq = t.seq, last_position = t.position
+          from (select distinct on (channel_id) channel_id, seq, position from {rows} order by channel_id, n desc) t
+         where ch.channel_id = t.channel_id
+        """, ("channel_id", "text"), ("seq", "bigint"), ("position", "bigint"));
+
     public DirectoryProjection()
     {
         On<UserRegistered>((e, c) => c.Sql(
@@ -64,11 +71,11 @@ public sealed class DirectoryProjection : Projection
             Touch(c, e.ChannelId, "member_count = (select count(*) from channel_members m where m.channel_id = $1)");
         });
         // Every other channel event only moves the channel's last seq: one row, whatever the member count.
-        On<MessagePosted>((e, c) => Touch(c, e.ChannelId));
-        On<MessageEdited>((e, c) => Touch(c, e.ChannelId));
-        On<MessageDeleted>((e, c) => Touch(c, e.ChannelId));
-        On<ReactionAdded>((e, c) => Touch(c, e.ChannelId));
-        On<ReactionRemoved>((e, c) => Touch(c, e.ChannelId));
+        On<MessagePosted>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
+        On<MessageEdited>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
+        On<MessageDeleted>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
+        On<ReactionAdded>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
+        On<ReactionRemoved>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
     }
 
     private static void Touch(EventContext c, string channelId, string? set = null, object? value = null)

@@ -40,20 +40,29 @@ public sealed class HistoryProjection : Projection
             primary key (channel_id, seq, emoji, user_id));
         """;
 
+    /// <summary>
+    /// Posts and replies. Each root's count rises by its replies in the run and its time is that of the last of them; a
+    /// root posted in the same run is inserted with them already counted (the statement cannot see its own inserts).
+    /// </summary>
+    private static readonly RowStatement Posted = new("""
+        with posted as materialized (select * from {rows}),
+        replies as (
+            select channel_id, thread_root_seq as root, count(*) as k, (array_agg(created_at order by n desc))[1] as last_at
+              from posted where thread_root_seq is not null group by channel_id, thread_root_seq),
+        inserted as (
+            insert into messages (channel_id, seq, message_id, user_id, text, created_at, thread_root_seq, reply_count, last_reply_at)
+            select p.channel_id, p.seq, p.message_id, p.user_id, p.text, p.created_at, p.thread_root_seq, coalesce(x.k, 0), x.last_at
+              from posted p left join replies x on x.channel_id = p.channel_id and x.root = p.seq)
+        update messages m set reply_count = m.reply_count + x.k, last_reply_at = x.last_at
+          from replies x
+         where m.channel_id = x.channel_id and m.seq = x.root
+           and not exists (select 1 from posted p where p.channel_id = x.channel_id and p.seq = x.root)
+        """, ("channel_id", "text"), ("seq", "bigint"), ("message_id", "text"), ("user_id", "text"), ("text", "text"),
+        ("created_at", "timestamptz"), ("thread_root_seq", "bigint"));
+
     public HistoryProjection()
     {
-        On<MessagePosted>((e, c) =>
-        {
-            c.Sql("""
-                insert into messages (channel_id, seq, message_id, user_id, text, created_at, thread_root_seq)
-                values ($1, $2, $3, $4, $5, $6, $7)
-                """, e.ChannelId, c.Seq, e.MessageId, e.UserId, e.Text, c.At, e.ThreadRootSeq);
-            if (e.ThreadRootSeq is { } root)
-            {
-                c.Sql("update messages set reply_count = reply_count + 1, last_reply_at = $3 where channel_id = $1 and seq = $2",
-                    e.ChannelId, root, c.At);
-            }
-        });
+        On<MessagePosted>((e, c) => c.Row(Posted, e.ChannelId, c.Seq, e.MessageId, e.UserId, e.Text, c.At, e.ThreadRootSeq));
         On<MessageEdited>((e, c) => c.Sql(
             "update messages set text = $3, edited_at = $4 where channel_id = $1 and seq = $2 and not deleted",
             e.ChannelId, e.Seq, e.Text, c.At));

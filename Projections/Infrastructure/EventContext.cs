@@ -9,6 +9,9 @@ public sealed class EventContext
 {
     private readonly NpgsqlBatch _batch;
 
+    private readonly List<object?[]> _rows = [];
+    private RowStatement? _pending;
+
     internal EventContext(NpgsqlBatch batch) => _batch = batch;
 
     internal RecordedEvent Current { get; set; } = null!;
@@ -37,6 +40,7 @@ public sealed class EventContext
     /// <summary>Queues one statement with positional parameters ($1, $2, ...); null becomes SQL NULL.</summary>
     public void Sql(string sql, params object?[] args)
     {
+        Flush();
         var command = new NpgsqlBatchCommand(sql);
         foreach (var arg in args)
         {
@@ -48,5 +52,29 @@ public sealed class EventContext
             });
         }
         _batch.BatchCommands.Add(command);
+    }
+
+    /// <summary>Queues one row of a <see cref="RowStatement"/>; consecutive rows of the same statement go as one.</summary>
+    public void Row(RowStatement statement, params object?[] values)
+    {
+        statement.Check(values);
+        if (!ReferenceEquals(_pending, statement))
+        {
+            Flush();
+            _pending = statement;
+        }
+        _rows.Add(values);
+    }
+
+    /// <summary>Sends the pending run of rows, if any, as one statement.</summary>
+    internal void Flush()
+    {
+        if (_pending is null)
+        {
+            return;
+        }
+        _batch.BatchCommands.Add(_pending.Build(_rows));
+        _pending = null;
+        _rows.Clear();
     }
 }

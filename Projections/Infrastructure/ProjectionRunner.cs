@@ -141,6 +141,7 @@ public sealed class ProjectionRunner(
         {
             projection.Apply(e, context);
         }
+        context.Flush();
         batch.BatchCommands.Add(CheckpointStore.Advance(checkpoint, from, events[^1].Cursor));
         await batch.ExecuteNonQueryAsync(ct);
         if (batch.BatchCommands[^1].RecordsAffected != 1)

@@ -40,12 +40,16 @@ public sealed class SearchProjection : Projection
         create index if not exists messages_user_created on messages (user_id, created_at desc);
         """;
 
+    private static readonly RowStatement Posted = new("""
+        insert into messages (channel_id, seq, user_id, thread_root_seq, text, created_at)
+        select channel_id, seq, user_id, thread_root_seq, text, created_at from {rows}
+        on conflict (channel_id, seq) do nothing
+        """, ("channel_id", "text"), ("seq", "bigint"), ("user_id", "text"), ("thread_root_seq", "bigint"), ("text", "text"),
+        ("created_at", "timestamptz"));
+
     public SearchProjection()
     {
-        On<MessagePosted>((e, c) => c.Sql("""
-            insert into messages (channel_id, seq, user_id, thread_root_seq, text, created_at) values ($1, $2, $3, $4, $5, $6)
-            on conflict (channel_id, seq) do nothing
-            """, e.ChannelId, c.Seq, e.UserId, e.ThreadRootSeq, e.Text, c.At));
+        On<MessagePosted>((e, c) => c.Row(Posted, e.ChannelId, c.Seq, e.UserId, e.ThreadRootSeq, e.Text, c.At));
         On<MessageEdited>((e, c) => c.Sql(
             "update messages set text = $3, edited_at = $4 where channel_id = $1 and seq = $2",
             e.ChannelId, e.Seq, e.Text, c.At));

@@ -61,6 +61,39 @@ public sealed class UnreadProjection : Projection
             primary key (user_id, channel_id));
         """;
 
+    /// <summary>
+    /// Top-level posts: the channel and author counters rise by the run's count once, and each row's ordinals are the
+    /// counters after it (the final counter less the rows after it in the run). <c>mentioned</c> is the comma-separated
+    /// mentioned user ids (ids hold no commas).
+    /// </summary>
+    private static readonly RowStatement Posted = new("""
+        with posted as materialized (select * from {rows}),
+        c as (
+            insert into channel_counters as t (channel_id, top_level_count)
+            select channel_id, count(*) from posted group by channel_id
+            on conflict (channel_id) do update set top_level_count = t.top_level_count + excluded.top_level_count
+            returning channel_id, top_level_count),
+        a as (
+            insert into author_counters as t (channel_id, author_id, top_level_count)
+            select channel_id, author_id, count(*) from posted group by channel_id, author_id
+            on conflict (channel_id, author_id) do update set top_level_count = t.top_level_count + excluded.top_level_count
+            returning channel_id, author_id, top_level_count),
+        m as (
+            insert into mentions (channel_id, seq, user_id)
+            select p.channel_id, p.seq, u from posted p, unnest(string_to_array(p.mentioned, ',')) u
+             where u <> p.author_id
+            on conflict do nothing)
+        insert into channel_messages (channel_id, seq, author_id, ordinal, author_ordinal, broadcast)
+        select p.channel_id, p.seq, p.author_id,
+               c.top_level_count - (count(*) over (partition by p.channel_id) - row_number() over (partition by p.channel_id order by p.n)),
+               a.top_level_count - (count(*) over (partition by p.channel_id, p.author_id)
+                                    - row_number() over (partition by p.channel_id, p.author_id order by p.n)),
+               p.broadcast
+          from posted p
+          join c on c.channel_id = p.channel_id
+          join a on a.channel_id = p.channel_id and a.author_id = p.author_id
+        """, ("channel_id", "text"), ("seq", "bigint"), ("author_id", "text"), ("broadcast", "boolean"), ("mentioned", "text"));
+
     public UnreadProjection()
     {
         On<MessagePosted>((e, c) =>
@@ -70,25 +103,8 @@ public sealed class UnreadProjection : Projection
                 return; // thread replies are not unread in the channel
             }
             var mentions = e.Mentions ?? Mentions.None;
-            c.Sql("""
-                with c as (
-                    insert into channel_counters as t (channel_id, top_level_count) values ($1, 1)
-                    on conflict (channel_id) do update set top_level_count = t.top_level_count + 1
-                    returning top_level_count),
-                a as (
-                    insert into author_counters as t (channel_id, author_id, top_level_count) values ($1, $3, 1)
-                    on conflict (channel_id, author_id) do update set top_level_count = t.top_level_count + 1
-                    returning top_level_count)
-                insert into channel_messages (channel_id, seq, author_id, ordinal, author_ordinal, broadcast)
-                select $1, $2, $3, c.top_level_count, a.top_level_count, $4 from c, a
-                """, e.ChannelId, c.Seq, e.UserId, mentions.Channel || mentions.Here);
-            if (mentions.UserIds is { Count: > 0 } users)
-            {
-                c.Sql("""
-                    insert into mentions (channel_id, seq, user_id)
-                    select $1, $2, u from unnest($3::text[]) u where u <> $4 on conflict do nothing
-                    """, e.ChannelId, c.Seq, users.ToArray(), e.UserId);
-            }
+            c.Row(Posted, e.ChannelId, c.Seq, e.UserId, mentions.Channel || mentions.Here,
+                mentions.UserIds is { Count: > 0 } users ? string.Join(',', users) : null);
         });
         On<MessageEdited>((e, c) =>
         {
