@@ -22,6 +22,7 @@ public static class CommandsModule
     {
         services.AddSingleton<ChatEventStore>();
         services.AddSingleton<Tokens>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
         services.AddDataProtection().SetApplicationName("EventSourcedChat");
         services.AddOptions<KeyManagementOptions>()
@@ -54,7 +55,7 @@ public static class CommandsModule
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        v1.MapRegister().MapLogin();
+        v1.MapRegister().MapLogin().MapLogout();
         v1.MapCreateWorkspace().MapWorkspaceMembers();
         v1.MapChannelCommands();
         v1.MapMessageCommands();

@@ -1,4 +1,6 @@
+using System.Globalization;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,24 +19,43 @@ public static class LoginEndpoint
         return group;
     }
 
-    private static async Task<Ok<SignedIn>> Handle(
-        Login command, ChatEventStore store, Tokens tokens, IPasswordHasher<string> hasher, CancellationToken ct)
+    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> Handle(
+        Login command, HttpContext http, ChatEventStore store, Tokens tokens, IPasswordHasher<string> hasher,
+        LoginThrottle throttle, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(command.Email) || string.IsNullOrEmpty(command.Password))
         {
             throw CommandRejected.Invalid("Email and password are required.");
         }
-        await using var cmd = store.DataSource.Command(
-            "select user_id, password_hash from ws_users where lower(email) = lower($1)", command.Email.Trim());
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        if (await reader.ReadAsync(ct))
+        if (command.Email.Trim().Length > 254 || command.Password.Length > PasswordPolicy.MaxLength)
         {
-            var userId = reader.GetString(0);
-            if (hasher.VerifyHashedPassword(userId, reader.GetString(1), command.Password) != PasswordVerificationResult.Failed)
+            throw CommandRejected.Unauthenticated("Unknown email or wrong password.");
+        }
+        var account = LoginThrottle.AccountKey(command.Email);
+        var address = LoginThrottle.AddressKey(http.Connection.RemoteIpAddress?.ToString());
+        if (await throttle.BlockedForAsync(account, address, ct) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                detail: "Too many failed log-ins; try again after the Retry-After delay.",
+                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.RateLimited });
+        }
+        await using (var cmd = store.DataSource.Command(
+            "select user_id, password_hash from ws_users where lower(email) = lower($1)", command.Email.Trim()))
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct))
             {
-                return TypedResults.Ok(new SignedIn(userId, tokens.Issue(userId)));
+                var userId = reader.GetString(0);
+                if (hasher.VerifyHashedPassword(userId, reader.GetString(1), command.Password) != PasswordVerificationResult.Failed)
+                {
+                    await reader.DisposeAsync();
+                    await throttle.SucceededAsync(account, ct);
+                    return TypedResults.Ok(new SignedIn(userId, tokens.Issue(userId)));
+                }
             }
         }
+        await throttle.FailedAsync(account, address, ct);
         throw CommandRejected.Unauthenticated("Unknown email or wrong password.");
     }
 }

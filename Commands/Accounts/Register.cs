@@ -17,8 +17,6 @@ public sealed record SignedIn(string UserId, string Token);
 
 public static class RegisterEndpoint
 {
-    public const int MinPasswordLength = 8;
-    public const int MaxPasswordLength = 256;
     public const int MaxDisplayNameLength = 80;
 
     public static UserRegistered Decide(string userId, Register command, Func<string, string> hash)
@@ -29,16 +27,16 @@ public static class RegisterEndpoint
         {
             throw CommandRejected.Invalid("A valid email address is required.");
         }
-        if (command.Password is null || command.Password.Length is < MinPasswordLength or > MaxPasswordLength)
+        if (PasswordPolicy.Problem(command.Password, email) is { } problem)
         {
-            throw CommandRejected.Invalid($"A password has {MinPasswordLength} to {MaxPasswordLength} characters.");
+            throw CommandRejected.Invalid(problem);
         }
         var displayName = command.DisplayName?.Trim();
         if (string.IsNullOrEmpty(displayName) || displayName.Length > MaxDisplayNameLength || displayName.Any(char.IsControl))
         {
             throw CommandRejected.Invalid($"A display name has 1 to {MaxDisplayNameLength} printable characters.");
         }
-        return new UserRegistered(userId, email, displayName, hash(command.Password));
+        return new UserRegistered(userId, email, displayName, hash(command.Password!));
     }
 
     public static RouteGroupBuilder MapRegister(this RouteGroupBuilder group)

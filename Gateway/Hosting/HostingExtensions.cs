@@ -1,3 +1,4 @@
+using EventSourcedChat.Commands.Accounts;
 using System.Text.Json;
 using EventSourcedChat.Commands;
 using EventSourcedChat.Commands.Infrastructure;
@@ -58,6 +59,7 @@ public static class HostingExtensions
         app.UseStatusCodePages();
         app.UseRequestSizeLimit();
         app.UseAuthentication();
+        app.UseTokenRevocation();
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapCommands();

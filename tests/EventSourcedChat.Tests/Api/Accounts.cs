@@ -89,4 +89,95 @@ public sealed class Accounts(PostgresFixture db) : ApiTest(db)
 
         await Problems.AssertAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
     }
+
+    [Theory]
+    [InlineData("password123")]
+    [InlineData("12345678")]
+    [InlineData("QWERTY123")]
+    [InlineData("zzzzzzzzzz")]
+    public async Task A_common_password_is_refused(string password)
+    {
+        var response = await Anonymous().PostAsJsonAsync("/v1/auth/register",
+            new { email = $"ada-{Guid.NewGuid():N}@example.test", password, displayName = "Ada" });
+
+        await Problems.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(0, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task The_email_address_as_password_is_refused()
+    {
+        var email = $"ada-{Guid.NewGuid():N}@example.test";
+
+        var response = await Anonymous().PostAsJsonAsync("/v1/auth/register", new { email, password = email, displayName = "Ada" });
+
+        await Problems.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task After_too_many_failed_log_ins_an_account_is_refused_even_with_the_right_password_until_the_window_ends()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        Dictionary<string, string?> settings = new() { ["Login:MaxFailuresPerAccount"] = "3", ["Login:FailureWindowSeconds"] = "3" };
+        await using var host = new ChatHost(Db, settings);
+        await using var otherNode = new ChatHost(Db, settings);
+        var client = host.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            await Problems.AssertAsync(await client.PostAsJsonAsync("/v1/auth/login", new { email = ada.Email, password = "wrong password" }),
+                HttpStatusCode.Unauthorized, "unauthenticated");
+        }
+
+        var refused = await client.PostAsJsonAsync("/v1/auth/login", new { email = ada.Email, password = "correct horse battery" });
+
+        await Problems.AssertAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 3);
+        // Another account from the same address is not affected, and the throttle is shared by every node.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/auth/login", new { email = bob.Email, password = "correct horse battery" })).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await otherNode.CreateClient().PostAsJsonAsync("/v1/auth/login",
+            new { email = ada.Email, password = "correct horse battery" })).StatusCode);
+        // Once the window is over, the right password works again.
+        await Eventually.Until(
+            async () => (await client.PostAsJsonAsync("/v1/auth/login", new { email = ada.Email, password = "correct horse battery" })).StatusCode,
+            status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "the end of the failure window");
+    }
+
+    [Fact]
+    public async Task Too_many_failed_log_ins_from_one_address_refuse_every_account_from_it()
+    {
+        var ada = await RegisterAsync("ada");
+        await using var host = new ChatHost(Db, new() { ["Login:MaxFailuresPerAddress"] = "4" });
+        var client = host.CreateClient();
+        for (var i = 0; i < 4; i++)
+        {
+            await client.PostAsJsonAsync("/v1/auth/login", new { email = $"nobody{i}@example.test", password = "guess guess" });
+        }
+
+        var response = await client.PostAsJsonAsync("/v1/auth/login", new { email = ada.Email, password = "correct horse battery" });
+
+        await Problems.AssertAsync(response, HttpStatusCode.TooManyRequests, "rate_limited");
+    }
+
+    [Fact]
+    public async Task A_logged_out_token_is_refused_on_every_node_and_by_the_hub_while_other_sessions_go_on()
+    {
+        var ada = await RegisterAsync("ada");
+        var login = await (await Anonymous().PostAsJsonAsync("/v1/auth/login", new { email = ada.Email, password = "correct horse battery" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var otherDevice = Anonymous();
+        otherDevice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("token").GetString());
+        await using var secondNode = new ChatHost(Db);
+        var onSecondNode = secondNode.CreateClient();
+        onSecondNode.DefaultRequestHeaders.Authorization = ada.Client.DefaultRequestHeaders.Authorization;
+        Assert.Equal(HttpStatusCode.OK, (await onSecondNode.GetAsync(new Uri("/v1/workspaces", UriKind.Relative))).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.PostAsync(new Uri("/v1/auth/logout", UriKind.Relative), null)).StatusCode);
+
+        await Problems.AssertAsync(await ada.Client.GetAsync(new Uri("/v1/workspaces", UriKind.Relative)), HttpStatusCode.Unauthorized, "unauthenticated");
+        await Problems.AssertAsync(await onSecondNode.GetAsync(new Uri("/v1/workspaces", UriKind.Relative)), HttpStatusCode.Unauthorized, "unauthenticated");
+        var negotiate = await onSecondNode.PostAsync(new Uri("/v1/gateway/negotiate?negotiateVersion=1", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Unauthorized, negotiate.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await otherDevice.GetAsync(new Uri("/v1/workspaces", UriKind.Relative))).StatusCode);
+    }
 }
