@@ -6,7 +6,8 @@ namespace EventSourcedChat.ReadModels.Audit;
 
 /// <summary>
 /// Writes a channel stream's raw events as NDJSON, one object per line:
-/// <c>{seq, position, eventId, type, data, metadata, hash, prevHash}</c> (hashes in lowercase hex). Reads keyset pages
+/// <c>{seq, position, eventId, type, data, metadata, hash, prevHash, createdAt}</c> (hashes in lowercase hex; <c>data</c> and
+/// <c>metadata</c> exactly as the hash covers them, so a file can be verified offline). Reads keyset pages
 /// of the <c>(stream_id, version)</c> index and writes each page out before reading the next, so memory stays
 /// constant whatever the channel's length.
 /// </summary>
@@ -16,7 +17,7 @@ public static class AuditExport
     private const int FlushBytes = 256 * 1024;
 
     private const string Page = """
-        select version, position, event_id, type, data::text, metadata::text, hash, prev_hash
+        select version, position, event_id, type, data::text, metadata::text, hash, prev_hash, created_at
           from es_events
          where stream_id = $1 and version >= $2 and version <= $3
          order by version
@@ -56,6 +57,7 @@ public static class AuditExport
                     json.WriteRawValue(r.GetString(5), skipInputValidation: true);
                     json.WriteString("hash", Convert.ToHexStringLower(r.GetFieldValue<byte[]>(6)));
                     json.WriteString("prevHash", Convert.ToHexStringLower(r.GetFieldValue<byte[]>(7)));
+                    json.WriteString("createdAt", r.GetFieldValue<DateTimeOffset>(8));
                     json.WriteEndObject();
                     await json.FlushAsync(ct);
                     buffer.Write("\n"u8);

@@ -47,6 +47,8 @@ public static class AuditQueries
         {
             return QueryActor.NotFound("The channel");
         }
+        http.Response.Headers["X-Audit-From-Seq"] = from.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["X-Audit-To-Seq"] = to.ToString(CultureInfo.InvariantCulture);
         return Results.Stream(body => AuditExport.WriteAsync(db, stream, from, to, body, http.RequestAborted), "application/x-ndjson");
     }
 
