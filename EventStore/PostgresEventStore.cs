@@ -261,6 +261,33 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         return new StreamVerification(firstBad is null, count, firstBad);
     }
 
+    /// <summary>
+    /// Places a hold on a stream inside the caller's transaction: from its commit until <see cref="LiftHoldAsync"/>, the
+    /// database rejects (SQLSTATE <c>ES423</c>) any delete or update of the stream's events. Waits for deletes of the
+    /// stream already under way. True when the stream was not held before.
+    /// </summary>
+    public static async Task<bool> PlaceHoldAsync(NpgsqlTransaction tx, string stream, string? reason, CancellationToken ct = default)
+    {
+        await using (var lockHold = new NpgsqlCommand("select es_lock_for_hold($1)", tx.Connection, tx))
+        {
+            lockHold.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+            await lockHold.ExecuteNonQueryAsync(ct);
+        }
+        await using var cmd = new NpgsqlCommand(
+            "insert into es_stream_holds (stream_id, reason) values ($1, $2) on conflict (stream_id) do nothing", tx.Connection, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)reason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Lifts a stream's hold inside the caller's transaction. True when it was held.</summary>
+    public static async Task<bool> LiftHoldAsync(NpgsqlTransaction tx, string stream, CancellationToken ct = default)
+    {
+        await using var cmd = new NpgsqlCommand("delete from es_stream_holds where stream_id = $1", tx.Connection, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     private static async Task<IReadOnlyList<RecordedEvent>> ReadAll(NpgsqlCommand cmd, CancellationToken ct)
     {
         await using var reader = await cmd.ExecuteReaderAsync(ct);
