@@ -1,8 +1,10 @@
 using EventSourcedChat.Commands.Accounts;
+using EventSourcedChat.Commands.Audit;
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Messages;
 using EventSourcedChat.Commands.Workspaces;
+using EventSourcedChat.Contracts.Audit;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,6 +25,7 @@ public static class CommandsModule
         services.AddSingleton<ChatEventStore>();
         services.AddSingleton<Tokens>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<IAuditTrail, RecordAuditRead>();
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
         services.AddDataProtection().SetApplicationName("EventSourcedChat");
         services.AddOptions<KeyManagementOptions>()

@@ -246,15 +246,24 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         return (events, reader.GetBoolean(0));
     }
 
-    /// <summary>Recomputes the stream's hash chain; names the first version whose hash or link does not match.</summary>
+    /// <summary>
+    /// Recomputes the stream's hash chain in one streaming query (index scan, window, aggregate); names the first version
+    /// whose hash or link does not match, that is missing, or, when the newest events are gone, the first version the
+    /// stream row says exists beyond them (its head version and hash are checked too).
+    /// </summary>
     public async Task<StreamVerification> VerifyStreamAsync(string stream, CancellationToken ct = default)
     {
         await using var cmd = dataSource.CreateCommand("""
             select count(*),
-                   min(version) filter (where hash <> es_event_hash(prev_hash, stream_id, version, event_id, type, data, metadata, created_at)
-                                           or prev_hash <> coalesce(prior, decode(repeat('00', 32), 'hex'))
-                                           or version <> expected_version)
-              from (select *, lag(hash) over w as prior, row_number() over w as expected_version
+                   least(
+                       min(version) filter (where hash <> es_event_hash(prev_hash, stream_id, version, event_id, type, data, metadata, created_at)
+                                               or prev_hash <> coalesce(prior, decode(repeat('00', 32), 'hex'))
+                                               or version <> expected_version
+                                               or (is_last and version = (select version from es_streams where stream_id = $1)
+                                                   and hash is distinct from (select last_hash from es_streams where stream_id = $1))),
+                       case when coalesce(max(version), 0) < coalesce((select version from es_streams where stream_id = $1), 0)
+                            then coalesce(max(version), 0) + 1 end)
+              from (select *, lag(hash) over w as prior, row_number() over w as expected_version, lead(version) over w is null as is_last
                       from es_events where stream_id = $1 window w as (order by version)) chain
             """);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
@@ -263,6 +272,33 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         var count = reader.GetInt64(0);
         long? firstBad = reader.IsDBNull(1) ? null : reader.GetInt64(1);
         return new StreamVerification(firstBad is null, count, firstBad);
+    }
+
+    /// <summary>
+    /// Places a hold on a stream inside the caller's transaction: from its commit until <see cref="LiftHoldAsync"/>, the
+    /// database rejects (SQLSTATE <c>ES423</c>) any delete or update of the stream's events. Waits for deletes of the
+    /// stream already under way. True when the stream was not held before.
+    /// </summary>
+    public static async Task<bool> PlaceHoldAsync(NpgsqlTransaction tx, string stream, string? reason, CancellationToken ct = default)
+    {
+        await using (var lockHold = new NpgsqlCommand("select es_lock_for_hold($1)", tx.Connection, tx))
+        {
+            lockHold.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+            await lockHold.ExecuteNonQueryAsync(ct);
+        }
+        await using var cmd = new NpgsqlCommand(
+            "insert into es_stream_holds (stream_id, reason) values ($1, $2) on conflict (stream_id) do nothing", tx.Connection, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)reason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Lifts a stream's hold inside the caller's transaction. True when it was held.</summary>
+    public static async Task<bool> LiftHoldAsync(NpgsqlTransaction tx, string stream, CancellationToken ct = default)
+    {
+        await using var cmd = new NpgsqlCommand("delete from es_stream_holds where stream_id = $1", tx.Connection, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
     private static async Task<IReadOnlyList<RecordedEvent>> ReadAll(NpgsqlCommand cmd, CancellationToken ct)

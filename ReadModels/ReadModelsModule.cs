@@ -1,3 +1,4 @@
+using EventSourcedChat.ReadModels.Audit;
 using EventSourcedChat.ReadModels.Channels;
 using EventSourcedChat.ReadModels.History;
 using EventSourcedChat.ReadModels.Search;
@@ -29,6 +30,7 @@ public static class ReadModelsModule
         v1.MapChannelQueries();
         v1.MapHistoryQueries();
         v1.MapSearchQueries();
+        v1.MapAuditQueries();
         return app;
     }
 }

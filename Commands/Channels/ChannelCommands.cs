@@ -13,6 +13,7 @@ public static class ChannelCommands
         group.MapJoinLeaveChannel();
         group.MapChannelMembers();
         group.MapOpenDm();
+        group.MapLegalHold();
         return group;
     }
 }

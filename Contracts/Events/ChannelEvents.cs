@@ -50,3 +50,10 @@ public sealed record ReactionAdded(string ChannelId, long Seq, string Emoji, str
 
 [EventType("reaction.removed")]
 public sealed record ReactionRemoved(string ChannelId, long Seq, string Emoji, string UserId);
+
+/// <summary>A workspace admin put the channel on legal hold: until lifted, none of its events may be removed.</summary>
+[EventType("channel.legal_hold_placed")]
+public sealed record LegalHoldPlaced(string ChannelId, string? Reason, string By);
+
+[EventType("channel.legal_hold_lifted")]
+public sealed record LegalHoldLifted(string ChannelId, string By);

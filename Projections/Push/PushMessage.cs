@@ -35,6 +35,10 @@ public static partial class PushRouting
     {
         if (e.StreamId.StartsWith(ChannelStreamPrefix, StringComparison.Ordinal))
         {
+            if (e.Type.StartsWith("channel.legal_hold_", StringComparison.Ordinal))
+            {
+                return null; // compliance state, for admins and auditors (audit API), not for the channel's members
+            }
             var channelId = e.StreamId[ChannelStreamPrefix.Length..];
             using var doc = JsonDocument.Parse(e.Data);
             var data = doc.RootElement.Clone();

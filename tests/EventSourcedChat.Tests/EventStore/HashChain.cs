@@ -65,4 +65,30 @@ public sealed class HashChain(PostgresFixture db) : IAsyncLifetime
         Assert.False(result.Ok);
         Assert.Equal(3, result.FirstBadVersion);
     }
+
+    [Fact]
+    public async Task Deleting_the_newest_events_is_noticed_against_the_stream_head()
+    {
+        await Tamper("delete from es_events where stream_id = 'audited' and version = 6");
+
+        Assert.Equal(new StreamVerification(false, 5, 6), await _store.VerifyStreamAsync("audited"));
+    }
+
+    [Fact]
+    public async Task A_newest_event_recomputed_by_hand_no_longer_matches_the_stream_head()
+    {
+        await Tamper("""
+            update es_events set data = '{"text":"forged"}',
+                   hash = es_event_hash(prev_hash, stream_id, version, event_id, type, '{"text":"forged"}', metadata, created_at)
+             where stream_id = 'audited' and version = 6
+            """);
+
+        Assert.Equal(new StreamVerification(false, 6, 6), await _store.VerifyStreamAsync("audited"));
+    }
+
+    [Fact]
+    public async Task A_stream_that_does_not_exist_verifies_empty()
+    {
+        Assert.Equal(new StreamVerification(true, 0, null), await _store.VerifyStreamAsync("never-written"));
+    }
 }

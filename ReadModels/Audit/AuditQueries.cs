@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using EventSourcedChat.Contracts.Audit;
+using EventSourcedChat.EventStore;
+using EventSourcedChat.ReadModels.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+
+namespace EventSourcedChat.ReadModels.Audit;
+
+/// <summary>The result of recomputing a channel's hash chain; <c>firstBadSeq</c> only when the chain is broken.</summary>
+public sealed record ChainVerification(
+    bool Ok, long Events, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? FirstBadSeq);
+
+/// <summary>
+/// Auditors' reads of a channel's log (workspace admins and users with the <c>auditor</c> role; anyone else gets 404):
+/// raw events as NDJSON, hash-chain verification, and the channel rebuilt as of an instant. These read the event log,
+/// not projections. Each read is first recorded as an <c>audit.read</c> event on the workspace stream, through
+/// <see cref="IAuditTrail"/> (the write side owns that stream): the one place a query appends.
+/// </summary>
+public static class AuditQueries
+{
+    public static RouteGroupBuilder MapAuditQueries(this RouteGroupBuilder group)
+    {
+        var audit = group.MapGroup("/audit/channels/{channelId}").WithTags("Audit");
+        audit.MapGet("/events", EventsAsync).WithName("AuditEvents").Produces(200, contentType: "application/x-ndjson");
+        audit.MapGet("/verify", VerifyAsync).WithName("AuditVerify").Produces<ChainVerification>();
+        audit.MapGet("/as-of", AsOfAsync).WithName("AuditAsOf").Produces<ChannelAsOf>();
+        return group;
+    }
+
+    /// <summary><c>?fromSeq=</c> (inclusive, default 0: from the start) and <c>?limit=</c> (default: to the stream's head when asked).</summary>
+    private static async Task<IResult> EventsAsync(
+        string channelId, HttpContext http, NpgsqlDataSource db, PostgresEventStore log, IAuditTrail trail, CancellationToken ct)
+    {
+        if (!TryLong(http, "fromSeq", out var fromSeq) || !TryLong(http, "limit", out var limit) || limit == 0)
+        {
+            return QueryActor.Invalid("fromSeq is a non-negative integer and limit a positive one.");
+        }
+        var stream = $"channel-{channelId}";
+        var head = await log.GetStreamVersionAsync(stream, ct);
+        var from = Math.Max(fromSeq ?? 0, 1);
+        var to = limit is { } l ? Math.Min(head, from + Math.Min(l, long.MaxValue - from) - 1) : head;
+        if (await RecordAsync(http, trail, channelId, "events", from, to, null, ct) is null)
+        {
+            return QueryActor.NotFound("The channel");
+        }
+        http.Response.Headers["X-Audit-From-Seq"] = from.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["X-Audit-To-Seq"] = to.ToString(CultureInfo.InvariantCulture);
+        return Results.Stream(body => AuditExport.WriteAsync(db, stream, from, to, body, http.RequestAborted), "application/x-ndjson");
+    }
+
+    private static async Task<IResult> VerifyAsync(
+        string channelId, HttpContext http, PostgresEventStore log, IAuditTrail trail, CancellationToken ct)
+    {
+        var stream = $"channel-{channelId}";
+        var head = await log.GetStreamVersionAsync(stream, ct);
+        if (await RecordAsync(http, trail, channelId, "verify", 1, head, null, ct) is null)
+        {
+            return QueryActor.NotFound("The channel");
+        }
+        var result = await log.VerifyStreamAsync(stream, ct);
+        return Results.Ok(new ChainVerification(result.Ok, result.Events, result.FirstBadVersion));
+    }
+
+    /// <summary><c>?at=</c> an ISO 8601 instant with an offset (<c>2026-11-23T10:00:00Z</c>).</summary>
+    private static async Task<IResult> AsOfAsync(
+        string channelId, HttpContext http, NpgsqlDataSource db, PostgresEventStore log, IAuditTrail trail, CancellationToken ct)
+    {
+        var raw = http.Request.Query["at"];
+        if (raw.Count != 1 || !DateTimeOffset.TryParse(raw[0], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at)
+            || !HasOffset(raw[0]!))
+        {
+            return QueryActor.Invalid("at is an ISO 8601 instant with a time zone, e.g. 2026-11-23T10:00:00Z.");
+        }
+        // The recorded range is the stream up to its head when asked; the state shows the part stored at or before at.
+        var head = await log.GetStreamVersionAsync($"channel-{channelId}", ct);
+        if (await RecordAsync(http, trail, channelId, "as-of", 1, head, at, ct) is null)
+        {
+            return QueryActor.NotFound("The channel");
+        }
+        var channel = await ChannelAsOfBuilder.BuildAsync(db, channelId, at, head, ct);
+        return Results.Ok(channel);
+    }
+
+    private static Task<AuditReadRecorded?> RecordAsync(
+        HttpContext http, IAuditTrail trail, string channelId, string read, long from, long to, DateTimeOffset? at, CancellationToken ct) =>
+        trail.RecordAsync(new AuditReadRequest(channelId, QueryActor.UserId(http), http.TraceIdentifier, read, from, to, at), ct);
+
+    private static bool HasOffset(string value) =>
+        value.EndsWith('Z') || value.EndsWith('z') || (value.Length > 6 && value[^6] is '+' or '-' && value[^3] == ':');
+
+    private static bool TryLong(HttpContext http, string name, out long? value)
+    {
+        value = null;
+        if (!http.Request.Query.TryGetValue(name, out var raw))
+        {
+            return true;
+        }
+        if (raw.Count != 1 || !long.TryParse(raw[0], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return false;
+        }
+        value = parsed;
+        return true;
+    }
+}

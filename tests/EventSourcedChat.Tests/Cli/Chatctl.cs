@@ -1,0 +1,136 @@
+using System.Net;
+using EventSourcedChat.Cli;
+using EventSourcedChat.Cli.Api;
+using EventSourcedChat.ReadModels.Infrastructure;
+using EventSourcedChat.Tests.Audit;
+using EventSourcedChat.Tests.Infrastructure;
+using Spectre.Console;
+
+namespace EventSourcedChat.Tests.Cli;
+
+/// <summary>chatctl's commands, parsed and run in process against the real host (its HTTP client) and database.</summary>
+public sealed class Chatctl(PostgresFixture db) : AuditTest(db)
+{
+    private readonly StringWriter _console = new();
+    private readonly StringWriter _output = new();
+
+    /// <summary>Runs <c>chatctl args...</c> with the token of <paramref name="user"/> against <paramref name="host"/>.</summary>
+    private async Task<int> RunAsync(TestUser? user, ChatHost? host, params string[] args)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(_console),
+        });
+        console.Profile.Width = 400;
+        ChatApi Connect(string url, string? token)
+        {
+            var client = (host ?? Host).CreateClient();
+            client.Timeout = Timeout.InfiniteTimeSpan;
+            client.DefaultRequestHeaders.Authorization = token is null ? null : new("Bearer", token);
+            return new ChatApi(client);
+        }
+        string[] auth = user is null ? [] : ["--token", user.Client.DefaultRequestHeaders.Authorization!.Parameter!];
+        return await ChatctlCommand.Build(console, _output, Connect).Parse([.. args, .. auth]).InvokeAsync();
+    }
+
+    private string Printed => _console.ToString();
+
+    [Fact]
+    public async Task Chatctl_creates_users_and_workspaces_and_grants_and_revokes_the_auditor_role()
+    {
+        var email = $"carol-{Guid.NewGuid():N}@example.test";
+        Assert.Equal(0, await RunAsync(null, null, "user", "create", "--email", email, "--password", "correct horse battery", "--name", "Carol"));
+        var carol = await ScalarAsync<string>("select user_id from ws_users where email = $1", email);
+        Assert.Contains(carol, Printed, StringComparison.Ordinal);
+
+        var ada = await RegisterAsync("ada");
+        Assert.Equal(0, await RunAsync(ada, null, "workspace", "create", "Acme"));
+        var ws = await ScalarAsync<string>("select workspace_id from ws_workspaces where created_by = $1", ada.UserId);
+        Assert.Contains(ws, Printed, StringComparison.Ordinal);
+
+        Assert.Equal(0, await RunAsync(ada, null, "workspace", "member", ws, carol, "--role", "auditor"));
+        Assert.Equal("auditor", await ScalarAsync<string>("select role from ws_workspace_members where workspace_id = $1 and user_id = $2", ws, carol));
+        Assert.Equal(0, await RunAsync(ada, null, "workspace", "member", ws, carol, "--role", "member"));
+        Assert.Equal("member", await ScalarAsync<string>("select role from ws_workspace_members where workspace_id = $1 and user_id = $2", ws, carol));
+
+        // A refusal is printed with its status and code, and fails the command.
+        Assert.Equal(ChatctlCommand.Failed, await RunAsync(null, null, "workspace", "create", "Nobody's"));
+        Assert.Contains("401", Printed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_exported_channel_re_verifies_from_the_file_and_a_changed_line_is_named_by_its_seq()
+    {
+        var ada = await RegisterAsync("ada");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada));
+        var seq = await PostAsync(ada, ch, "original \"quoted\" text with ünïcödé and emoji 🎉");
+        await ada.Ok("PATCH", $"/v1/channels/{ch}/messages/{seq}", new { text = "edited" });
+        for (var i = 0; i < 20; i++)
+        {
+            await PostAsync(ada, ch, $"message {i}");
+        }
+        await ada.Ok("DELETE", $"/v1/channels/{ch}/messages/{seq}");
+        var file = Path.Combine(Path.GetTempPath(), $"audit-{Guid.NewGuid():N}.ndjson");
+        try
+        {
+            Assert.Equal(0, await RunAsync(ada, null, "audit", "export", ch, "--out", file));
+            var lines = await File.ReadAllLinesAsync(file);
+            Assert.Equal(25, lines.Length);
+            Assert.Contains("wrote 25 events", Printed, StringComparison.Ordinal);
+
+            Assert.Equal(0, await RunAsync(null, null, "audit", "verify", "--file", file));
+            Assert.Equal(0, await RunAsync(ada, null, "audit", "verify", ch));
+            Assert.Contains("ok: 25 events", Printed, StringComparison.Ordinal);
+
+            lines[9] = lines[9].Replace("message 5", "message 6", StringComparison.Ordinal);
+            await File.WriteAllLinesAsync(file, lines);
+            Assert.Equal(ChatctlCommand.ChainBroken, await RunAsync(null, null, "audit", "verify", "--file", file));
+            Assert.Contains("first bad seq 10", Printed, StringComparison.Ordinal);
+
+            // A partial export is anchored at its first prevHash.
+            Assert.Equal(0, await RunAsync(ada, null, "audit", "export", ch, "--out", file, "--from-seq", "7"));
+            Assert.Equal(19, (await File.ReadAllLinesAsync(file)).Length);
+            Assert.Equal(0, await RunAsync(null, null, "audit", "verify", "--file", file, "--channel", ch));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Analytics_views_print_as_csv_and_survive_a_projection_rebuild_run_from_chatctl()
+    {
+        var ada = await RegisterAsync("ada");
+        var ws = await WorkspaceAsync(ada);
+        var ch = await ChannelAsync(ada, ws);
+        for (var i = 0; i < 3; i++)
+        {
+            await PostAsync(ada, ch, $"message {i}");
+        }
+        var head = await ScalarAsync<long>("select max(position) from es_events");
+        Assert.True(await ReadYourWrites.CaughtUpAsync(Db.DataSource, head, ["projection:history", ChannelAccess.Directory], default));
+        var day = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var expected = $"{ws},{ch},general,{day},3,0,0,1";
+
+        Assert.Equal(0, await RunAsync(null, null, "analytics", "query", "messages_per_channel_day", "--format", "csv", "--workspace", ws, "--db", Db.ConnectionString));
+        Assert.Equal(["workspace_id,channel_id,channel_name,day,messages,replies,deleted,authors", expected],
+            _output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(ChatctlCommand.Failed, await RunAsync(null, null, "analytics", "query", "no_such_view", "--db", Db.ConnectionString));
+
+        await using var adminHost = new ChatHost(Db, new() { ["Admins"] = ada.UserId });
+        Assert.Equal(0, await RunAsync(ada, adminHost, "projections", "status"));
+        Assert.Contains("history", Printed, StringComparison.Ordinal);
+        Assert.Equal(0, await RunAsync(ada, adminHost, "projections", "rebuild", "history"));
+        Assert.Contains("history rebuilt and switched over", Printed, StringComparison.Ordinal);
+
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(0, await RunAsync(null, null, "analytics", "query", "messages_per_channel_day", "--format", "csv", "--workspace", ws, "--db", Db.ConnectionString));
+        Assert.Contains(expected, _output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(ChatctlCommand.Failed, await RunAsync(ada, null, "projections", "status"));
+        Assert.Contains("403", Printed, StringComparison.Ordinal);
+    }
+}
