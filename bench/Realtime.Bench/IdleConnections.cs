@@ -35,11 +35,11 @@ internal sealed class IdleConnections : IDisposable
 
     public string? FirstError;
 
-    /// <summary>Opens <paramref name="count"/> connections, <paramref name="parallel"/> at a time, spread over source addresses.</summary>
-    public async Task OpenAsync(IPEndPoint server, int count, int perAddress, Func<int, string> token, int parallel, TimeSpan budget)
+    /// <summary>Opens connections number <paramref name="startAt"/> to <paramref name="count"/> - 1, <paramref name="parallel"/> at a time, spread over source addresses.</summary>
+    public async Task OpenAsync(IPEndPoint server, int count, int perAddress, Func<int, string> token, int parallel, TimeSpan budget, int startAt = 0)
     {
         using var stop = new CancellationTokenSource(budget);
-        var next = -1;
+        var next = startAt - 1;
         await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
         {
             int i;
