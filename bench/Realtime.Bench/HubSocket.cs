@@ -11,7 +11,7 @@ internal readonly record struct Posted(string ChannelId, long Seq, long Position
 
 /// <summary>
 /// A lean SignalR client (JSON hub protocol, no negotiation) over <see cref="ClientWebSocket"/>: handshake, one
-/// receive loop that reads every <c>event</c> invocation with a <see cref="Utf8JsonReader"/> (no DOM), and pings
+/// barrier invocation that waits until the hub registered the connection, one receive loop that reads every <c>event</c> invocation with a <see cref="Utf8JsonReader"/> (no DOM), and pings
 /// sent by the owner (<see cref="PingAsync"/>) so the server's client timeout never fires. Unlike the test client it
 /// keeps nothing: every <c>message.posted</c> goes to <see cref="Received"/> with the time its frame arrived.
 /// </summary>
@@ -22,6 +22,7 @@ internal sealed class HubSocket : IAsyncDisposable
     private readonly ClientWebSocket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Action<HubSocket, Posted, long> _received;
+    private readonly TaskCompletionSource _barrier = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _reader = Task.CompletedTask;
 
     private HubSocket(ClientWebSocket socket, int index, Action<HubSocket, Posted, long> received)
@@ -55,6 +56,12 @@ internal sealed class HubSocket : IAsyncDisposable
         }
         var hub = new HubSocket(socket, index, received);
         hub._reader = Task.Run(hub.ReadLoopAsync, CancellationToken.None);
+        // The handshake answer comes before the hub's OnConnectedAsync (which registers the connection for its
+        // channels); invocations are handled only after it, so the completion of one (here of a method that does
+        // not exist) means every later post reaches this connection.
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{\"type\":1,\"invocationId\":\"b\",\"target\":\"__barrier\",\"arguments\":[]}\u001e"),
+            WebSocketMessageType.Text, true, ct);
+        await hub._barrier.Task.WaitAsync(ct);
         return hub;
     }
 
@@ -177,8 +184,11 @@ internal sealed class HubSocket : IAsyncDisposable
             case 1 when type == "message.posted" && channelId is not null && text is not null:
                 _received(this, new Posted(channelId, seq, position, text), at);
                 break;
-            case 1 or 3 or 6:
-                break; // other events (member changes at connect), completions, pings
+            case 3:
+                _barrier.TrySetResult();
+                break;
+            case 1 or 6:
+                break; // other events (member changes at connect), pings
             default:
                 Unexpected++;
                 break;
