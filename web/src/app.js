@@ -384,6 +384,10 @@ function refreshUserNodes() {
         const user = state.users.get(el.dataset.userName);
         if (user && el.textContent !== user.displayName) el.textContent = user.displayName;
     }
+    for (const el of document.querySelectorAll('[data-user-initial]')) {
+        const letter = initial(el.dataset.userInitial);
+        if (el.firstChild?.nodeType === Node.TEXT_NODE && el.firstChild.textContent !== letter) el.firstChild.textContent = letter;
+    }
     for (const el of document.querySelectorAll('[data-presence]')) {
         const presence = state.users.get(el.dataset.presence)?.presence ?? 'unknown';
         el.dataset.status = presence;
@@ -1001,7 +1005,7 @@ function buildMessage(scope, channelId, m) {
         class: `msg${mine ? ' mine' : ''}`, id: `${scope === 'main' ? 'm' : 't'}-${channelId}-${m.seq}`, tabindex: '-1',
         'data-seq': m.seq, 'data-testid': 'message',
     },
-    h('div', { class: 'avatar', 'aria-hidden': 'true' }, initial(m.userId), presenceDot(m.userId)),
+    h('div', { class: 'avatar', 'aria-hidden': 'true', 'data-user-initial': m.userId }, initial(m.userId), presenceDot(m.userId)),
     h('div', { class: 'content' },
         h('div', { class: 'meta' },
             h('span', { class: 'author', 'data-user-name': m.userId }, userName(m.userId)),
