@@ -304,7 +304,7 @@ async function openChannel(channelId, { focus = true } = {}) {
     state.current = channelId;
     state.editing = state.picker = state.confirmDelete = null;
     localStorage.setItem(`esc.channel.${state.wsId}`, channelId);
-    ui.shell?.classList.remove('sidebar-open');
+    closeDrawer();
     renderSidebar();
     renderPane();
     renderThread();
@@ -314,7 +314,7 @@ async function openChannel(channelId, { focus = true } = {}) {
         if (!store.loaded) await loadOlder(channelId);
         renderMessages('bottom');
         loadMembers(channelId);
-        markReadSoon();
+        markRead();
         if (focus) ui.composer?.focus();
     }
 }
@@ -684,7 +684,14 @@ function buildShell() {
     ui.toasts = h('div', { class: 'toasts', role: 'alert', 'aria-live': 'assertive' });
     ui.shell = h('div', { class: 'shell' },
         h('header', { class: 'topbar' },
-            h('button', { class: 'icon menu', type: 'button', 'aria-label': 'Show channels', 'aria-controls': 'sidebar', onclick: () => ui.shell.classList.toggle('sidebar-open') }, '☰'),
+            h('button', {
+                class: 'icon menu', type: 'button', 'aria-label': 'Show channels', 'aria-controls': 'sidebar', 'aria-expanded': 'false',
+                onclick: e => {
+                    const open = ui.shell.classList.toggle('sidebar-open');
+                    e.currentTarget.setAttribute('aria-expanded', String(open));
+                    if (open) ui.sidebar.querySelector('button')?.focus();
+                },
+            }, '☰'),
             ui.workspaceSelect,
             h('form', { class: 'search', role: 'search', onsubmit: e => { e.preventDefault(); runSearch(); } }, ui.search, ui.searchResults),
             ui.meBox),
@@ -698,6 +705,11 @@ function buildShell() {
     renderPane();
 }
 
+function closeDrawer() {
+    ui.shell?.classList.remove('sidebar-open');
+    ui.shell?.querySelector('.menu')?.setAttribute('aria-expanded', 'false');
+}
+
 function onWorkspaceChosen(e) {
     const value = e.target.value;
     if (value === '__new') {
@@ -708,6 +720,7 @@ function onWorkspaceChosen(e) {
             const created = await api.createWorkspace(form.name.value.trim());
             state.workspaces = await api.workspaces(created.position);
             await selectWorkspace(created.workspaceId);
+            return () => ui.sidebar?.querySelector('button')?.focus();
         }, 'Create');
     }
     return selectWorkspace(value);
@@ -1181,8 +1194,10 @@ function dialog(title, fields, onSubmit, submitLabel = 'OK') {
             submit.disabled = true;
             error.textContent = '';
             try {
-                await onSubmit(form);
+                // onSubmit may answer what to do once the dialog is gone (closing gives the focus back to its opener).
+                const after = await onSubmit(form);
                 el.close();
+                if (typeof after === 'function') after();
             } catch (err) {
                 error.textContent = err.code === 'name_taken' ? 'That name is taken.' : err.code === 'not_found' ? 'No such user in this workspace.' : err.message;
             } finally {
@@ -1208,6 +1223,7 @@ function createChannelDialog() {
         const created = await api.createChannel(state.wsId, form.name.value.trim(), form.private.checked, form.topic.value.trim());
         await refreshChannels(created.position);
         await openChannel(created.channelId);
+        return () => ui.composer?.focus();
     }, 'Create');
 }
 
@@ -1257,6 +1273,7 @@ function dmDialog() {
         await refreshChannels(opened.position);
         await loadMembers(opened.channelId, opened.position);
         await openChannel(opened.channelId);
+        return () => ui.composer?.focus();
     }, 'Open');
 }
 
@@ -1279,7 +1296,7 @@ document.addEventListener('keydown', e => {
         if (ui.searchResults && !ui.searchResults.hidden) closeSearch();
         else if (state.picker) { const [, ch] = state.picker.split(':'); state.picker = null; rerenderFor(ch); }
         else if (state.thread && !e.target.closest?.('.edit-form')) closeThread();
-        else ui.shell?.classList.remove('sidebar-open');
+        else closeDrawer();
     }
 });
 

@@ -136,6 +136,7 @@ public sealed class Chatting(PostgresFixture db) : BrowserTest(db)
         await ada.ReloadAsync();
         await Expect(Texts(ada)).ToHaveTextAsync(all);
         await Expect(ada.Locator("#banner")).ToBeHiddenAsync();
+        await Expect(Channel(ada, "launch").GetByTestId("unread-badge")).ToHaveCountAsync(0);
         await ScreenshotAsync(ada, "web-client");
     }
 
