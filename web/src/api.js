@@ -11,6 +11,8 @@ export class ApiError extends Error {
 export class Api {
     constructor(onUnauthenticated) {
         this.token = null;
+        /** The highest log position a command of this page answered: later queries can ask to see at least that. */
+        this.position = 0;
         this.onUnauthenticated = onUnauthenticated;
     }
 
@@ -35,6 +37,7 @@ export class Api {
             if (response.status === 401 && this.token && this.onUnauthenticated) this.onUnauthenticated();
             throw new ApiError(response.status, json?.code, json?.detail || json?.title);
         }
+        if (method !== 'GET' && typeof json?.position === 'number' && json.position > this.position) this.position = json.position;
         return json;
     }
 
@@ -66,8 +69,8 @@ export class Api {
     remove(ch, seq) { return this.request('DELETE', `/v1/channels/${enc(ch)}/messages/${seq}`); }
     react(ch, seq, emoji, on) { return this.request(on ? 'PUT' : 'DELETE', `/v1/channels/${enc(ch)}/messages/${seq}/reactions/${enc(emoji)}`); }
     markRead(ch, seq) { return this.request('POST', `/v1/channels/${enc(ch)}/read`, { seq }); }
-    search(ws, q) {
-        return this.request('GET', `/v1/search?${new URLSearchParams({ workspaceId: ws, q, limit: '20' })}`);
+    search(ws, q, minPosition) {
+        return this.request('GET', `/v1/search?${new URLSearchParams({ workspaceId: ws, q, limit: '20' })}`, undefined, minPosition);
     }
 }
 

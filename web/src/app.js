@@ -1131,8 +1131,18 @@ function renderThread() {
 async function runSearch() {
     const q = ui.search.value.trim();
     if (!q) { ui.searchResults.hidden = true; return; }
+    // Search what the page has seen (its own writes and every event received); if the index lags more than the API's
+    // bounded wait (503 stale), search what is indexed so far.
+    const seen = Math.max(api.position, realtime?.position ?? 0);
     let page;
-    try { page = await api.search(state.wsId, q); } catch (err) { return toast(`Search failed: ${err.message}`); }
+    try {
+        page = await api.search(state.wsId, q, seen).catch(err => {
+            if (err.code === 'stale') return api.search(state.wsId, q);
+            throw err;
+        });
+    } catch (err) {
+        return toast(`Search failed: ${err.message}`);
+    }
     const close = h('button', { type: 'button', class: 'icon', 'aria-label': 'Close search results', onclick: closeSearch }, '✕');
     ui.searchResults.replaceChildren(
         h('div', { class: 'results-head' }, h('strong', null, page.results.length ? `Results for “${q}”` : `No results for “${q}”`), close),

@@ -34,6 +34,8 @@ public abstract class BrowserTest(PostgresFixture db) : IAsyncLifetime
         await Db.ResetAsync();
         _ = WebRoot.Value;
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/web.sh setup --browser (apt-get install chromium)");
+        // Bounded waits: a page on a busy 2-core machine may take a few seconds to show a change.
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
