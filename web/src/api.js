@@ -18,6 +18,18 @@ export class Api {
 
     /** minPosition: a query answers once the read models have applied that position (what a command answered). */
     async request(method, path, body, minPosition) {
+        // A query asked to wait for a position answers 503 `stale` after the API's bounded wait: it is asked again
+        // (twice) before the error reaches the page.
+        for (let attempt = 0; ; attempt++) {
+            try {
+                return await this.send(method, path, body, minPosition);
+            } catch (err) {
+                if (err.code !== 'stale' || attempt >= 2) throw err;
+            }
+        }
+    }
+
+    async send(method, path, body, minPosition) {
         const headers = { Accept: 'application/json' };
         if (minPosition) headers['X-Min-Position'] = String(minPosition);
         if (this.token) headers.Authorization = `Bearer ${this.token}`;

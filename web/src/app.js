@@ -162,7 +162,7 @@ function renderWorkspacePicker() {
             try {
                 const created = await api.createWorkspace(name.value.trim());
                 clearInterval(pickerPoll);
-                state.workspaces = await api.workspaces(created.position);
+                state.workspaces = withCreated(await api.workspaces(created.position).catch(() => []), created, name.value.trim());
                 await selectWorkspace(created.workspaceId);
             } catch (err) { error.textContent = err.message; }
         },
@@ -186,6 +186,13 @@ function renderWorkspacePicker() {
             await selectWorkspace(list[0].workspaceId);
         }
     }, 3000);
+}
+
+/** The creator of a workspace is its admin: the page knows it even when the workspace list has not caught up yet. */
+function withCreated(list, created, name) {
+    return list.some(w => w.workspaceId === created.workspaceId)
+        ? list
+        : [...list, { workspaceId: created.workspaceId, name, role: 'admin' }];
 }
 
 function userIdBox() {
@@ -718,7 +725,7 @@ function onWorkspaceChosen(e) {
             field('Workspace name', h('input', { id: 'new-ws-name', name: 'name', required: true, maxlength: 80 })),
         ], async form => {
             const created = await api.createWorkspace(form.name.value.trim());
-            state.workspaces = await api.workspaces(created.position);
+            state.workspaces = withCreated(await api.workspaces(created.position).catch(() => state.workspaces), created, form.name.value.trim());
             await selectWorkspace(created.workspaceId);
             return () => ui.sidebar?.querySelector('button')?.focus();
         }, 'Create');
@@ -731,10 +738,12 @@ function renderTopbar() {
     ui.workspaceSelect.replaceChildren(
         ...state.workspaces.map(w => h('option', { value: w.workspaceId, selected: w.workspaceId === state.wsId }, w.name)),
         h('option', { value: '__new' }, '+ New workspace…'));
+    const focused = focusKey(ui.meBox);
     ui.meBox.replaceChildren(
         presenceDot(me()),
         h('span', { class: 'me-name', 'data-user-name': me() }, userName(me())),
         h('button', { type: 'button', class: 'small', onclick: logout }, 'Log out'));
+    restoreFocus(ui.meBox, focused);
 }
 
 function renderBanner() {
@@ -761,7 +770,7 @@ function toast(text) {
 
 function renderSidebar() {
     if (!ui.sidebar) return;
-    const focused = document.activeElement?.closest?.('#sidebar [data-channel]')?.dataset.channel;
+    const focused = focusKey(ui.sidebar);
     const all = [...state.channels.values()].filter(c => c.isMember);
     const rooms = all.filter(c => c.kind !== 'dm').sort((a, b) => a.name.localeCompare(b.name));
     const dms = all.filter(c => c.kind === 'dm').sort((a, b) => channelLabel(a).localeCompare(channelLabel(b)));
@@ -796,7 +805,7 @@ function renderSidebar() {
         h('div', { class: 'sidebar-foot' },
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: addToWorkspaceDialog }, 'Add people to workspace') : null,
             userIdBox()));
-    if (focused) ui.sidebar.querySelector(`[data-channel="${focused}"]`)?.focus();
+    restoreFocus(ui.sidebar, focused);
 }
 
 function renderPane() {
@@ -872,6 +881,7 @@ function renderHeader() {
     if (!ui.header || !channel) return;
     const members = state.members.get(channel.channelId) ?? [];
     const shown = members.filter(u => u !== me()).slice(0, 5);
+    const focused = focusKey(ui.header);
     ui.header.replaceChildren(
         h('div', { class: 'title' },
             h('h1', { id: 'channel-title' }, channel.kind === 'dm' ? channelLabel(channel) : `${channel.kind === 'private' ? '🔒 ' : '#'}${channel.name}`),
@@ -882,6 +892,22 @@ function renderHeader() {
         channel.isMember && channel.kind !== 'dm' ? h('div', { class: 'header-actions' },
             h('button', { type: 'button', class: 'small', onclick: inviteDialog }, 'Invite'),
             h('button', { type: 'button', class: 'small', onclick: () => leaveChannel(channel.channelId) }, 'Leave')) : null);
+    restoreFocus(ui.header, focused);
+}
+
+/** What has the focus inside `container` (a channel button, or a button by its text), so a re-render can give it back. */
+function focusKey(container) {
+    const el = document.activeElement;
+    if (!el || el === document.body || !container.contains(el)) return null;
+    return el.dataset.channel ? { channel: el.dataset.channel } : { text: el.textContent };
+}
+
+function restoreFocus(container, key) {
+    if (!key || container.contains(document.activeElement)) return;
+    const target = key.channel
+        ? container.querySelector(`[data-channel="${key.channel}"]`)
+        : [...container.querySelectorAll('button')].find(b => b.textContent === key.text);
+    target?.focus();
 }
 
 async function joinChannel(channelId) {
