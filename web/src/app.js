@@ -464,7 +464,7 @@ function onEvent(e) {
     const channelId = e.channelId;
     const data = e.data ?? {};
     switch (e.type) {
-        case 'message.posted': return onPosted(channelId, data);
+        case 'message.posted': return onPosted(channelId, data, e.position);
         case 'message.edited': return changeMessage(channelId, data.seq, m => ({ text: data.text, editedAt: e.at }));
         case 'message.deleted': return onDeleted(channelId, data.seq);
         case 'reaction.added':
@@ -508,7 +508,7 @@ function onEvent(e) {
     }
 }
 
-function onPosted(channelId, data) {
+function onPosted(channelId, data, position) {
     const store = storeOf(channelId);
     const known = store.all.has(data.seq);
     if (!known) {
@@ -542,7 +542,9 @@ function onPosted(channelId, data) {
         }
         if (reading) markReadSoon();
     } else if (!channel) {
-        refreshSoon(data.position);
+        // A channel the page does not list yet (a DM just opened by someone else): its counts come from the list,
+        // read once the read models include this message.
+        refreshSoon(position);
     }
     if (channelId === state.current && store.loaded) renderMessages();
 }
@@ -788,7 +790,7 @@ function renderSidebar() {
         },
         c.kind === 'dm' ? (other ? presenceDot(other) : null) : h('span', { class: 'hash', 'aria-hidden': 'true' }, c.kind === 'private' ? '🔒' : '#'),
         h('span', { class: 'label' }, label, c.archived ? ' (archived)' : ''),
-        mentions ? h('span', { class: 'badge mention', 'data-testid': 'mention-badge', 'aria-label': `${mentions} mentions` }, `@${mentions}`) : null,
+        mentions ? h('span', { class: 'badge mentions', 'data-testid': 'mention-badge', 'aria-label': `${mentions} mentions` }, `@${mentions}`) : null,
         unread ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, String(unread)) : null));
     };
     ui.sidebar.replaceChildren(
@@ -888,7 +890,7 @@ function renderHeader() {
             channel.topic ? h('p', { class: 'topic' }, channel.topic) : null),
         h('div', { class: 'people', 'aria-label': 'Members' },
             shown.map(u => h('span', { class: 'person' }, presenceDot(u), h('span', { 'data-user-name': u }, userName(u)))),
-            h('span', { class: 'count' }, `${channel.memberCount ?? members.length} members`)),
+            h('span', { class: 'count' }, plural(channel.memberCount ?? members.length, 'member'))),
         channel.isMember && channel.kind !== 'dm' ? h('div', { class: 'header-actions' },
             h('button', { type: 'button', class: 'small', onclick: inviteDialog }, 'Invite'),
             h('button', { type: 'button', class: 'small', onclick: () => leaveChannel(channel.channelId) }, 'Leave')) : null);
@@ -1025,7 +1027,7 @@ function buildMessage(scope, channelId, m) {
         EMOJI.map(emoji => h('button', { type: 'button', class: 'emoji', 'aria-label': `React ${emoji}`, onclick: () => toggleReaction(channelId, m, emoji) }, emoji))) : null;
     const replies = scope === 'main' && m.replyCount > 0 ? h('button', {
         type: 'button', class: 'replies link', onclick: () => openThread(channelId, m.seq),
-    }, `${m.replyCount} ${m.replyCount === 1 ? 'reply' : 'replies'}`) : null;
+    }, m.replyCount === 1 ? '1 reply' : `${m.replyCount} replies`) : null;
     const confirming = state.confirmDelete === key;
     const actions = m.deleted ? null : h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Message actions' },
         h('button', { type: 'button', class: 'small', 'aria-label': 'Add reaction', onclick: () => { state.picker = state.picker === `${scope}:${key}` ? null : `${scope}:${key}`; rerenderFor(channelId); } }, '☺'),
@@ -1052,6 +1054,10 @@ function buildMessage(scope, channelId, m) {
             m.editedAt && !m.deleted ? h('span', { class: 'edited' }, '(edited)') : null),
         body, reactions, picker, replies),
     actions);
+}
+
+function plural(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function initial(userId) {
