@@ -76,3 +76,8 @@ export function dayLabel(iso) {
     if (dayKey(d.toISOString()) === dayKey(yesterday.toISOString())) return 'Yesterday';
     return dayFormat.format(d);
 }
+
+/** A labelled form field: label, input, optional hint. */
+export function field(label, input, hint) {
+    return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hint ? h('small', null, hint) : null);
+}
