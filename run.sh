@@ -10,8 +10,11 @@ cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 eval "$(scripts/services.sh up)"
+# The web client (web/ -> web/dist), served by the Gateway at /.
+scripts/web.sh setup
+scripts/web.sh build
 export ConnectionStrings__Postgres ConnectionStrings__Redis ConnectionStrings__RabbitMq
 
 URL="${ESC_URL:-http://127.0.0.1:5080}"
-echo "EventSourcedChat: starting Gateway on $URL"
+echo "EventSourcedChat: starting Gateway on $URL (open it in a browser for the web client)"
 exec dotnet run -c Release --project Gateway -- --urls "$URL" "$@"

@@ -53,6 +53,9 @@ main() {
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
     eval "$(scripts/services.sh up)"
+    # Node.js to build the web client, Debian's Chromium for the browser tests (tests/EventSourcedChat.Tests/Web).
+    scripts/web.sh setup --browser
+    scripts/web.sh build
 
     rm -rf "$root/TestResults"
     local results

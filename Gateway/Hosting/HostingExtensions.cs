@@ -56,6 +56,7 @@ public static class HostingExtensions
     public static WebApplication MapEventSourcedChat(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseWebClient();
         app.UseStatusCodePages();
         app.UseRequestSizeLimit();
         app.UseAuthentication();

@@ -1,0 +1,89 @@
+// The REST side of the public API (/v1), with the session's bearer token.
+
+export class ApiError extends Error {
+    constructor(status, code, detail) {
+        super(detail || code || `HTTP ${status}`);
+        this.status = status;
+        this.code = code;
+    }
+}
+
+export class Api {
+    constructor(onUnauthenticated) {
+        this.token = null;
+        /** The highest log position a command of this page answered: later queries can ask to see at least that. */
+        this.position = 0;
+        this.onUnauthenticated = onUnauthenticated;
+    }
+
+    /** minPosition: a query answers once the read models have applied that position (what a command answered). */
+    async request(method, path, body, minPosition) {
+        // A query asked to wait for a position answers 503 `stale` after the API's bounded wait: it is asked again
+        // (twice) before the error reaches the page.
+        for (let attempt = 0; ; attempt++) {
+            try {
+                return await this.send(method, path, body, minPosition);
+            } catch (err) {
+                if (err.code !== 'stale' || attempt >= 2) throw err;
+            }
+        }
+    }
+
+    async send(method, path, body, minPosition) {
+        const headers = { Accept: 'application/json' };
+        if (minPosition) headers['X-Min-Position'] = String(minPosition);
+        if (this.token) headers.Authorization = `Bearer ${this.token}`;
+        if (body !== undefined) headers['Content-Type'] = 'application/json';
+        let response;
+        try {
+            response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        } catch {
+            throw new ApiError(0, 'network', 'The server cannot be reached.');
+        }
+        const text = await response.text();
+        let json = null;
+        if (text) {
+            try { json = JSON.parse(text); } catch { json = null; }
+        }
+        if (!response.ok) {
+            if (response.status === 401 && this.token && this.onUnauthenticated) this.onUnauthenticated();
+            throw new ApiError(response.status, json?.code, json?.detail || json?.title);
+        }
+        if (method !== 'GET' && typeof json?.position === 'number' && json.position > this.position) this.position = json.position;
+        return json;
+    }
+
+    register(email, password, displayName) { return this.request('POST', '/v1/auth/register', { email, password, displayName }); }
+    login(email, password) { return this.request('POST', '/v1/auth/login', { email, password }); }
+    user(userId) { return this.request('GET', `/v1/users/${enc(userId)}`); }
+    workspaces(minPosition) { return this.request('GET', '/v1/workspaces', undefined, minPosition); }
+    createWorkspace(name) { return this.request('POST', '/v1/workspaces', { name }); }
+    addWorkspaceMember(ws, userId) { return this.request('POST', `/v1/workspaces/${enc(ws)}/members`, { userId }); }
+    channels(ws, minPosition) { return this.request('GET', `/v1/workspaces/${enc(ws)}/channels`, undefined, minPosition); }
+    createChannel(ws, name, isPrivate, topic) { return this.request('POST', `/v1/workspaces/${enc(ws)}/channels`, { name, isPrivate, topic: topic || undefined }); }
+    openDm(ws, userIds) { return this.request('POST', `/v1/workspaces/${enc(ws)}/dms`, { userIds }); }
+    channel(ch) { return this.request('GET', `/v1/channels/${enc(ch)}`); }
+    join(ch) { return this.request('POST', `/v1/channels/${enc(ch)}/join`); }
+    leave(ch) { return this.request('POST', `/v1/channels/${enc(ch)}/leave`); }
+    invite(ch, userId) { return this.request('POST', `/v1/channels/${enc(ch)}/members`, { userId }); }
+    members(ch, minPosition) { return this.request('GET', `/v1/channels/${enc(ch)}/members`, undefined, minPosition); }
+    history(ch, before, limit = 50) {
+        const q = new URLSearchParams({ limit: String(limit) });
+        if (before) q.set('before', String(before));
+        return this.request('GET', `/v1/channels/${enc(ch)}/messages?${q}`);
+    }
+    message(ch, seq) { return this.request('GET', `/v1/channels/${enc(ch)}/messages/${seq}`); }
+    thread(ch, seq) { return this.request('GET', `/v1/channels/${enc(ch)}/messages/${seq}/thread?limit=200`); }
+    post(ch, text, clientMsgId, threadRootSeq) {
+        return this.request('POST', `/v1/channels/${enc(ch)}/messages`, { text, clientMsgId, threadRootSeq: threadRootSeq ?? undefined });
+    }
+    edit(ch, seq, text) { return this.request('PATCH', `/v1/channels/${enc(ch)}/messages/${seq}`, { text }); }
+    remove(ch, seq) { return this.request('DELETE', `/v1/channels/${enc(ch)}/messages/${seq}`); }
+    react(ch, seq, emoji, on) { return this.request(on ? 'PUT' : 'DELETE', `/v1/channels/${enc(ch)}/messages/${seq}/reactions/${enc(emoji)}`); }
+    markRead(ch, seq) { return this.request('POST', `/v1/channels/${enc(ch)}/read`, { seq }); }
+    search(ws, q, minPosition) {
+        return this.request('GET', `/v1/search?${new URLSearchParams({ workspaceId: ws, q, limit: '20' })}`, undefined, minPosition);
+    }
+}
+
+const enc = encodeURIComponent;

@@ -1,0 +1,68 @@
+// The realtime side: the SignalR hub at /v1/gateway with the official client. Keeps the position of the last
+// channel event seen and, after every reconnect, asks the hub to Resume from it (no gap, no duplicate).
+import { HubConnectionBuilder, HubConnectionState, LogLevel } from '@microsoft/signalr';
+
+export class Realtime {
+    /**
+     * @param {() => string} token
+     * @param {(envelope: any) => void} onEvent
+     * @param {(state: 'connecting'|'live'|'reconnecting'|'resumed') => void} onState
+     */
+    constructor(token, onEvent, onState) {
+        this.position = 0;
+        this.onEvent = onEvent;
+        this.onState = onState;
+        this.stopped = false;
+        this.connection = new HubConnectionBuilder()
+            .withUrl('/v1/gateway', { accessTokenFactory: token })
+            // Never give up while the page is open: a restarted server is back within seconds.
+            .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(2000, 250 * 2 ** ctx.previousRetryCount) })
+            .configureLogging(LogLevel.Warning)
+            .build();
+        this.connection.on('event', envelope => {
+            if (typeof envelope?.position === 'number' && envelope.position > this.position) this.position = envelope.position;
+            this.onEvent(envelope);
+        });
+        this.connection.onreconnecting(() => this.onState('reconnecting'));
+        this.connection.onreconnected(async () => {
+            await this.resume();
+            this.onState('resumed');
+        });
+        // A server that shuts down closes its connections for good (no automatic reconnect): start again, and resume.
+        this.connection.onclose(() => {
+            if (!this.stopped) this.start(true);
+        });
+    }
+
+    async start(again = false) {
+        this.onState(again ? 'reconnecting' : 'connecting');
+        for (let attempt = 0; !this.stopped; attempt++) {
+            try {
+                await this.connection.start();
+                if (again) await this.resume();
+                this.onState(again ? 'resumed' : 'live');
+                return;
+            } catch {
+                this.onState('reconnecting');
+                await new Promise(r => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
+            }
+        }
+    }
+
+    async resume() {
+        // Resume(0) would mean "from the beginning": a page that has seen nothing yet relies on REST instead.
+        if (this.position > 0) await this.connection.invoke('Resume', this.position);
+    }
+
+    get connected() { return this.connection.state === HubConnectionState.Connected; }
+
+    invoke(method, ...args) {
+        if (!this.connected) return Promise.resolve();
+        return this.connection.invoke(method, ...args).catch(() => undefined);
+    }
+
+    async stop() {
+        this.stopped = true;
+        await this.connection.stop();
+    }
+}

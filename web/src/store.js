@@ -1,0 +1,164 @@
+// The page's state and the helpers every part reads it with: session, channels, message stores, users.
+import { h } from './dom.js';
+import { Api } from './api.js';
+import { logout, renderSidebar } from './app.js';
+
+export const SESSION_KEY = 'esc.session';
+export const WORKSPACE_KEY = 'esc.workspace';
+export const EMOJI = ['👍', '🎉', '❤️', '😄', '👀', '✅'];
+export const TYPING_SHOWN_MS = 5000;
+export const TYPING_SENT_EVERY_MS = 3000;
+export const api = new Api(() => logout());
+
+export const state = {
+    session: null, // {userId, token}
+    workspaces: [],
+    wsId: null,
+    channels: new Map(), // channelId -> channel as the list API gives it (+ lastSeq kept current)
+    current: null,
+    stores: new Map(), // channelId -> { all: Map<seq, message>, pending: Map<clientMsgId, pending>, loaded, hasMore, loading }
+    users: new Map(), // userId -> { displayName, presence }
+    members: new Map(), // channelId -> userIds
+    typing: new Map(), // channelId -> Map<userId, expiresAt>
+    thread: null, // { channelId, rootSeq, loaded }
+    editing: null, // key of the message being edited
+    picker: null, // key of the message whose emoji picker is open
+    confirmDelete: null,
+    connection: 'connecting',
+    presenceWanted: new Set(),
+    /** @type {import('./realtime.js').Realtime|null} the hub connection */
+    realtime: null,
+};
+
+export const ui = {}; // the shell's long-lived nodes
+
+export const nodeCache = new Map(); // `${scope}:${channelId}:${seq}` -> { el, ver }
+
+export const userFetches = new Map();
+
+export function me() { return state.session.userId; }
+
+/** The creator of a workspace is its admin: the page knows it even when the workspace list has not caught up yet. */
+export function withCreated(list, created, name) {
+    return list.some(w => w.workspaceId === created.workspaceId)
+        ? list
+        : [...list, { workspaceId: created.workspaceId, name, role: 'admin' }];
+}
+
+export function channelLabel(c) {
+    if (!c) return '';
+    if (c.kind === 'dm') {
+        const others = (state.members.get(c.channelId) ?? []).filter(u => u !== me());
+        return others.length ? others.map(userName).join(', ') : 'Direct message';
+    }
+    return c.name;
+}
+
+export function storeOf(channelId) {
+    let store = state.stores.get(channelId);
+    if (!store) {
+        store = { all: new Map(), pending: new Map(), loaded: false, hasMore: true, loading: false };
+        state.stores.set(channelId, store);
+    }
+    return store;
+}
+
+export function upsert(channelId, message) {
+    const store = storeOf(channelId);
+    const known = store.all.get(message.seq);
+    const merged = { ...known, ...message, ver: (known?.ver ?? 0) + 1 };
+    store.all.set(message.seq, merged);
+    wantUser(message.userId);
+    return merged;
+}
+
+export function topLevel(store) {
+    return [...store.all.values()].filter(m => m.threadRootSeq == null).sort((a, b) => a.seq - b.seq);
+}
+
+export function userName(userId) {
+    const user = state.users.get(userId);
+    if (user) return user.displayName;
+    wantUser(userId);
+    return '…';
+}
+
+export function wantUser(userId) {
+    if (!userId || state.users.has(userId) || userFetches.has(userId)) return;
+    userFetches.set(userId, api.user(userId).then(u => {
+        state.users.set(userId, { displayName: u.displayName, presence: u.presence });
+        refreshUserNodes();
+        renderSidebar();
+    }, () => undefined));
+}
+
+/** Author names and presence dots are marked with data attributes and updated in place. */
+export function refreshUserNodes() {
+    for (const el of document.querySelectorAll('[data-user-name]')) {
+        const user = state.users.get(el.dataset.userName);
+        if (user && el.textContent !== user.displayName) el.textContent = user.displayName;
+    }
+    for (const el of document.querySelectorAll('[data-user-initial]')) {
+        const letter = initial(el.dataset.userInitial);
+        if (el.firstChild?.nodeType === Node.TEXT_NODE && el.firstChild.textContent !== letter) el.firstChild.textContent = letter;
+    }
+    for (const el of document.querySelectorAll('[data-presence]')) {
+        const presence = state.users.get(el.dataset.presence)?.presence ?? 'unknown';
+        el.dataset.status = presence;
+        el.setAttribute('title', presence);
+        el.setAttribute('aria-label', presence);
+    }
+}
+
+export function presenceDot(userId) {
+    const presence = state.users.get(userId)?.presence ?? 'unknown';
+    return h('span', { class: 'presence', role: 'img', 'data-presence': userId, 'data-status': presence, title: presence, 'aria-label': presence });
+}
+
+export function typingIn(channelId) {
+    const map = state.typing.get(channelId);
+    if (!map) return [];
+    const now = Date.now();
+    for (const [u, until] of map) if (until < now) map.delete(u);
+    return [...map.keys()];
+}
+
+export function reacted(reactions, emoji, userId, on) {
+    const list = reactions.map(r => ({ ...r, userIds: [...(r.userIds ?? [])] }));
+    let entry = list.find(r => r.emoji === emoji);
+    if (on) {
+        if (!entry) list.push(entry = { emoji, count: 0, userIds: [] });
+        if (!entry.userIds.includes(userId)) entry.userIds.push(userId);
+    } else if (entry) {
+        entry.userIds = entry.userIds.filter(u => u !== userId);
+    }
+    for (const r of list) r.count = r.userIds.length;
+    return list.filter(r => r.count > 0);
+}
+
+/** `@Ada` becomes `<@ada's id>` when Ada is a member of the channel (longest names first). */
+export function withMentions(channelId, text) {
+    const people = (state.members.get(channelId) ?? []).map(id => ({ id, name: state.users.get(id)?.displayName }))
+        .filter(p => p.name).sort((a, b) => b.name.length - a.name.length);
+    let out = text;
+    for (const p of people) {
+        const escaped = p.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        out = out.replace(new RegExp(`(^|\\s)@${escaped}(?![\\w])`, 'g'), `$1<@${p.id}>`);
+    }
+    return out;
+}
+
+export function toast(text) {
+    const el = h('p', { class: 'toast' }, text);
+    ui.toasts?.append(el);
+    setTimeout(() => el.remove(), 6000);
+}
+
+export function plural(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function initial(userId) {
+    const name = state.users.get(userId)?.displayName ?? '?';
+    return [...name][0]?.toUpperCase() ?? '?';
+}
