@@ -26,6 +26,13 @@ public abstract class RealtimeTest(PostgresFixture db) : ApiTest(db)
         return client;
     }
 
+    /// <summary>Disposed after the test (in reverse order of ownership).</summary>
+    protected T Own<T>(T disposable) where T : IAsyncDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
     /// <summary>An extra host on the test database, disposed after the test.</summary>
     protected ChatHost ExtraHost(string roles, Dictionary<string, string?>? settings = null)
     {
