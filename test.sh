@@ -46,6 +46,16 @@ trx_summary() {
     echo "$passed $failed $files"
 }
 
+# The JS-client test (tests/js, run by the xunit test JsClient) needs Node.js and npm; it runs `npm ci` itself.
+ensure_node() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+    echo "test.sh: installing nodejs and npm (apt)" >&2
+    local sudo=()
+    [[ $EUID -ne 0 ]] && sudo=(sudo)
+    "${sudo[@]}" apt-get update -q >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >&2
+}
+
 main() {
     local root
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,6 +63,8 @@ main() {
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
     eval "$(scripts/services.sh up)"
+    ensure_node
+
 
     rm -rf "$root/TestResults"
     local results

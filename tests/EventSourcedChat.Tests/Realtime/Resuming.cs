@@ -17,7 +17,7 @@ public sealed class Resuming(PostgresFixture db) : RealtimeTest(db)
         var cursor = PositionOf(seen[^1]);
         await first.DisposeAsync();
 
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 500; i++)
         {
             await PostAsync(ada, general, $"missed {i}");
         }
@@ -25,9 +25,9 @@ public sealed class Resuming(PostgresFixture db) : RealtimeTest(db)
         await again.InvokeAsync("Resume", cursor);
         await PostAsync(ada, general, "live");
 
-        var events = await again.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "live"), what: "200 missed posts and a live one");
+        var events = await again.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "live"), what: "500 missed posts and a live one");
         var posts = Posted(events, general);
-        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"missed {i}").Append("live"), posts.Select(TextOf));
+        Assert.Equal(Enumerable.Range(0, 500).Select(i => $"missed {i}").Append("live"), posts.Select(TextOf));
         Assert.Equal(posts.Select(SeqOf).Order(), posts.Select(SeqOf));
         AssertNoDuplicates(events);
         Assert.DoesNotContain(events, e => PositionOf(e) <= cursor);
