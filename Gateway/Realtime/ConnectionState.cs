@@ -128,8 +128,37 @@ internal sealed class ConnectionState
         }
     }
 
-    /// <summary>A replayed event (only between <see cref="BeginResume"/> and <see cref="EndResume"/>).</summary>
-    public void Replay(PushMessage message) => Write(message);
+    /// <summary>
+    /// Starts buffering live channel events for a hand-over after a broker connection loss; answers false (and starts
+    /// nothing) while the connection still waits for its first Resume, which will read the log anyway.
+    /// </summary>
+    public bool BeginRecovery(out LogCursor lastDelivered)
+    {
+        lock (_gate)
+        {
+            lastDelivered = _lastDelivered;
+            if (_initial)
+            {
+                return false;
+            }
+            _buffer ??= [];
+            return true;
+        }
+    }
+
+    /// <summary>A replayed event (only between <see cref="BeginResume"/> or <see cref="BeginRecovery"/> and <see cref="EndResume"/>).</summary>
+    public void Replay(PushMessage message)
+    {
+        lock (_gate)
+        {
+            // Replayed before the client's first Resume (a recovery): that Resume must skip it like a live one.
+            if (_liveBeforeResume is { } seen && seen.Count < MaxRememberedBeforeResume)
+            {
+                seen.Add(message.LogPosition);
+            }
+            Write(message);
+        }
+    }
 
     public void Send(RealtimeEnvelope envelope) => _outbound.Writer.TryWrite(envelope);
 
@@ -191,4 +220,7 @@ public sealed class HandOverStats
 
     /// <summary>Held live events dropped because the replay had delivered them.</summary>
     public long DroppedAsDelivered;
+
+    /// <summary>Broker connection recoveries after which every connection's hand-over was re-run.</summary>
+    public long Recoveries;
 }

@@ -44,13 +44,14 @@ public abstract class RealtimeTest(PostgresFixture db) : ApiTest(db)
     }
 
     /// <summary>Waits until the directory read model lists exactly these members' membership of the channel.</summary>
-    protected async Task DirectoryAsync(string channelId, IEnumerable<TestUser> members, IEnumerable<TestUser>? nonMembers = null)
+    protected async Task DirectoryAsync(
+        string channelId, IEnumerable<TestUser> members, IEnumerable<TestUser>? nonMembers = null, Npgsql.NpgsqlDataSource? database = null)
     {
         var inside = members.Select(m => m.UserId).ToArray();
         var outside = (nonMembers ?? []).Select(m => m.UserId).ToArray();
         await Eventually.Until(async () =>
         {
-            await using var cmd = Db.DataSource.CreateCommand("""
+            await using var cmd = (database ?? Db.DataSource).CreateCommand("""
                 select count(*) filter (where user_id = any($2)) = cardinality($2)
                    and count(*) filter (where user_id = any($3)) = 0
                   from rm_directory.channel_members where channel_id = $1
