@@ -257,10 +257,22 @@ public sealed class ChannelFanOut(
         }
     }
 
+    /// <summary>The node's broker connection is lost: every connection holds live events until <see cref="RecoverAsync"/>.</summary>
+    internal void BrokerLost()
+    {
+        lock (_gate)
+        {
+            foreach (var state in _connections.Values)
+            {
+                state.MarkBrokerLost();
+            }
+        }
+    }
+
     /// <summary>
     /// After the node's broker connection was lost and recovered (queue, bindings and consumer re-declared), whatever
     /// was routed to the node meanwhile is gone: every connection re-runs the hand-over from its last delivered cursor
-    /// (live events are held while the log is replayed), so it misses nothing and repeats nothing. A connection that
+    /// (live events are held from the loss until the log is replayed), so it misses nothing and repeats nothing. A connection that
     /// was still waiting for its first Resume needs nothing (its Resume reads the log); one with no cursor yet gets
     /// <c>resync.required</c>.
     /// </summary>
@@ -292,7 +304,7 @@ public sealed class ChannelFanOut(
         await state.ResumeGate.WaitAsync(ct);
         try
         {
-            if (!state.BeginRecovery(out var from))
+            if (!state.TakeRecovery(out var from))
             {
                 return;
             }

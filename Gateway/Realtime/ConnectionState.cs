@@ -21,6 +21,7 @@ internal sealed class ConnectionState
     private LogCursor _lastDelivered = LogCursor.Start;
     private List<PushMessage>? _buffer = [];
     private bool _initial = true;
+    private bool _recoveryPending;
     private readonly HandOverStats _stats;
     private HashSet<long>? _liveBeforeResume = [];
 
@@ -129,24 +130,38 @@ internal sealed class ConnectionState
     }
 
     /// <summary>
-    /// Starts buffering live channel events for a hand-over after a broker connection loss; answers false (and starts
-    /// nothing) while the connection still waits for its first Resume, which will read the log anyway.
+    /// The node lost its broker connection: what was routed to it meanwhile is gone. From now on live channel events
+    /// are held (and a Resume ends without releasing them) until <see cref="TakeRecovery"/>'s hand-over ends, so that
+    /// the last delivered cursor stays the point up to which the client has everything.
     /// </summary>
-    public bool BeginRecovery(out LogCursor lastDelivered)
+    public void MarkBrokerLost()
+    {
+        lock (_gate)
+        {
+            _recoveryPending = true;
+            _buffer ??= [];
+        }
+    }
+
+    /// <summary>
+    /// Starts the hand-over after the broker connection recovered: answers the cursor to replay after. False (nothing
+    /// to do) when no loss was marked, or while the connection still waits for its first Resume, which reads the log.
+    /// </summary>
+    public bool TakeRecovery(out LogCursor lastDelivered)
     {
         lock (_gate)
         {
             lastDelivered = _lastDelivered;
-            if (_initial)
+            if (!_recoveryPending)
             {
                 return false;
             }
-            _buffer ??= [];
-            return true;
+            _recoveryPending = false;
+            return !_initial;
         }
     }
 
-    /// <summary>A replayed event (only between <see cref="BeginResume"/> or <see cref="BeginRecovery"/> and <see cref="EndResume"/>).</summary>
+    /// <summary>A replayed event (only between <see cref="BeginResume"/> or <see cref="TakeRecovery"/> and <see cref="EndResume"/>).</summary>
     public void Replay(PushMessage message)
     {
         lock (_gate)
@@ -167,6 +182,12 @@ internal sealed class ConnectionState
     {
         lock (_gate)
         {
+            if (_recoveryPending)
+            {
+                // The broker connection is down: keep holding live events for the recovery's hand-over.
+                _lastDelivered = _lastDelivered > lastReplayed ? _lastDelivered : lastReplayed;
+                return;
+            }
             FlushAfter(_lastDelivered > lastReplayed ? _lastDelivered : lastReplayed);
         }
     }
@@ -198,6 +219,10 @@ internal sealed class ConnectionState
             if (_initial)
             {
                 _initial = false;
+                if (_recoveryPending)
+                {
+                    return; // released by the recovery's hand-over
+                }
                 FlushAfter(_lastDelivered);
             }
         }

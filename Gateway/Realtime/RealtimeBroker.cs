@@ -26,9 +26,10 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
         ?? $"{options.Exchange}.gateway.{Environment.MachineName}.{Guid.NewGuid():N}";
 
     /// <param name="handler">Called for each message, one at a time, in queue order.</param>
-    /// <param name="recovered">Called (in the background) after the connection was lost and automatic recovery
-    /// re-declared the queue, its bindings and the consumer: what was routed to the node meanwhile is lost.</param>
-    public async Task StartAsync(Func<PushMessage, Task> handler, Func<CancellationToken, Task> recovered, CancellationToken ct)
+    /// <param name="lost">Called when the connection is lost (not when the node stops it).</param>
+    /// <param name="recovered">Called (in the background) after automatic recovery re-declared the queue, its bindings
+    /// and the consumer: what was routed to the node while the connection was down is lost.</param>
+    public async Task StartAsync(Func<PushMessage, Task> handler, Action lost, Func<CancellationToken, Task> recovered, CancellationToken ct)
     {
         var factory = new ConnectionFactory
         {
@@ -44,6 +45,7 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
             if (Volatile.Read(ref _disposed) == 0)
             {
                 logger.LogWarning("Broker connection lost ({Reason}); recovering", e.ReplyText);
+                lost();
             }
             return Task.CompletedTask;
         };
@@ -140,7 +142,7 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
 /// <summary>Starts the node's broker link (role <c>gateway</c>) and hands every message to the fan-out.</summary>
 internal sealed class RealtimeBrokerService(RealtimeBroker broker, ChannelFanOut fanOut) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => broker.StartAsync(fanOut.OnMessageAsync, fanOut.RecoverAsync, cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) => broker.StartAsync(fanOut.OnMessageAsync, fanOut.BrokerLost, fanOut.RecoverAsync, cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => broker.DisposeAsync().AsTask();
 }

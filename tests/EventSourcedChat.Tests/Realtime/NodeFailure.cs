@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using EventSourcedChat.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace EventSourcedChat.Tests.Realtime;
 
@@ -13,6 +14,7 @@ public sealed class NodeFailure(PostgresFixture db) : RealtimeTest(db)
 {
     /// <summary>Keys of this test run only; a 2 s presence TTL and a 3 s registration TTL keep "a node died" short.</summary>
     private readonly string _prefix = $"esc_tests_nodefailure:{Guid.NewGuid():N}:";
+    private ConnectionMultiplexer? _redis;
 
     [Fact]
     public async Task Clients_of_a_gateway_killed_mid_stream_resume_on_the_other_node_with_nothing_lost_or_repeated()
@@ -96,19 +98,41 @@ public sealed class NodeFailure(PostgresFixture db) : RealtimeTest(db)
         await carlHub.InvokeAsync("SubscribePresence", (object)new[] { bob.UserId });
         await carlHub.WaitUntilAsync(_ => PresenceOf(carlHub, bob).Count > 0, what: "bob's presence");
         Assert.Equal(["active"], PresenceOf(carlHub, bob));
-        await Eventually.Until(() => ConnectUrlAsync(b, carl), url => url == a.HubUrl, TimeSpan.FromSeconds(10), "node A as the least loaded");
+        var both = string.Join(" ", new[] { $"{a.HubUrl}=1", $"{b.HubUrl}=2" }.Order(StringComparer.Ordinal));
+        await Eventually.Until(RegisteredAsync, r => r == both, TimeSpan.FromSeconds(10), "both nodes' heartbeats with their loads");
+        Assert.Equal(a.HubUrl, await ConnectUrlAsync(b, carl));
 
         a.Kill();
 
         await bobHub.Closed.WaitAsync(TimeSpan.FromSeconds(10));
-        await Eventually.Until(() => ConnectUrlAsync(b, carl), url => url == b.HubUrl, TimeSpan.FromSeconds(15), "the dead node to drop out");
-        await carlHub.WaitUntilAsync(_ => PresenceOf(carlHub, bob).Contains("offline"), TimeSpan.FromSeconds(15), "bob offline");
-        Assert.Equal(["active", "offline"], PresenceOf(carlHub, bob));
-        // Registration TTL 3 s, presence TTL 2 s: both long past, and the dead node is never handed out again.
+        // Registration TTL 3 s: node A's registration expires (nobody renews it) and it is never handed out again.
+        await Eventually.Until(RegisteredAsync, r => r == $"{b.HubUrl}=2", TimeSpan.FromSeconds(15), "the dead node's registration to expire");
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal(b.HubUrl, await ConnectUrlAsync(b, carl));
         }
+        // Presence TTL 2 s: bob's key expires and node B tells carl.
+        await carlHub.WaitUntilAsync(_ => PresenceOf(carlHub, bob).Contains("offline"), TimeSpan.FromSeconds(15), "bob offline");
+        Assert.Equal(["active", "offline"], PresenceOf(carlHub, bob));
+    }
+
+    /// <summary>The live gateway registrations of this test's prefix, as "url=connections" sorted by url.</summary>
+    private async Task<string> RegisteredAsync()
+    {
+        var redis = (_redis ??= await ConnectionMultiplexer.ConnectAsync(
+            Environment.GetEnvironmentVariable("ConnectionStrings__Redis") ?? "127.0.0.1:56379")).GetDatabase();
+        var nodes = await redis.SetMembersAsync($"{_prefix}gateways");
+        var values = await redis.StringGetAsync([.. nodes.Select(n => (RedisKey)$"{_prefix}gateway:{n}")]);
+        return string.Join(" ", values.Where(v => !v.IsNull)
+            .Select(v => JsonDocument.Parse((string)v!).RootElement)
+            .Select(r => $"{r.GetProperty("url").GetString()}={r.GetProperty("connections").GetInt32()}")
+            .Order(StringComparer.Ordinal));
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _redis?.Dispose();
     }
 
     private async Task<(GatewayProcess A, GatewayProcess B)> TwoGatewaysAsync()
