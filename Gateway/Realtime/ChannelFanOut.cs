@@ -346,9 +346,16 @@ public sealed class ChannelFanOut(
         return await ReplayFromAsync(state, userId, from.Value, position, skip, ct);
     }
 
+    /// <summary>Awaited when a replay starts (live events are already held): lets tests hold a replay in its middle.</summary>
+    internal Func<Task>? ReplayStarting { get; set; }
+
     private async Task<LogCursor> ReplayFromAsync(
         ConnectionState state, string userId, LogCursor from, long position, IReadOnlySet<long> skip, CancellationToken ct)
     {
+        if (ReplayStarting is { } starting)
+        {
+            await starting();
+        }
         var channels = await ReadChannelsAsync(userId, ct);
         if (await BacklogExceedsAsync(channels, from, options.MaxResumeBacklog, ct))
         {
