@@ -18,6 +18,7 @@ public sealed class GatewayProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly Lock _gate = new();
+    private OrphanGuard? _guard;
 
     static GatewayProcess()
     {
@@ -88,6 +89,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.Start();
         Running[process.Id] = process;
+        node._guard = OrphanGuard.Watch(process.Id);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -111,6 +113,7 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _guard?.Dispose();
         TryKill(_process);
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try

@@ -21,6 +21,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     private readonly int _distPort = GatewayProcess.FreePort();
     private readonly int _epmdPort = GatewayProcess.FreePort();
     private readonly StringBuilder _log = new();
+    private readonly Dictionary<Process, OrphanGuard> _guards = [];
     private Process? _epmd;
     private Process? _broker;
 
@@ -74,7 +75,8 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         {
             _epmd = Launch("epmd", ["-port", _epmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-address", "127.0.0.1"], []);
         }
-        _broker = Launch(RabbitBin, [], Environment());
+        // In a process group of its own, so that an orphan guard can take the Erlang VM with the wrapper script.
+        _broker = Launch("setsid", [RabbitBin], Environment());
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (!await AnswersAsync())
         {
@@ -95,6 +97,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     {
         if (_broker is { } broker)
         {
+            Unguard(broker);
             TryKill(broker);
             broker.WaitForExit(10_000);
             Running.TryRemove(broker, out _);
@@ -108,6 +111,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         Kill();
         if (_epmd is { } epmd)
         {
+            Unguard(epmd);
             TryKill(epmd);
             await epmd.WaitForExitAsync();
             Running.TryRemove(epmd, out _);
@@ -181,6 +185,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.Start();
         Running[process] = true;
+        _guards[process] = OrphanGuard.Watch(process.Id);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -213,6 +218,14 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
             return false;
+        }
+    }
+
+    private void Unguard(Process process)
+    {
+        if (_guards.Remove(process, out var guard))
+        {
+            guard.Dispose();
         }
     }
 

@@ -11,11 +11,26 @@ public abstract class RealtimeTest(PostgresFixture db) : ApiTest(db)
 
     public override async Task DisposeAsync()
     {
+        // Every owned thing is disposed (processes killed) even when an earlier one fails to.
+        var errors = new List<Exception>();
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
-            await _owned[i].DisposeAsync();
+            try
+            {
+                await _owned[i].DisposeAsync();
+            }
+#pragma warning disable CA1031 // collected and rethrown below
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                errors.Add(e);
+            }
         }
         await base.DisposeAsync();
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("disposing the test's hosts, clients or processes failed", errors);
+        }
     }
 
     /// <summary>A hub connection of <paramref name="user"/> to <paramref name="host"/> (the shared host unless told), closed after the test.</summary>
