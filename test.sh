@@ -46,6 +46,16 @@ trx_summary() {
     echo "$passed $failed $files"
 }
 
+# The JS-client test (tests/js, run by the xunit test JsClient) needs Node.js and npm; it runs `npm ci` itself.
+ensure_node() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+    echo "test.sh: installing nodejs and npm (apt)" >&2
+    local sudo=()
+    [[ $EUID -ne 0 ]] && sudo=(sudo)
+    "${sudo[@]}" apt-get update -q >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >&2
+}
+
 main() {
     local root
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,6 +66,8 @@ main() {
     # Node.js to build the web client, Debian's Chromium for the browser tests (tests/EventSourcedChat.Tests/Web).
     scripts/web.sh setup --browser
     scripts/web.sh build
+    ensure_node
+
 
     rm -rf "$root/TestResults"
     local results

@@ -253,6 +253,35 @@ public sealed class PresenceService(
                 stripe.Release();
             }
         }));
+        await ProbeWatchedAsync();
+    }
+
+    /// <summary>
+    /// Reads the presence keys of users watched here and not connected here. Redis deletes an expired key, and emits
+    /// its <c>expired</c> event, either when a command touches it or when its background cycle samples it; with many
+    /// keys holding a TTL (tens of thousands of connected users) that sampling can take minutes to reach one key, so a
+    /// dead node's users would stay <c>active</c> long past the TTL. Touching the watched keys every tick bounds it:
+    /// offline arrives at most one refresh interval after the key expired.
+    /// </summary>
+    private async Task ProbeWatchedAsync()
+    {
+        string[] users;
+        lock (_subsGate)
+        {
+            users = [.. _watchers.Keys];
+        }
+        users = [.. users.Where(u => !local.Has(u))];
+        if (users.Length == 0)
+        {
+            return;
+        }
+        await TryRedisAsync("probe of watched users", async db =>
+        {
+            foreach (var chunk in users.Chunk(1000))
+            {
+                await Task.WhenAll(chunk.Select(u => db.KeyExistsAsync(options.PresenceKey(u))));
+            }
+        });
     }
 
     /// <summary>After Redis came back (maybe empty): rewrite every local user's keys at the next tick.</summary>

@@ -257,17 +257,112 @@ public sealed class ChannelFanOut(
         }
     }
 
+    /// <summary>The node's broker connection is lost: every connection holds live events until <see cref="RecoverAsync"/>.</summary>
+    internal void BrokerLost()
+    {
+        lock (_gate)
+        {
+            foreach (var state in _connections.Values)
+            {
+                state.MarkBrokerLost();
+            }
+        }
+    }
+
+    /// <summary>
+    /// After the node's broker connection was lost and recovered (queue, bindings and consumer re-declared), whatever
+    /// was routed to the node meanwhile is gone: every connection re-runs the hand-over from its last delivered cursor
+    /// (live events are held from the loss until the log is replayed), so it misses nothing and repeats nothing. A connection that
+    /// was still waiting for its first Resume needs nothing (its Resume reads the log); one with no cursor yet gets
+    /// <c>resync.required</c>.
+    /// </summary>
+    internal async Task RecoverAsync(CancellationToken ct)
+    {
+        List<ConnectionState> states;
+        lock (_gate)
+        {
+            states = [.. _connections.Values];
+        }
+        logger.LogWarning("Broker connection recovered: re-running the hand-over for {Count} connections", states.Count);
+        await Parallel.ForEachAsync(states, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (state, token) =>
+        {
+            try
+            {
+                await ResumeAfterLossAsync(state, token);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning(e, "Hand-over after the broker recovery failed for {ConnectionId}; sending resync.required", state.ConnectionId);
+                state.Send(ResyncRequired(state.LastDelivered.Position));
+            }
+        });
+        Interlocked.Increment(ref Stats.Recoveries);
+    }
+
+    private async Task ResumeAfterLossAsync(ConnectionState state, CancellationToken ct)
+    {
+        await state.ResumeGate.WaitAsync(ct);
+        try
+        {
+            if (!state.TakeRecovery(out var from))
+            {
+                return;
+            }
+            var lastReplayed = LogCursor.Start;
+            try
+            {
+                if (from == LogCursor.Start)
+                {
+                    state.Send(ResyncRequired(0));
+                }
+                else
+                {
+                    lastReplayed = await ReplayFromAsync(state, state.UserId, from, from.Position, new HashSet<long>(), ct);
+                }
+            }
+            finally
+            {
+                state.EndResume(lastReplayed);
+            }
+        }
+        finally
+        {
+            state.ResumeGate.Release();
+        }
+    }
+
+    private static RealtimeEnvelope ResyncRequired(long position) =>
+        new("resync.required", null, null, null, DateTimeOffset.UtcNow,
+            JsonSerializer.SerializeToElement(new { position }, Contracts.Events.EventTypes.Json));
+
     private async Task<LogCursor> ReplayAsync(ConnectionState state, string userId, long position, IReadOnlySet<long> skip, CancellationToken ct)
     {
         LogCursor? from = position <= 0 ? LogCursor.Start : await CursorOfAsync(position, ct);
-        var channels = await ReadChannelsAsync(userId, ct);
-        if (from is null || await BacklogExceedsAsync(channels, from.Value, options.MaxResumeBacklog, ct))
+        if (from is null)
         {
-            state.Send(new RealtimeEnvelope("resync.required", null, null, null, DateTimeOffset.UtcNow,
-                JsonSerializer.SerializeToElement(new { position }, Contracts.Events.EventTypes.Json)));
+            state.Send(ResyncRequired(position));
             return LogCursor.Start;
         }
-        var cursor = from.Value;
+        return await ReplayFromAsync(state, userId, from.Value, position, skip, ct);
+    }
+
+    /// <summary>Awaited when a replay starts (live events are already held): lets tests hold a replay in its middle.</summary>
+    internal Func<Task>? ReplayStarting { get; set; }
+
+    private async Task<LogCursor> ReplayFromAsync(
+        ConnectionState state, string userId, LogCursor from, long position, IReadOnlySet<long> skip, CancellationToken ct)
+    {
+        if (ReplayStarting is { } starting)
+        {
+            await starting();
+        }
+        var channels = await ReadChannelsAsync(userId, ct);
+        if (await BacklogExceedsAsync(channels, from, options.MaxResumeBacklog, ct))
+        {
+            state.Send(ResyncRequired(position));
+            return LogCursor.Start;
+        }
+        var cursor = from;
         // Channels the user left within the replayed range: nothing after their member.left is replayed, even when
         // the directory has not caught up with the leave yet (invariant 8).
         var left = new HashSet<string>(StringComparer.Ordinal);

@@ -21,6 +21,7 @@ internal sealed class ConnectionState
     private LogCursor _lastDelivered = LogCursor.Start;
     private List<PushMessage>? _buffer = [];
     private bool _initial = true;
+    private bool _recoveryPending;
     private readonly HandOverStats _stats;
     private HashSet<long>? _liveBeforeResume = [];
 
@@ -128,8 +129,51 @@ internal sealed class ConnectionState
         }
     }
 
-    /// <summary>A replayed event (only between <see cref="BeginResume"/> and <see cref="EndResume"/>).</summary>
-    public void Replay(PushMessage message) => Write(message);
+    /// <summary>
+    /// The node lost its broker connection: what was routed to it meanwhile is gone. From now on live channel events
+    /// are held (and a Resume ends without releasing them) until <see cref="TakeRecovery"/>'s hand-over ends, so that
+    /// the last delivered cursor stays the point up to which the client has everything.
+    /// </summary>
+    public void MarkBrokerLost()
+    {
+        lock (_gate)
+        {
+            _recoveryPending = true;
+            _buffer ??= [];
+        }
+    }
+
+    /// <summary>
+    /// Starts the hand-over after the broker connection recovered: answers the cursor to replay after. False (nothing
+    /// to do) when no loss was marked, or while the connection still waits for its first Resume, which reads the log.
+    /// </summary>
+    public bool TakeRecovery(out LogCursor lastDelivered)
+    {
+        lock (_gate)
+        {
+            lastDelivered = _lastDelivered;
+            if (!_recoveryPending)
+            {
+                return false;
+            }
+            _recoveryPending = false;
+            return !_initial;
+        }
+    }
+
+    /// <summary>A replayed event (only between <see cref="BeginResume"/> or <see cref="TakeRecovery"/> and <see cref="EndResume"/>).</summary>
+    public void Replay(PushMessage message)
+    {
+        lock (_gate)
+        {
+            // Replayed before the client's first Resume (a recovery): that Resume must skip it like a live one.
+            if (_liveBeforeResume is { } seen && seen.Count < MaxRememberedBeforeResume)
+            {
+                seen.Add(message.LogPosition);
+            }
+            Write(message);
+        }
+    }
 
     public void Send(RealtimeEnvelope envelope) => _outbound.Writer.TryWrite(envelope);
 
@@ -138,6 +182,12 @@ internal sealed class ConnectionState
     {
         lock (_gate)
         {
+            if (_recoveryPending)
+            {
+                // The broker connection is down: keep holding live events for the recovery's hand-over.
+                _lastDelivered = _lastDelivered > lastReplayed ? _lastDelivered : lastReplayed;
+                return;
+            }
             FlushAfter(_lastDelivered > lastReplayed ? _lastDelivered : lastReplayed);
         }
     }
@@ -169,6 +219,10 @@ internal sealed class ConnectionState
             if (_initial)
             {
                 _initial = false;
+                if (_recoveryPending)
+                {
+                    return; // released by the recovery's hand-over
+                }
                 FlushAfter(_lastDelivered);
             }
         }
@@ -191,4 +245,7 @@ public sealed class HandOverStats
 
     /// <summary>Held live events dropped because the replay had delivered them.</summary>
     public long DroppedAsDelivered;
+
+    /// <summary>Broker connection recoveries after which every connection's hand-over was re-run.</summary>
+    public long Recoveries;
 }

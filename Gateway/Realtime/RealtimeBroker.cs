@@ -16,6 +16,7 @@ namespace EventSourcedChat.Gateway.Realtime;
 public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions options, ILogger<RealtimeBroker> logger) : IAsyncDisposable
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
     private IConnection? _connection;
     private IChannel? _consume;
     private IChannel? _topology;
@@ -24,7 +25,11 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
     public string QueueName { get; } = options.QueueName
         ?? $"{options.Exchange}.gateway.{Environment.MachineName}.{Guid.NewGuid():N}";
 
-    public async Task StartAsync(Func<PushMessage, Task> handler, CancellationToken ct)
+    /// <param name="handler">Called for each message, one at a time, in queue order.</param>
+    /// <param name="lost">Called when the connection is lost (not when the node stops it).</param>
+    /// <param name="recovered">Called (in the background) after automatic recovery re-declared the queue, its bindings
+    /// and the consumer: what was routed to the node while the connection was down is lost.</param>
+    public async Task StartAsync(Func<PushMessage, Task> handler, Action lost, Func<CancellationToken, Task> recovered, CancellationToken ct)
     {
         var factory = new ConnectionFactory
         {
@@ -32,8 +37,39 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
             ClientProvidedName = QueueName,
             AutomaticRecoveryEnabled = true,
             TopologyRecoveryEnabled = true,
+            NetworkRecoveryInterval = options.RecoveryInterval,
         };
         _connection = await factory.CreateConnectionAsync(ct);
+        _connection.ConnectionShutdownAsync += (_, e) =>
+        {
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                logger.LogWarning("Broker connection lost ({Reason}); recovering", e.ReplyText);
+                lost();
+            }
+            return Task.CompletedTask;
+        };
+        // Raised by the recovery loop after queues, bindings and consumers are back; the hand-over runs apart from it.
+        _connection.RecoverySucceededAsync += (_, _) =>
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await recovered(_stopping.Token);
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                }
+#pragma warning disable CA1031 // a failed hand-over must not crash the node; it is logged
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    logger.LogError(e, "Hand-over after the broker recovery failed");
+                }
+            });
+            return Task.CompletedTask;
+        };
         _topology = await _connection.CreateChannelAsync(cancellationToken: ct);
         _consume = await _connection.CreateChannelAsync(cancellationToken: ct);
         await _topology.ExchangeDeclareAsync(options.Exchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: ct);
@@ -86,6 +122,7 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
         {
             return; // stopped by the host, then disposed by the container
         }
+        await _stopping.CancelAsync();
         if (_consume is not null)
         {
             await _consume.DisposeAsync();
@@ -98,13 +135,14 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
         {
             await _connection.DisposeAsync();
         }
+        _stopping.Dispose();
     }
 }
 
 /// <summary>Starts the node's broker link (role <c>gateway</c>) and hands every message to the fan-out.</summary>
 internal sealed class RealtimeBrokerService(RealtimeBroker broker, ChannelFanOut fanOut) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => broker.StartAsync(fanOut.OnMessageAsync, cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) => broker.StartAsync(fanOut.OnMessageAsync, fanOut.BrokerLost, fanOut.RecoverAsync, cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => broker.DisposeAsync().AsTask();
 }

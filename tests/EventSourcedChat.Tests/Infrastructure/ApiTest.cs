@@ -39,9 +39,9 @@ public abstract class ApiTest(PostgresFixture db) : IAsyncLifetime
 
     protected HttpClient Anonymous() => Host.CreateClient();
 
-    protected async Task<TestUser> RegisterAsync(string name = "ada")
+    protected async Task<TestUser> RegisterAsync(string name = "ada", ChatHost? host = null)
     {
-        var client = Host.CreateClient();
+        var client = (host ?? Host).CreateClient();
         var email = $"{name}-{Guid.NewGuid():N}@example.test";
         var response = await client.PostAsJsonAsync("/v1/auth/register", new { email, password = "correct horse battery", displayName = name });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);

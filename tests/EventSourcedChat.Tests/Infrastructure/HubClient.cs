@@ -44,13 +44,37 @@ public sealed class HubClient : IAsyncDisposable
 
     public static async Task<HubClient> ConnectAsync(ChatHost host, TestUser user)
     {
-        var token = user.Client.DefaultRequestHeaders.Authorization!.Parameter!;
         var client = host.Server.CreateWebSocketClient();
-        var uri = new Uri($"ws://localhost/v1/gateway?access_token={Uri.EscapeDataString(token)}");
+        var uri = new Uri($"ws://localhost/v1/gateway?access_token={Uri.EscapeDataString(TokenOf(user))}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var socket = await client.ConnectAsync(uri, timeout.Token);
-        await SendRawAsync(socket, """{"protocol":"json","version":1}""", timeout.Token);
-        var handshake = await ReceiveRecordsAsync(socket, new StringBuilder(), timeout.Token);
+        return await HandshakeAsync(await client.ConnectAsync(uri, timeout.Token), timeout.Token);
+    }
+
+    /// <summary>Connects over a real socket to a hub URL (<c>http://host:port/v1/gateway</c>), as a client on the network would.</summary>
+    public static async Task<HubClient> ConnectAsync(string hubUrl, TestUser user)
+    {
+        var builder = new UriBuilder(hubUrl) { Query = $"access_token={Uri.EscapeDataString(TokenOf(user))}" };
+        builder.Scheme = builder.Scheme == "https" ? "wss" : "ws";
+        var socket = new ClientWebSocket();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await socket.ConnectAsync(builder.Uri, timeout.Token);
+            return await HandshakeAsync(socket, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static string TokenOf(TestUser user) => user.Client.DefaultRequestHeaders.Authorization!.Parameter!;
+
+    private static async Task<HubClient> HandshakeAsync(WebSocket socket, CancellationToken ct)
+    {
+        await SendRawAsync(socket, """{"protocol":"json","version":1}""", ct);
+        var handshake = await ReceiveRecordsAsync(socket, new StringBuilder(), ct);
         var answer = JsonDocument.Parse(handshake![0]).RootElement;
         if (answer.TryGetProperty("error", out var error))
         {
@@ -60,6 +84,9 @@ public sealed class HubClient : IAsyncDisposable
         await hub.BarrierAsync();
         return hub;
     }
+
+    /// <summary>Completes when the connection is gone (closed by the server, or the server died).</summary>
+    public Task Closed => _reader;
 
     /// <summary>
     /// Waits until the server processed everything sent so far. The handshake answer comes before the hub's

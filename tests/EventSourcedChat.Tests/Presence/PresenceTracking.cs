@@ -1,4 +1,5 @@
 using EventSourcedChat.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace EventSourcedChat.Tests.Presence;
 
@@ -88,6 +89,34 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
 
         await carlHub.WaitForPresenceAsync(dave.UserId, "offline", TimeSpan.FromSeconds(15));
         Assert.Equal(["active", "offline"], carlHub.PresenceOf(dave.UserId));
+    }
+
+    [Fact]
+    public async Task A_dead_nodes_users_go_offline_even_when_redis_holds_many_keys_with_a_ttl()
+    {
+        // Redis's background expiry samples keys with a TTL at random: among 20,000 it takes minutes to reach one.
+        var filler = Enumerable.Range(0, 20_000).Select(i => (RedisKey)$"{Prefix}filler:{i}").ToArray();
+        try
+        {
+            await Task.WhenAll(filler.Select(k => Redis.StringSetAsync(k, "1", TimeSpan.FromSeconds(30))));
+            var dave = await RegisterAsync("dave");
+            var carl = await RegisterAsync("carl");
+            await Redis.StringSetAsync(PresenceKey(dave.UserId), "active", TimeSpan.FromSeconds(2));
+            await Redis.HashSetAsync(ConnsKey(dave.UserId), "dead-node", "1");
+            await using var carlHub = await ConnectAsync(carl);
+            await carlHub.SubscribePresenceAsync(dave.UserId);
+            Assert.Equal(["active"], carlHub.PresenceOf(dave.UserId));
+
+            await carlHub.WaitForPresenceAsync(dave.UserId, "offline", TimeSpan.FromSeconds(10));
+            Assert.Equal(["active", "offline"], carlHub.PresenceOf(dave.UserId));
+        }
+        finally
+        {
+            foreach (var chunk in filler.Chunk(1000))
+            {
+                await Redis.KeyDeleteAsync(chunk);
+            }
+        }
     }
 
     [Fact]

@@ -11,11 +11,26 @@ public abstract class RealtimeTest(PostgresFixture db) : ApiTest(db)
 
     public override async Task DisposeAsync()
     {
+        // Every owned thing is disposed (processes killed) even when an earlier one fails to.
+        var errors = new List<Exception>();
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
-            await _owned[i].DisposeAsync();
+            try
+            {
+                await _owned[i].DisposeAsync();
+            }
+#pragma warning disable CA1031 // collected and rethrown below
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                errors.Add(e);
+            }
         }
         await base.DisposeAsync();
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("disposing the test's hosts, clients or processes failed", errors);
+        }
     }
 
     /// <summary>A hub connection of <paramref name="user"/> to <paramref name="host"/> (the shared host unless told), closed after the test.</summary>
@@ -24,6 +39,13 @@ public abstract class RealtimeTest(PostgresFixture db) : ApiTest(db)
         var client = await HubClient.ConnectAsync(host ?? Host, user);
         _owned.Add(client);
         return client;
+    }
+
+    /// <summary>Disposed after the test (in reverse order of ownership).</summary>
+    protected T Own<T>(T disposable) where T : IAsyncDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
     }
 
     /// <summary>An extra host on the test database, disposed after the test.</summary>
@@ -37,13 +59,14 @@ public abstract class RealtimeTest(PostgresFixture db) : ApiTest(db)
     }
 
     /// <summary>Waits until the directory read model lists exactly these members' membership of the channel.</summary>
-    protected async Task DirectoryAsync(string channelId, IEnumerable<TestUser> members, IEnumerable<TestUser>? nonMembers = null)
+    protected async Task DirectoryAsync(
+        string channelId, IEnumerable<TestUser> members, IEnumerable<TestUser>? nonMembers = null, Npgsql.NpgsqlDataSource? database = null)
     {
         var inside = members.Select(m => m.UserId).ToArray();
         var outside = (nonMembers ?? []).Select(m => m.UserId).ToArray();
         await Eventually.Until(async () =>
         {
-            await using var cmd = Db.DataSource.CreateCommand("""
+            await using var cmd = (database ?? Db.DataSource).CreateCommand("""
                 select count(*) filter (where user_id = any($2)) = cardinality($2)
                    and count(*) filter (where user_id = any($3)) = 0
                   from rm_directory.channel_members where channel_id = $1
