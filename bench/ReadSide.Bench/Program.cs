@@ -270,7 +270,9 @@ try
         rowsPerPost[c.Name] = (after - before) / (double)RowPosts;
     }
     results.Add(new Row("5", $"rm_unread rows written per post (n_tup_ins+n_tup_upd, {RowPosts} posts each): {wideMembers:N0} members vs 2",
-        $"{rowsPerPost["wide"]:F2} vs {rowsPerPost["tiny"]:F2}", "equal", Math.Abs(rowsPerPost["wide"] - rowsPerPost["tiny"]) < 0.01));
+        // At most 3 per post (channel counter, author counter, message row) whatever the member count; fewer when posts
+        // are applied in runs, which move each counter once per run.
+        $"{rowsPerPost["wide"]:F2} vs {rowsPerPost["tiny"]:F2}", "<= 3 both", rowsPerPost["wide"] <= 3 && rowsPerPost["tiny"] <= 3));
 }
 catch
 {
