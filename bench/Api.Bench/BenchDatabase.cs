@@ -8,22 +8,6 @@ internal static class BenchDatabase
 {
     public const string Name = "esc_apibench";
 
-    /// <summary>Drops and creates <see cref="Name"/>; answers its connection string.</summary>
-    public static async Task<string> ResetAsync(string adminConnectionString)
-    {
-        // The maintenance database: the one named in the connection string need not exist.
-        var admin = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = "postgres", Pooling = false };
-        await using (var conn = new NpgsqlConnection(admin.ConnectionString))
-        {
-            await conn.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists {Name} with (force)", conn);
-            await drop.ExecuteNonQueryAsync();
-            await using var create = new NpgsqlCommand($"create database {Name}", conn);
-            await create.ExecuteNonQueryAsync();
-        }
-        return new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = Name }.ConnectionString;
-    }
-
     /// <summary>
     /// Appends <paramref name="messages"/> <c>message.posted.v1</c> events to the channel's stream with the event store's own
     /// <c>es_append</c> (so versions, positions and the hash chain are exactly what the API would write), in batches,

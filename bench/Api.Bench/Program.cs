@@ -1,3 +1,4 @@
+using EventSourcedChat.ReadSideBench;
 using System.Diagnostics;
 using System.Globalization;
 using EventSourcedChat.ApiBench;
@@ -21,7 +22,7 @@ const double FlatnessTarget = 1.2;
 
 var adminConnection = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
     ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres (the bench uses its own database esc_apibench on that server).");
-var dll = OptionText("--gateway-dll") ?? DefaultGatewayDll();
+var dll = OptionText("--gateway-dll") ?? GatewayProcess.DefaultDll();
 if (!File.Exists(dll))
 {
     throw new FileNotFoundException($"{dll} not found; build it first: dotnet build Gateway/Gateway.csproj -c Release", dll);
@@ -29,7 +30,7 @@ if (!File.Exists(dll))
 
 var total = Stopwatch.StartNew();
 Console.WriteLine($"Api.Bench: {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, warm-up {warmup.TotalSeconds} s + {duration.TotalSeconds} s per cell");
-var connectionString = await BenchDatabase.ResetAsync(adminConnection);
+var connectionString = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
 Console.WriteLine($"database {BenchDatabase.Name} dropped and created");
 
 using var gateway = GatewayProcess.Start(dll, connectionString, port);
@@ -181,16 +182,4 @@ string? OptionText(string name)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-static string DefaultGatewayDll()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "EventSourcedChat.sln")))
-        {
-            return Path.Combine(dir.FullName, "Gateway", "bin", "Release", "net10.0", "EventSourcedChat.Gateway.dll");
-        }
-    }
-    throw new InvalidOperationException("EventSourcedChat.sln not found above the bench; pass --gateway-dll.");
 }

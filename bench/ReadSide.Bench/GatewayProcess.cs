@@ -22,6 +22,19 @@ internal sealed class GatewayProcess : IDisposable
 
     public int Pid { get; }
 
+    /// <summary>The Release build of the Gateway in the checkout above the bench (build it first).</summary>
+    public static string DefaultDll()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EventSourcedChat.sln")))
+            {
+                return Path.Combine(dir.FullName, "Gateway", "bin", "Release", "net10.0", "EventSourcedChat.Gateway.dll");
+            }
+        }
+        throw new InvalidOperationException("EventSourcedChat.sln not found above the bench; pass --gateway-dll.");
+    }
+
     public static GatewayProcess Start(string dll, string connectionString, int port, IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         if (port == 0)

@@ -42,7 +42,7 @@ clientSteps = [.. clientSteps.Select(c => Math.Min(c, userCount))];
 
 var adminConnection = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
     ?? throw new InvalidOperationException("Set ConnectionStrings__Postgres (the bench uses its own database esc_rtbench on that server).");
-var dll = OptionText("--gateway-dll") ?? DefaultGatewayDll();
+var dll = OptionText("--gateway-dll") ?? GatewayProcess.DefaultDll();
 if (!File.Exists(dll))
 {
     throw new FileNotFoundException($"{dll} not found; build it first: dotnet build Gateway/Gateway.csproj -c Release", dll);
@@ -50,7 +50,7 @@ if (!File.Exists(dll))
 var total = Stopwatch.StartNew();
 var fdLimit = OpenFilesLimit();
 Console.WriteLine($"Realtime.Bench: {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, open-files limit {fdLimit}, {Load()}");
-var connectionString = await ResetDatabaseAsync(adminConnection, "esc_rtbench");
+var connectionString = await BenchDatabases.ResetAsync(adminConnection, "esc_rtbench");
 await using var db = NpgsqlDataSource.Create(connectionString);
 var meta = LogGenerator.Metadata("rtbench-seed");
 var hostEnv = new Dictionary<string, string> { ["Realtime__Exchange"] = "chat.events.esc_rtbench" };
@@ -610,20 +610,6 @@ static int OpenFilesLimit()
 
 static string Load() => "load average " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-static async Task<string> ResetDatabaseAsync(string adminConnectionString, string name)
-{
-    var admin = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = "postgres", Pooling = false };
-    await using (var conn = new NpgsqlConnection(admin.ConnectionString))
-    {
-        await conn.OpenAsync();
-        await using var drop = new NpgsqlCommand($"drop database if exists {name} with (force)", conn);
-        await drop.ExecuteNonQueryAsync();
-        await using var create = new NpgsqlCommand($"create database {name}", conn);
-        await create.ExecuteNonQueryAsync();
-    }
-    return new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = name }.ConnectionString;
-}
-
 double Option(string name, double fallback)
 {
     var text = OptionText(name);
@@ -634,18 +620,6 @@ string? OptionText(string name)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-static string DefaultGatewayDll()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "EventSourcedChat.sln")))
-        {
-            return Path.Combine(dir.FullName, "Gateway", "bin", "Release", "net10.0", "EventSourcedChat.Gateway.dll");
-        }
-    }
-    throw new InvalidOperationException("EventSourcedChat.sln not found above the bench; pass --gateway-dll.");
 }
 
 internal sealed record Row(string Item, string Measure, string Figure, string Target, bool? Pass);
