@@ -35,8 +35,6 @@ public sealed class EventContext
         }
     }
 
-    internal int Count => _batch.BatchCommands.Count;
-
     /// <summary>Queues one statement with positional parameters ($1, $2, ...); null becomes SQL NULL.</summary>
     public void Sql(string sql, params object?[] args)
     {

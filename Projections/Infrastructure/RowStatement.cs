@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Npgsql;
 
 namespace EventSourcedChat.Projections.Infrastructure;
@@ -17,7 +16,7 @@ namespace EventSourcedChat.Projections.Infrastructure;
 /// </remarks>
 public sealed class RowStatement
 {
-    private readonly string _prefix;
+    private readonly string _expanded;
 
     public RowStatement(string sql, params (string Name, string Type)[] columns)
     {
@@ -26,7 +25,7 @@ public sealed class RowStatement
         Columns = columns;
         var arrays = string.Join(", ", columns.Select((c, i) => $"${(i + 1).ToString(CultureInfo.InvariantCulture)}::{c.Type}[]"));
         var names = string.Join(", ", columns.Select(c => c.Name));
-        _prefix = $"unnest({arrays}) with ordinality as r({names}, n)";
+        _expanded = sql.Replace("{rows}", $"unnest({arrays}) with ordinality as r({names}, n)", StringComparison.Ordinal);
     }
 
     public string Sql { get; }
@@ -35,7 +34,7 @@ public sealed class RowStatement
 
     internal NpgsqlBatchCommand Build(IReadOnlyList<object?[]> rows)
     {
-        var command = new NpgsqlBatchCommand(Sql.Replace("{rows}", _prefix, StringComparison.Ordinal));
+        var command = new NpgsqlBatchCommand(_expanded);
         for (var column = 0; column < Columns.Count; column++)
         {
             var index = column;
@@ -62,5 +61,5 @@ public sealed class RowStatement
         _ => throw new NotSupportedException($"Column type {type} is not supported by RowStatement."),
     };
 
-    public override string ToString() => new StringBuilder(Sql).Replace("{rows}", _prefix).ToString();
+    public override string ToString() => _expanded;
 }
