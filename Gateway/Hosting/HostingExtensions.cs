@@ -38,7 +38,12 @@ public static class HostingExtensions
         if (roles.Projector)
         {
             builder.Services.AddProjectionRunner();
-            builder.Services.AddPushWorker(builder.Configuration);
+            // Push:Enabled=false runs the read-model projections without the push worker (a projector
+            // node dedicated to rebuilds, or a benchmark of the projections alone).
+            if (builder.Configuration.GetValue("Push:Enabled", true))
+            {
+                builder.Services.AddPushWorker(builder.Configuration);
+            }
         }
         else
         {
