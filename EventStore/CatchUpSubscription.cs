@@ -34,36 +34,65 @@ public sealed class CatchUpSubscription(
     {
         var cursor = await checkpoints.LoadAsync(name, ct);
         var backoff = TimeSpan.Zero;
-        while (!ct.IsCancellationRequested)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task<(IReadOnlyList<RecordedEvent> Events, bool Pending)>? next = null;
+        try
         {
-            var (events, pending) = await store.ReadSubscriptionBatchAsync(cursor, options.SubscriptionBatchSize, ct);
-            if (events.Count > 0)
+            while (!ct.IsCancellationRequested)
             {
-                var batch = new EventBatch(events, events[^1].Cursor);
-                await handler(batch, ct);
-                if (mode == CheckpointMode.AfterHandler)
+                var (events, pending) = await (next ?? store.ReadSubscriptionBatchAsync(cursor, options.SubscriptionBatchSize, ct));
+                next = null;
+                var full = events.Count == options.SubscriptionBatchSize;
+                if (events.Count > 0)
                 {
-                    await checkpoints.SaveAsync(name, batch.Checkpoint, null, ct);
+                    var batch = new EventBatch(events, events[^1].Cursor);
+                    // Behind the head, the next batch is read while this one is handled: reading and applying overlap.
+                    if (full)
+                    {
+                        next = store.ReadSubscriptionBatchAsync(batch.Checkpoint, options.SubscriptionBatchSize, stop.Token);
+                    }
+                    await handler(batch, ct);
+                    if (mode == CheckpointMode.AfterHandler)
+                    {
+                        await checkpoints.SaveAsync(name, batch.Checkpoint, null, ct);
+                    }
+                    cursor = batch.Checkpoint;
+                    backoff = TimeSpan.Zero;
+                    if (full)
+                    {
+                        continue;
+                    }
                 }
-                cursor = batch.Checkpoint;
-                backoff = TimeSpan.Zero;
-                if (events.Count == options.SubscriptionBatchSize)
-                {
-                    continue;
-                }
-            }
 
-            if (pending)
-            {
-                // Committed events wait behind an older open transaction; look again soon, backing off.
-                backoff = backoff == TimeSpan.Zero
-                    ? TimeSpan.FromMilliseconds(1)
-                    : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.FallbackPollInterval.Ticks));
-                await Task.Delay(backoff, ct);
+                if (pending)
+                {
+                    // Committed events wait behind an older open transaction; look again soon, backing off.
+                    backoff = backoff == TimeSpan.Zero
+                        ? TimeSpan.FromMilliseconds(1)
+                        : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.FallbackPollInterval.Ticks));
+                    await Task.Delay(backoff, ct);
+                }
+                else
+                {
+                    await notifier.WaitAsync(options.FallbackPollInterval, ct);
+                }
             }
-            else
+        }
+        finally
+        {
+            if (next is not null)
             {
-                await notifier.WaitAsync(options.FallbackPollInterval, ct);
+                // The handler failed or the run stopped with a read under way: end it and observe its outcome.
+                await stop.CancelAsync();
+                try
+                {
+                    await next;
+                }
+#pragma warning disable CA1031 // The read's result is no longer wanted; its failure must not hide the run's own error.
+                catch (Exception)
+                {
+                }
+#pragma warning restore CA1031
             }
         }
     }

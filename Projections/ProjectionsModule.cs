@@ -24,9 +24,10 @@ public static class ProjectionsModule
     }
 
     /// <summary>The <c>projector</c> role: runs the projections.</summary>
-    public static IServiceCollection AddProjectionRunner(this IServiceCollection services)
+    public static IServiceCollection AddProjectionRunner(this IServiceCollection services, ProjectionRunnerOptions? options = null)
     {
         services.AddProjectionCatalog();
+        services.AddSingleton(options ?? ProjectionRunnerOptions.All);
         services.AddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
         return services;

@@ -6,6 +6,7 @@ using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Gateway.Realtime;
 using EventSourcedChat.Projections;
+using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Projections.Push;
 using EventSourcedChat.ReadModels;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -37,7 +38,7 @@ public static class HostingExtensions
         builder.Services.AddPresence();
         if (roles.Projector)
         {
-            builder.Services.AddProjectionRunner();
+            builder.Services.AddProjectionRunner(ProjectionRunnerOptions.Parse(builder.Configuration["Projections:Run"]));
             // Push:Enabled=false runs the read-model projections without the push worker (a projector
             // node dedicated to rebuilds, or a benchmark of the projections alone).
             if (builder.Configuration.GetValue("Push:Enabled", true))

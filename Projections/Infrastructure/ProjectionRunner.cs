@@ -14,12 +14,13 @@ namespace EventSourcedChat.Projections.Infrastructure;
 /// </summary>
 public sealed class ProjectionRunner(
     IEnumerable<Projection> projections, NpgsqlDataSource db, CatchUpSubscription subscription, CheckpointStore checkpoints,
-    ProjectionSchemas schemas, ILogger<ProjectionRunner> logger) : BackgroundService
+    ProjectionSchemas schemas, ProjectionRunnerOptions options, ILogger<ProjectionRunner> logger) : BackgroundService
 {
     private static readonly string Node = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(projections.Select(p => Task.Run(() => RunWithLeaseAsync(p, stoppingToken), stoppingToken)));
+        Task.WhenAll(projections.Where(p => options.Runs(p.Name))
+            .Select(p => Task.Run(() => RunWithLeaseAsync(p, stoppingToken), stoppingToken)));
 
     private async Task RunWithLeaseAsync(Projection projection, CancellationToken ct)
     {
@@ -125,11 +126,16 @@ public sealed class ProjectionRunner(
         NpgsqlTransaction tx, Projection projection, string schema, string checkpoint, LogCursor from,
         IReadOnlyList<RecordedEvent> events, bool takeSwitchLock, CancellationToken ct)
     {
-        await using var batch = new NpgsqlBatch(tx.Connection, tx);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"set local search_path to {ProjectionSchemas.Quote(schema)}, public"));
+        // The search path is set before the batch is prepared: statements resolve their unqualified tables when parsed
+        // (and PostgreSQL re-plans a prepared statement when the search path differs, as in a rebuild's schema).
         // A batch's rows and its checkpoint commit together, so a batch lost to a crash before its commit record reached
         // disk is simply applied again from the older checkpoint: the commit need not wait for the WAL flush.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit to off"));
+        await using (var setup = new NpgsqlCommand(
+            $"set local search_path to {ProjectionSchemas.Quote(schema)}, public; set local synchronous_commit to off", tx.Connection, tx))
+        {
+            await setup.ExecuteNonQueryAsync(ct);
+        }
+        await using var batch = new NpgsqlBatch(tx.Connection, tx);
         if (takeSwitchLock)
         {
             var lease = new NpgsqlBatchCommand("select pg_advisory_xact_lock_shared($1)");
@@ -143,6 +149,9 @@ public sealed class ProjectionRunner(
         }
         context.Flush();
         batch.BatchCommands.Add(CheckpointStore.Advance(checkpoint, from, events[^1].Cursor));
+        // A projection sends the same few statement texts over and over: prepared once per physical connection, they
+        // skip parsing and planning, which cost more than running them (each run of rows is one statement).
+        await batch.PrepareAsync(ct);
         await batch.ExecuteNonQueryAsync(ct);
         if (batch.BatchCommands[^1].RecordsAffected != 1)
         {

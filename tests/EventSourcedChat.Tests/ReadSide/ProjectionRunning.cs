@@ -47,12 +47,14 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
         _stop.Dispose();
     }
 
-    private async Task<ProjectionRunner> StartRunner(params Projection[] projections)
+    private Task<ProjectionRunner> StartRunner(params Projection[] projections) => StartRunner(ProjectionRunnerOptions.All, projections);
+
+    private async Task<ProjectionRunner> StartRunner(ProjectionRunnerOptions options, params Projection[] projections)
     {
         var (subscription, notifier) = db.CreateSubscription(new EventStoreOptions { SubscriptionBatchSize = 50 });
         await notifier.StartAsync(_stop.Token);
         var runner = new ProjectionRunner(projections, db.DataSource, subscription, new CheckpointStore(db.DataSource),
-            new ProjectionSchemas(db.DataSource), NullLogger<ProjectionRunner>.Instance);
+            new ProjectionSchemas(db.DataSource), options, NullLogger<ProjectionRunner>.Instance);
         await runner.StartAsync(_stop.Token);
         _runners.Add(runner);
         return runner;
@@ -94,6 +96,18 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
         await Post("a");
         await Eventually.Until(() => Count("rm_test_counts", "a"), n => n == 151, what: "one more");
         Assert.Equal(150, await Count("rm_test_counts", "b"));
+    }
+
+    [Fact]
+    public async Task A_runner_limited_by_Projections_Run_owns_only_the_named_projections()
+    {
+        await StartRunner(ProjectionRunnerOptions.Parse(" Test_Included ; other"),
+            new PostCounter("test_included").Configure(), new PostCounter("test_excluded").Configure());
+        await Post("a");
+        await Post("a");
+
+        await Eventually.Until(() => Count("rm_test_included", "a"), n => n == 2, what: "the named projection");
+        Assert.Equal("none", (await Status("test_excluded")).State);
     }
 
     [Fact]
