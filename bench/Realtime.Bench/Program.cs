@@ -15,6 +15,7 @@ using Npgsql;
 //   dotnet bench/Realtime.Bench/bin/Release/net10.0/EventSourcedChat.Realtime.Bench.dll [--quick]
 //        [--users N] [--channels N] [--channels-per-user N] [--clients 1000,10000] [--rates 500,1000,2000]
 //        [--ladder 200,100,50,20] [--in-flight N] [--warmup S] [--duration S] [--fanout N] [--burst N] [--idle N] [--gateway-dll PATH] [--port N]
+//        [--database NAME] (default esc_rtbench)
 // Needs ConnectionStrings__Postgres (any database on the server) and the shared RabbitMQ and Redis
 // (ConnectionStrings__RabbitMq, ConnectionStrings__Redis, as scripts/services.sh env prints them).
 
@@ -50,10 +51,11 @@ if (!File.Exists(dll))
 var total = Stopwatch.StartNew();
 var fdLimit = OpenFilesLimit();
 Console.WriteLine($"Realtime.Bench: {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, open-files limit {fdLimit}, {Load()}");
-var connectionString = await BenchDatabases.ResetAsync(adminConnection, "esc_rtbench");
+var benchDatabase = OptionText("--database") ?? "esc_rtbench";
+var connectionString = await BenchDatabases.ResetAsync(adminConnection, benchDatabase);
 await using var db = NpgsqlDataSource.Create(connectionString);
 var meta = LogGenerator.Metadata("rtbench-seed");
-var hostEnv = new Dictionary<string, string> { ["Realtime__Exchange"] = "chat.events.esc_rtbench" };
+var hostEnv = new Dictionary<string, string> { ["Realtime__Exchange"] = $"chat.events.{benchDatabase}" };
 
 // 1. Setup host: migrations, the workspace's admin through the API (this also creates the token key ring).
 string workspace;
