@@ -3,6 +3,7 @@ using System.Text.Json;
 using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Push;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
 using Npgsql;
 using NpgsqlTypes;
@@ -14,8 +15,8 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// connected user), fans received events out to local connections in order, and replays missed events on Resume.
 /// </summary>
 /// <remarks>
-/// Every connection also joins SignalR groups <c>channel:{id}</c> and <c>user:{id}</c> (for ephemeral signals such as
-/// typing); channel events themselves go through each connection's own ordered queue (<see cref="ConnectionState"/>)
+/// Every connection also joins the SignalR groups <c>channel:{id}</c> of its channels (typing is sent to them); channel
+/// events themselves go through each connection's own ordered queue (<see cref="ConnectionState"/>)
 /// because the resume hand-over needs per-connection buffering and de-duplication.
 /// </remarks>
 public sealed class ChannelFanOut(
@@ -32,7 +33,6 @@ public sealed class ChannelFanOut(
 
     public static string ChannelGroup(string channelId) => $"channel:{channelId}";
 
-    public static string UserGroup(string userId) => $"user:{userId}";
 
     /// <summary>How many channels this node is bound to (tests, metrics).</summary>
     public int BoundChannelCount
@@ -81,10 +81,30 @@ public sealed class ChannelFanOut(
         {
             _topology.Release();
         }
-        await hub.Groups.AddToGroupAsync(connectionId, UserGroup(userId), ct);
+        ForgetAccessToken(connection);
         foreach (var channelId in channels.Keys)
         {
             await hub.Groups.AddToGroupAsync(connectionId, ChannelGroup(channelId), ct);
+        }
+    }
+
+    /// <summary>
+    /// The upgraded request of a WebSocket connection stays in memory as long as the connection; a browser's bearer token
+    /// is in its query string (browsers cannot send a header on a WebSocket), held there three times (the raw target,
+    /// the query string and the parsed query). Authentication is done by now and nothing reads them again, so they are
+    /// dropped: about 2 KB per connection with a 700-character token, and the token no longer appears in the request's
+    /// end-of-request log line.
+    /// </summary>
+    private static void ForgetAccessToken(HubConnectionContext connection)
+    {
+        if (connection.GetHttpContext() is not { } http || !http.Request.Query.ContainsKey("access_token"))
+        {
+            return;
+        }
+        http.Request.Query = QueryCollection.Empty;
+        if (http.Features.Get<IHttpRequestFeature>() is { } request)
+        {
+            request.RawTarget = (http.Request.PathBase + http.Request.Path).ToString();
         }
     }
 

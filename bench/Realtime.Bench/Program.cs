@@ -325,12 +325,15 @@ try
         var rssSlope = PerConnection(memHalf.RssKb, memAfter.RssKb, openHalf, stillOpen);
         var heapPer = PerConnection(memBefore.GcHeapKb, memAfter.GcHeapKb, 0, stillOpen);
         var heapSlope = PerConnection(memHalf.GcHeapKb, memAfter.GcHeapKb, openHalf, stillOpen);
+        var livePer = PerConnection(memBefore.LiveKb, memAfter.LiveKb, 0, stillOpen);
+        var liveSlope = PerConnection(memHalf.LiveKb, memAfter.LiveKb, openHalf, stillOpen);
         Console.WriteLine($"idle: {stillOpen:N0} open after 15 s; host RSS {memBefore.RssKb / 1024.0:F0} -> {memAfter.RssKb / 1024.0:F0} MB = {rssPer:F1} KB per connection (slope {rssSlope:F1}); " +
-                          $"GC heap {memBefore.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB = {heapPer:F1} KB per connection (slope {heapSlope:F1})");
+                          $"GC heap {memBefore.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB = {heapPer:F1} KB per connection (slope {heapSlope:F1}); " +
+                          $"live objects {memBefore.LiveKb / 1024.0:F0} -> {memHalf.LiveKb / 1024.0:F0} -> {memAfter.LiveKb / 1024.0:F0} MB = {livePer:F1} KB per connection (slope {liveSlope:F1})");
         results.Add(new Row("3", string.Create(inv, $"idle connections held by one gateway process (asked {idleTarget:N0}; open-files limit {fdLimit:N0}; {openSeconds:F0} s to open, 64 at a time, 10,000 per 127.0.0.x)"),
             string.Create(inv, $"{stillOpen:N0} open ({idle.Failed} failed)"), $">= {IdleTarget:N0}", stillOpen >= IdleTarget));
         results.Add(new Row("3", string.Create(inv, $"host memory per idle connection after a full GC induced in the host: 0 -> {stillOpen:N0} connections (slope {openHalf:N0} -> {stillOpen:N0})"),
-            string.Create(inv, $"working set (VmRSS) {rssPer:F1} KB (slope {rssSlope:F1}; {memBefore.RssKb / 1024.0:F0} -> {memHalf.RssKb / 1024.0:F0} -> {memAfter.RssKb / 1024.0:F0} MB); GC heap {heapPer:F1} KB (slope {heapSlope:F1}; {memBefore.GcHeapKb / 1024.0:F0} -> {memHalf.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB)"),
+            string.Create(inv, $"working set (VmRSS) {rssPer:F1} KB (slope {rssSlope:F1}; {memBefore.RssKb / 1024.0:F0} -> {memHalf.RssKb / 1024.0:F0} -> {memAfter.RssKb / 1024.0:F0} MB); GC heap {heapPer:F1} KB (slope {heapSlope:F1}; {memBefore.GcHeapKb / 1024.0:F0} -> {memHalf.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB); live objects after the GC {livePer:F1} KB (slope {liveSlope:F1}; {memBefore.LiveKb / 1024.0:F0} -> {memHalf.LiveKb / 1024.0:F0} -> {memAfter.LiveKb / 1024.0:F0} MB)"),
             $"<= {PerConnectionTargetKb} KB", heapPer <= PerConnectionTargetKb && rssSlope <= PerConnectionTargetKb));
     }
 }
