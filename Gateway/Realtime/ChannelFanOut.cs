@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Text.Json;
 using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Push;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
 using Npgsql;
 using NpgsqlTypes;
@@ -13,13 +15,13 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// connected user), fans received events out to local connections in order, and replays missed events on Resume.
 /// </summary>
 /// <remarks>
-/// Every connection also joins SignalR groups <c>channel:{id}</c> and <c>user:{id}</c> (for ephemeral signals such as
-/// typing); channel events themselves go through each connection's own ordered queue (<see cref="ConnectionState"/>)
+/// Every connection also joins the SignalR groups <c>channel:{id}</c> of its channels (typing is sent to them); channel
+/// events themselves go through each connection's own ordered queue (<see cref="ConnectionState"/>)
 /// because the resume hand-over needs per-connection buffering and de-duplication.
 /// </remarks>
 public sealed class ChannelFanOut(
     RealtimeBroker broker, IHubContext<ChatHub, IChatClient> hub, NpgsqlDataSource db, RealtimeOptions options,
-    ILogger<ChannelFanOut> logger)
+    ILogger<ChannelFanOut> logger, HubLifetimeManager<ChatHub> lifetime)
 {
     private readonly SemaphoreSlim _topology = new(1, 1);
     private readonly Lock _gate = new();
@@ -31,7 +33,6 @@ public sealed class ChannelFanOut(
 
     public static string ChannelGroup(string channelId) => $"channel:{channelId}";
 
-    public static string UserGroup(string userId) => $"user:{userId}";
 
     /// <summary>How many channels this node is bound to (tests, metrics).</summary>
     public int BoundChannelCount
@@ -47,8 +48,10 @@ public sealed class ChannelFanOut(
 
     public async Task ConnectedAsync(string connectionId, string userId, CancellationToken ct)
     {
+        var connection = (lifetime as ChatHubLifetimeManager)?.Find(connectionId)
+            ?? throw new InvalidOperationException($"connection {connectionId} is not registered with the hub's lifetime manager");
         var channels = await ReadChannelsAsync(userId, ct);
-        var state = new ConnectionState(connectionId, userId, hub.Clients.Client(connectionId), options.ResumeGrace, Stats, logger);
+        var state = new ConnectionState(connection, userId, options.ResumeGrace, Stats, logger);
         var keys = new List<string>();
         await _topology.WaitAsync(ct);
         try
@@ -78,10 +81,30 @@ public sealed class ChannelFanOut(
         {
             _topology.Release();
         }
-        await hub.Groups.AddToGroupAsync(connectionId, UserGroup(userId), ct);
+        ForgetAccessToken(connection);
         foreach (var channelId in channels.Keys)
         {
             await hub.Groups.AddToGroupAsync(connectionId, ChannelGroup(channelId), ct);
+        }
+    }
+
+    /// <summary>
+    /// The upgraded request of a WebSocket connection stays in memory as long as the connection; a browser's bearer token
+    /// is in its query string (browsers cannot send a header on a WebSocket), held there three times (the raw target,
+    /// the query string and the parsed query). Authentication is done by now and nothing reads them again, so they are
+    /// dropped: about 2 KB per connection with a 700-character token, and the token no longer appears in the request's
+    /// end-of-request log line.
+    /// </summary>
+    private static void ForgetAccessToken(HubConnectionContext connection)
+    {
+        if (connection.GetHttpContext() is not { } http || !http.Request.Query.ContainsKey("access_token"))
+        {
+            return;
+        }
+        http.Request.Query = QueryCollection.Empty;
+        if (http.Features.Get<IHttpRequestFeature>() is { } request)
+        {
+            request.RawTarget = (http.Request.PathBase + http.Request.Path).ToString();
         }
     }
 
@@ -119,7 +142,6 @@ public sealed class ChannelFanOut(
         {
             _topology.Release();
         }
-        state.Complete();
     }
 
     /// <summary>A message from the node's queue (called one at a time, in queue order).</summary>
@@ -131,21 +153,57 @@ public sealed class ChannelFanOut(
             // Bound before the joiner sees member.joined: whatever they see after it reaches them.
             await JoinLocalAsync(message.UserId, message.ChannelId);
         }
-        var targets = new HashSet<ConnectionState>();
-        lock (_gate)
+        // Serialized once for every local connection it goes to.
+        var live = new LiveEvent(message);
+        if (memberEvent || !message.IsChannelEvent)
         {
-            if (message.IsChannelEvent && message.ChannelId is not null && _byChannel.TryGetValue(message.ChannelId, out var inChannel))
+            // Rare: the channel's connections and the user's (a connection can be in both: once each).
+            var targets = new HashSet<ConnectionState>();
+            lock (_gate)
             {
-                targets.UnionWith(inChannel);
+                if (message.IsChannelEvent && message.ChannelId is not null && _byChannel.TryGetValue(message.ChannelId, out var inChannel))
+                {
+                    targets.UnionWith(inChannel);
+                }
+                if (message.UserId is not null && _byUser.TryGetValue(message.UserId, out var ofUser))
+                {
+                    targets.UnionWith(ofUser);
+                }
             }
-            if ((memberEvent || !message.IsChannelEvent) && message.UserId is not null && _byUser.TryGetValue(message.UserId, out var ofUser))
+            foreach (var target in targets)
             {
-                targets.UnionWith(ofUser);
+                target.OfferLive(live);
             }
         }
-        foreach (var target in targets)
+        else if (message.ChannelId is not null)
         {
-            target.OfferLive(message);
+            // The common case: a copy of the channel's connections in a pooled array (no allocation per message),
+            // delivered outside the registry lock so connects and disconnects are not held up by a large fan-out.
+            ConnectionState[]? targets = null;
+            var count = 0;
+            lock (_gate)
+            {
+                if (_byChannel.TryGetValue(message.ChannelId, out var inChannel))
+                {
+                    targets = ArrayPool<ConnectionState>.Shared.Rent(inChannel.Count);
+                    inChannel.CopyTo(targets);
+                    count = inChannel.Count;
+                }
+            }
+            if (targets is not null)
+            {
+                try
+                {
+                    for (var i = 0; i < count; i++)
+                    {
+                        targets[i].OfferLive(live);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<ConnectionState>.Shared.Return(targets, clearArray: true);
+                }
+            }
         }
         if (message.Type == "member.left" && message.UserId is not null && message.ChannelId is not null)
         {

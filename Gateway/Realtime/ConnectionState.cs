@@ -1,25 +1,33 @@
-using System.Threading.Channels;
 using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Push;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace EventSourcedChat.Gateway.Realtime;
 
 /// <summary>
-/// One local hub connection: its channels, its outbound queue (one pump task sends in order) and the resume
-/// hand-over state. Channel events are delivered in cursor order, at most once: while a Resume replays, live ones
-/// are buffered; afterwards a live event at or below the last delivered cursor is dropped.
+/// One local hub connection: its channels and the resume hand-over state. Channel events are delivered in cursor
+/// order, at most once: while a Resume replays, live ones are buffered; afterwards a live event at or below the last
+/// delivered cursor is dropped.
 /// </summary>
+/// <remarks>
+/// Events are written to the SignalR connection directly, under this connection's lock, as pre-serialized hub messages
+/// (a live event is serialized once for all the connections it goes to, see <see cref="LiveEvent"/>).
+/// <see cref="HubConnectionContext.WriteAsync(SerializedHubMessage, CancellationToken)"/> takes the connection's write
+/// lock at once when it is free and otherwise queues behind the writes before it (first come, first served), so
+/// the order of the calls is the order on the wire, without a queue or a pump task of our own per connection.
+/// </remarks>
 internal sealed class ConnectionState
 {
     /// <summary>Positions delivered live before the first Resume are remembered (up to this many) so that the replay skips them.</summary>
     private const int MaxRememberedBeforeResume = 10_000;
 
     private readonly Lock _gate = new();
-    private readonly Channel<RealtimeEnvelope> _outbound =
-        Channel.CreateUnbounded<RealtimeEnvelope>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HubConnectionContext _connection;
+    private readonly ILogger _logger;
     private LogCursor _lastDelivered = LogCursor.Start;
-    private List<PushMessage>? _buffer = [];
+    private List<LiveEvent>? _buffer = [];
     private bool _initial = true;
     private bool _recoveryPending;
     private readonly HandOverStats _stats;
@@ -27,28 +35,14 @@ internal sealed class ConnectionState
 
     /// <param name="grace">How long live channel events are held after connecting, waiting for a Resume (clients call it
     /// right after connecting; holding them keeps the replay and live events in one order without a gap).</param>
-    public ConnectionState(string connectionId, string userId, IChatClient client, TimeSpan grace, HandOverStats stats, ILogger logger)
+    public ConnectionState(HubConnectionContext connection, string userId, TimeSpan grace, HandOverStats stats, ILogger logger)
     {
         _stats = stats;
-        ConnectionId = connectionId;
+        _connection = connection;
+        _logger = logger;
+        ConnectionId = connection.ConnectionId;
         UserId = userId;
         _ = Task.Delay(grace).ContinueWith(_ => EndGrace(), TaskScheduler.Default);
-        Pump = Task.Run(async () =>
-        {
-            await foreach (var envelope in _outbound.Reader.ReadAllAsync())
-            {
-                try
-                {
-                    await client.Event(envelope);
-                }
-#pragma warning disable CA1031 // a failed send to one connection must not stop its pump; the connection is going away
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    logger.LogDebug(e, "Sending to connection {ConnectionId} failed", connectionId);
-                }
-            }
-        });
     }
 
     public string ConnectionId { get; }
@@ -60,8 +54,6 @@ internal sealed class ConnectionState
 
     /// <summary>Serializes Resume calls of the connection.</summary>
     public SemaphoreSlim ResumeGate { get; } = new(1, 1);
-
-    public Task Pump { get; }
 
     /// <summary>The last channel-event cursor handed to the client (for tests and diagnostics).</summary>
     public LogCursor LastDelivered
@@ -76,18 +68,19 @@ internal sealed class ConnectionState
     }
 
     /// <summary>A live event from the broker, in queue (= cursor) order.</summary>
-    public void OfferLive(PushMessage message)
+    public void OfferLive(LiveEvent live)
     {
+        var message = live.Message;
         lock (_gate)
         {
             if (!message.IsChannelEvent)
             {
-                Write(message); // read.marker: not replayed, never held back
+                Write(live.Payload); // read.marker: not replayed, never held back
                 return;
             }
             if (_buffer is not null)
             {
-                _buffer.Add(message);
+                _buffer.Add(live);
                 if (!_initial)
                 {
                     Interlocked.Increment(ref _stats.BufferedDuringReplay);
@@ -106,7 +99,7 @@ internal sealed class ConnectionState
                     seen.Add(message.LogPosition);
                 }
             }
-            Write(message);
+            Write(live.Payload);
         }
     }
 
@@ -171,11 +164,17 @@ internal sealed class ConnectionState
             {
                 seen.Add(message.LogPosition);
             }
-            Write(message);
+            Write(LiveEvent.Serialize(LiveEvent.EnvelopeOf(message)));
         }
     }
 
-    public void Send(RealtimeEnvelope envelope) => _outbound.Writer.TryWrite(envelope);
+    public void Send(RealtimeEnvelope envelope)
+    {
+        lock (_gate)
+        {
+            Write(LiveEvent.Serialize(envelope));
+        }
+    }
 
     /// <summary>Ends the hand-over: delivers buffered live events after <paramref name="lastReplayed"/>, in order, once each.</summary>
     public void EndResume(LogCursor lastReplayed)
@@ -194,12 +193,12 @@ internal sealed class ConnectionState
 
     private void FlushAfter(LogCursor last)
     {
-        foreach (var message in _buffer ?? [])
+        foreach (var live in _buffer ?? [])
         {
-            if (message.Cursor > last)
+            if (live.Message.Cursor > last)
             {
-                last = message.Cursor;
-                Write(message);
+                last = live.Message.Cursor;
+                Write(live.Payload);
                 Interlocked.Increment(ref _stats.Flushed);
             }
             else
@@ -228,10 +227,47 @@ internal sealed class ConnectionState
         }
     }
 
-    public void Complete() => _outbound.Writer.TryComplete();
+    /// <summary>Writes to the connection; called under <see cref="_gate"/>, so calls (and frames) keep their order.</summary>
+    private void Write(SerializedHubMessage payload)
+    {
+        var written = _connection.WriteAsync(payload);
+        if (!written.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(written);
+        }
+    }
 
-    private void Write(PushMessage m) =>
-        _outbound.Writer.TryWrite(new RealtimeEnvelope(m.Type, m.ChannelId, m.Seq, m.Position, m.At, m.Data));
+    private async Task ObserveAsync(ValueTask written)
+    {
+        try
+        {
+            await written;
+        }
+#pragma warning disable CA1031 // a failed send to one connection must not disturb the others; the connection is going away
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _logger.LogDebug(e, "Sending to connection {ConnectionId} failed", ConnectionId);
+        }
+    }
+}
+
+/// <summary>
+/// A live event from the broker with its hub message (<c>event</c> with the envelope), serialized at most once per
+/// protocol whatever the number of connections it goes to.
+/// </summary>
+internal sealed class LiveEvent(PushMessage message)
+{
+    /// <summary>The hub method clients receive (what the typed <see cref="IChatClient.Event"/> sends).</summary>
+    public const string Method = nameof(IChatClient.Event);
+
+    public PushMessage Message { get; } = message;
+
+    public SerializedHubMessage Payload { get; } = Serialize(EnvelopeOf(message));
+
+    public static RealtimeEnvelope EnvelopeOf(PushMessage m) => new(m.Type, m.ChannelId, m.Seq, m.Position, m.At, m.Data);
+
+    public static SerializedHubMessage Serialize(RealtimeEnvelope envelope) => new(new InvocationMessage(Method, [envelope]));
 }
 
 /// <summary>Counts of the resume hand-over on this node (tests and diagnostics).</summary>

@@ -13,6 +13,9 @@ public static class RealtimeModule
         var options = configuration.GetSection("Realtime").Get<RealtimeOptions>() ?? new RealtimeOptions();
         services.AddSingleton(options);
         services.AddSignalR();
+        // Registered as the closed type, so it wins over AddSignalR's open-generic default.
+        services.AddSingleton<ChatHubLifetimeManager>();
+        services.AddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<ChatHub>>(sp => sp.GetRequiredService<ChatHubLifetimeManager>());
         services.AddSingleton<Microsoft.AspNetCore.SignalR.IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<RealtimeBroker>();
         services.AddSingleton<ChannelFanOut>();

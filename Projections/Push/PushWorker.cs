@@ -13,10 +13,10 @@ namespace EventSourcedChat.Projections.Push;
 /// channel event, read marker and member change to the direct exchange, routed by channel id and <c>user.{id}</c>.
 /// </summary>
 /// <remarks>
-/// At-least-once: the messages of a batch are sent one after the other in log order, each awaited until the broker
-/// confirms it (MassTransit with publisher confirmation), and the checkpoint moves only after the whole batch.
-/// Sending in order keeps each gateway queue in (transaction id, position) order, which the gateways' resume
-/// hand-over relies on; a crash re-sends at most one batch, which gateways drop by cursor.
+/// At-least-once: the messages of a batch are sent in log order on the bus's one channel with many in flight
+/// (MassTransit with publisher confirmation), the confirms awaited together, and the checkpoint moves only after every
+/// message of the batch was confirmed. Sending in order keeps each gateway queue in (transaction id, position) order,
+/// which the gateways' resume hand-over relies on; a crash re-sends at most one batch, which gateways drop by cursor.
 /// One worker runs at a time: it holds a PostgreSQL advisory lock for as long as it runs; others stand by.
 /// </remarks>
 public sealed class PushWorker(
@@ -48,6 +48,7 @@ public sealed class PushWorker(
                 }
                 Active = true;
                 delay = TimeSpan.FromMilliseconds(200);
+                await StartAtHeadWhenNewAsync(stoppingToken);
                 var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{options.Exchange}?type=direct"));
                 await subscription.RunAsync(PushOptions.CheckpointName, (batch, ct) => SendAsync(endpoint, batch, ct),
                     CheckpointMode.AfterHandler, stoppingToken);
@@ -70,8 +71,51 @@ public sealed class PushWorker(
         }
     }
 
-    private static async Task SendAsync(ISendEndpoint endpoint, EventBatch batch, CancellationToken ct)
+    /// <summary>When this worker was created (with its host, before the host serves anything).</summary>
+    private readonly DateTimeOffset _created = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// A worker with no checkpoint (a new deployment) starts at the last event appended before its process started, not
+    /// at position 0: re-sending the whole history would reach nobody who needs it (clients get what they missed with
+    /// Resume, from the log), while events appended after the process started (while it waited for its lease, say) are
+    /// still sent. The cursor is taken among events below the snapshot's xmin, in subscription order; on a log with no
+    /// such event nothing is stored and the worker starts from the beginning.
+    /// </summary>
+    private async Task StartAtHeadWhenNewAsync(CancellationToken ct)
     {
+        await using var cmd = db.CreateCommand("""
+            insert into es_checkpoints (name, tx_id, position, updated_at)
+            select $1, tx_id, position, now() from es_events
+             where tx_id < pg_snapshot_xmin(pg_current_snapshot()) and created_at < $2
+             order by tx_id desc, position desc limit 1
+            on conflict (name) do nothing
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PushOptions.CheckpointName });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _created });
+        if (await cmd.ExecuteNonQueryAsync(ct) == 1)
+        {
+            logger.LogInformation("Push worker has no checkpoint: starting after the events appended before {Created}", _created);
+        }
+    }
+
+    /// <summary>Most sends of a batch awaiting their broker confirm at once.</summary>
+    public const int MaxInFlight = 512;
+
+    /// <summary>
+    /// Sends a batch in log order with many sends in flight: every send is started in order on the bus's one channel
+    /// (RabbitMQ keeps the order of messages published on one channel), and the confirms are awaited together; the
+    /// subscription saves the checkpoint only after this returns, so after every message of the batch was confirmed.
+    /// </summary>
+    /// <remarks>
+    /// The first send of a batch is awaited alone: it makes sure the bus's channel exists and the exchange was declared
+    /// (MassTransit does both on first use), so the sends after it reach the channel in the order they are started.
+    /// When one send fails the sends not yet started are not made and those still waiting are cancelled (they could
+    /// otherwise reach a re-connected channel in any order), and the batch fails: the worker re-sends it from the
+    /// checkpoint (at-least-once; gateways drop repeats by cursor).
+    /// </remarks>
+    internal static async Task SendAsync(ISendEndpoint endpoint, EventBatch batch, CancellationToken ct)
+    {
+        var sends = new List<(PushMessage Message, string Key)>(batch.Events.Count);
         foreach (var e in batch.Events)
         {
             if (PushRouting.ToMessage(e) is not { } message)
@@ -80,8 +124,51 @@ public sealed class PushWorker(
             }
             foreach (var key in PushRouting.KeysOf(message))
             {
-                await endpoint.Send(message, context => context.SetRoutingKey(key), ct);
+                sends.Add((message, key));
             }
         }
+        if (sends.Count == 0)
+        {
+            return;
+        }
+        await Send(endpoint, sends[0], ct);
+        if (sends.Count == 1)
+        {
+            return;
+        }
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var pending = new Queue<Task>(Math.Min(sends.Count, MaxInFlight));
+        try
+        {
+            for (var i = 1; i < sends.Count; i++)
+            {
+                if (pending.Count == MaxInFlight)
+                {
+                    await pending.Dequeue();
+                }
+                pending.Enqueue(Send(endpoint, sends[i], failed.Token));
+            }
+            while (pending.Count > 0)
+            {
+                await pending.Dequeue();
+            }
+        }
+        catch
+        {
+            await failed.CancelAsync();
+            try
+            {
+                await Task.WhenAll(pending);
+            }
+#pragma warning disable CA1031 // the first failure is rethrown below; the others are consequences of it
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+            throw;
+        }
     }
+
+    private static Task Send(ISendEndpoint endpoint, (PushMessage Message, string Key) send, CancellationToken ct) =>
+        endpoint.Send(send.Message, context => context.SetRoutingKey(send.Key), ct);
 }

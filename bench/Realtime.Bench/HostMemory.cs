@@ -5,8 +5,11 @@ using Microsoft.Diagnostics.Tracing;
 
 namespace EventSourcedChat.RealtimeBench;
 
-/// <summary>The host's memory after a full GC induced in it: resident set (VmRSS) and the GC heap it reports.</summary>
-internal readonly record struct MemoryReading(long RssKb, long GcHeapKb);
+/// <summary>
+/// The host's memory after a full GC induced in it: resident set (VmRSS), the GC heap it reports (generation sizes,
+/// which include free space between surviving objects) and the bytes that survived that GC (its live objects).
+/// </summary>
+internal readonly record struct MemoryReading(long RssKb, long GcHeapKb, long LiveKb);
 
 internal static class HostMemory
 {
@@ -24,6 +27,7 @@ internal static class HostMemory
     public static async Task<MemoryReading> AfterGcAsync(int pid)
     {
         long heap = -1;
+        long live = -1;
         try
         {
             var client = new DiagnosticsClient(pid);
@@ -33,8 +37,14 @@ internal static class HostMemory
             var reading = Task.Run(() =>
             {
                 using var source = new EventPipeEventSource(session.EventStream);
-                source.Clr.GCHeapStats += e => Interlocked.Exchange(ref heap,
-                    (e.GenerationSize0 + e.GenerationSize1 + e.GenerationSize2 + e.GenerationSize3 + e.GenerationSize4) / 1024);
+                source.Clr.GCHeapStats += e =>
+                {
+                    Interlocked.Exchange(ref heap,
+                        (e.GenerationSize0 + e.GenerationSize1 + e.GenerationSize2 + e.GenerationSize3 + e.GenerationSize4) / 1024);
+                    // After a full GC, what it promoted (kept) from every generation is every live object.
+                    Interlocked.Exchange(ref live,
+                        (e.TotalPromotedSize0 + e.TotalPromotedSize1 + e.TotalPromotedSize2 + e.TotalPromotedSize3 + e.TotalPromotedSize4) / 1024);
+                };
                 source.Process();
             });
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -46,7 +56,7 @@ internal static class HostMemory
             Console.WriteLine($"  (GC in {pid} not induced or not read: {e.Message})");
         }
         await Task.Delay(TimeSpan.FromSeconds(1));
-        return new MemoryReading(RssKb(pid), Interlocked.Read(ref heap));
+        return new MemoryReading(RssKb(pid), Interlocked.Read(ref heap), Interlocked.Read(ref live));
     }
 
     public static long RssKb(int pid)

@@ -15,6 +15,7 @@ using Npgsql;
 //   dotnet bench/Realtime.Bench/bin/Release/net10.0/EventSourcedChat.Realtime.Bench.dll [--quick]
 //        [--users N] [--channels N] [--channels-per-user N] [--clients 1000,10000] [--rates 500,1000,2000]
 //        [--ladder 200,100,50,20] [--in-flight N] [--warmup S] [--duration S] [--fanout N] [--burst N] [--idle N] [--gateway-dll PATH] [--port N]
+//        [--database NAME] (default esc_rtbench)
 // Needs ConnectionStrings__Postgres (any database on the server) and the shared RabbitMQ and Redis
 // (ConnectionStrings__RabbitMq, ConnectionStrings__Redis, as scripts/services.sh env prints them).
 
@@ -50,10 +51,11 @@ if (!File.Exists(dll))
 var total = Stopwatch.StartNew();
 var fdLimit = OpenFilesLimit();
 Console.WriteLine($"Realtime.Bench: {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, open-files limit {fdLimit}, {Load()}");
-var connectionString = await BenchDatabases.ResetAsync(adminConnection, "esc_rtbench");
+var benchDatabase = OptionText("--database") ?? "esc_rtbench";
+var connectionString = await BenchDatabases.ResetAsync(adminConnection, benchDatabase);
 await using var db = NpgsqlDataSource.Create(connectionString);
 var meta = LogGenerator.Metadata("rtbench-seed");
-var hostEnv = new Dictionary<string, string> { ["Realtime__Exchange"] = "chat.events.esc_rtbench" };
+var hostEnv = new Dictionary<string, string> { ["Realtime__Exchange"] = $"chat.events.{benchDatabase}" };
 
 // 1. Setup host: migrations, the workspace's admin through the API (this also creates the token key ring).
 string workspace;
@@ -323,12 +325,15 @@ try
         var rssSlope = PerConnection(memHalf.RssKb, memAfter.RssKb, openHalf, stillOpen);
         var heapPer = PerConnection(memBefore.GcHeapKb, memAfter.GcHeapKb, 0, stillOpen);
         var heapSlope = PerConnection(memHalf.GcHeapKb, memAfter.GcHeapKb, openHalf, stillOpen);
+        var livePer = PerConnection(memBefore.LiveKb, memAfter.LiveKb, 0, stillOpen);
+        var liveSlope = PerConnection(memHalf.LiveKb, memAfter.LiveKb, openHalf, stillOpen);
         Console.WriteLine($"idle: {stillOpen:N0} open after 15 s; host RSS {memBefore.RssKb / 1024.0:F0} -> {memAfter.RssKb / 1024.0:F0} MB = {rssPer:F1} KB per connection (slope {rssSlope:F1}); " +
-                          $"GC heap {memBefore.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB = {heapPer:F1} KB per connection (slope {heapSlope:F1})");
+                          $"GC heap {memBefore.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB = {heapPer:F1} KB per connection (slope {heapSlope:F1}); " +
+                          $"live objects {memBefore.LiveKb / 1024.0:F0} -> {memHalf.LiveKb / 1024.0:F0} -> {memAfter.LiveKb / 1024.0:F0} MB = {livePer:F1} KB per connection (slope {liveSlope:F1})");
         results.Add(new Row("3", string.Create(inv, $"idle connections held by one gateway process (asked {idleTarget:N0}; open-files limit {fdLimit:N0}; {openSeconds:F0} s to open, 64 at a time, 10,000 per 127.0.0.x)"),
             string.Create(inv, $"{stillOpen:N0} open ({idle.Failed} failed)"), $">= {IdleTarget:N0}", stillOpen >= IdleTarget));
         results.Add(new Row("3", string.Create(inv, $"host memory per idle connection after a full GC induced in the host: 0 -> {stillOpen:N0} connections (slope {openHalf:N0} -> {stillOpen:N0})"),
-            string.Create(inv, $"working set (VmRSS) {rssPer:F1} KB (slope {rssSlope:F1}; {memBefore.RssKb / 1024.0:F0} -> {memHalf.RssKb / 1024.0:F0} -> {memAfter.RssKb / 1024.0:F0} MB); GC heap {heapPer:F1} KB (slope {heapSlope:F1}; {memBefore.GcHeapKb / 1024.0:F0} -> {memHalf.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB)"),
+            string.Create(inv, $"working set (VmRSS) {rssPer:F1} KB (slope {rssSlope:F1}; {memBefore.RssKb / 1024.0:F0} -> {memHalf.RssKb / 1024.0:F0} -> {memAfter.RssKb / 1024.0:F0} MB); GC heap {heapPer:F1} KB (slope {heapSlope:F1}; {memBefore.GcHeapKb / 1024.0:F0} -> {memHalf.GcHeapKb / 1024.0:F0} -> {memAfter.GcHeapKb / 1024.0:F0} MB); live objects after the GC {livePer:F1} KB (slope {liveSlope:F1}; {memBefore.LiveKb / 1024.0:F0} -> {memHalf.LiveKb / 1024.0:F0} -> {memAfter.LiveKb / 1024.0:F0} MB)"),
             $"<= {PerConnectionTargetKb} KB", heapPer <= PerConnectionTargetKb && rssSlope <= PerConnectionTargetKb));
     }
 }
