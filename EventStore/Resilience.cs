@@ -29,7 +29,7 @@ public sealed class ResilienceOptions
     public string WithConnectTimeout(string connectionString)
     {
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (TimeoutKeywords.Any(given.ContainsKey))
+        if (given.ContainsKey("Timeout"))
         {
             return connectionString;
         }
@@ -38,8 +38,6 @@ public sealed class ResilienceOptions
             Timeout = Math.Max(1, (int)Math.Ceiling(PostgresConnectTimeout.TotalSeconds)),
         }.ConnectionString;
     }
-
-    private static readonly string[] TimeoutKeywords = ["Timeout", "Connect Timeout", "Connection Timeout", "ConnectTimeout"];
 
     /// <summary>
     /// True when <paramref name="e"/> says PostgreSQL cannot be reached or is going away (refused or timed-out connect,
