@@ -8,7 +8,8 @@ namespace EventSourcedChat.EventStore;
 /// One LISTEN connection per process on the <c>es_events</c> channel (notified by <c>es_append</c> at commit).
 /// Subscriptions wait on it instead of polling; they still poll at a slow interval in case a notification is lost.
 /// </summary>
-public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNotifier> logger) : BackgroundService
+public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNotifier> logger, ResilienceOptions? resilience = null)
+    : BackgroundService
 {
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -30,7 +31,7 @@ public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNo
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromMilliseconds(100);
+        var backoff = (resilience ?? new ResilienceOptions()).NewBackoff();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -41,7 +42,7 @@ public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNo
                 {
                     await cmd.ExecuteNonQueryAsync(stoppingToken);
                 }
-                delay = TimeSpan.FromMilliseconds(100);
+                backoff.Reset();
                 Signal(); // anything appended while we were not listening
                 while (!stoppingToken.IsCancellationRequested)
                 {
@@ -54,10 +55,10 @@ public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNo
             }
             catch (Exception e) when (e is NpgsqlException or System.IO.IOException or TimeoutException)
             {
+                var delay = backoff.Next();
                 logger.LogWarning(e, "Event notification listener lost its connection; retrying in {Delay}", delay);
                 Signal();
-                await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 100)), stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                await Task.Delay(delay, stoppingToken);
             }
         }
     }

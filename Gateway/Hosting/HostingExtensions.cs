@@ -23,7 +23,9 @@ public static class HostingExtensions
 
         var postgres = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set.");
-        builder.Services.AddEventStore(postgres);
+        var resilience = builder.Configuration.GetSection("Resilience").Get<ResilienceOptions>() ?? new ResilienceOptions();
+        builder.Services.AddEventStore(postgres, resilience: resilience);
+        builder.Services.AddSingleton<PostgresBreaker>();
         builder.Services.AddSingleton(new MigrationAssemblies([typeof(PostgresEventStore).Assembly, typeof(CommandsModule).Assembly, typeof(ProjectionsModule).Assembly]));
         // Registered before every other hosted service: nothing runs on an old schema.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrationService>());
@@ -63,6 +65,7 @@ public static class HostingExtensions
     {
         app.UseExceptionHandler();
         app.UseWebClient();
+        app.UsePostgresBreaker();
         app.UseStatusCodePages();
         app.UseRequestSizeLimit();
         app.UseAuthentication();

@@ -5,6 +5,7 @@ using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
+using Polly.CircuitBreaker;
 
 namespace EventSourcedChat.Gateway.Hosting;
 
@@ -53,11 +54,18 @@ internal sealed class ProblemHandling(IProblemDetailsService problems, ILogger<P
             // that got past validation: the client's fault, not an outage.
             PostgresException { SqlState: [ '2', '2', _, _, _ ] } =>
                 (400, ErrorCodes.InvalidRequest, "The request contains a value that cannot be stored (for example a NUL character)."),
+            // The circuit is open: PostgreSQL was just found unreachable, so the request is not even tried.
+            BrokenCircuitException => (503, ErrorCodes.Unavailable, "The database is unavailable; try again shortly."),
             NpgsqlException or TimeoutException when !ct.IsCancellationRequested =>
                 (503, ErrorCodes.Unavailable, "A dependency is unavailable; try again shortly."),
             _ => (500, ErrorCodes.Internal, "Something went wrong on our side."),
         };
-        if (status >= 500)
+        if (status == 503)
+        {
+            // An outage, not a bug: one line per request, no stack trace.
+            logger.LogWarning("Request {Method} {Path} answered 503: {Error}", http.Request.Method, http.Request.Path, exception.Message);
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "Request {Method} {Path} failed", http.Request.Method, http.Request.Path);
         }

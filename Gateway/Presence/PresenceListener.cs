@@ -7,7 +7,7 @@ namespace EventSourcedChat.Gateway.Presence;
 /// The node's presence and typing background work: turns on Redis keyspace notifications for expired keys
 /// (<c>notify-keyspace-events</c> gains <c>Ex</c>), subscribes to <c>presence</c>, <c>typing</c> and
 /// <c>__keyevent@{db}__:expired</c>, runs the ordered send queue and the refresh timer. When Redis does not answer it
-/// retries every few seconds; the multiplexer re-subscribes by itself after a reconnect.
+/// retries with jittered exponential backoff (<c>Resilience:RetryMaxDelay</c> at most); the multiplexer re-subscribes by itself after a reconnect.
 /// </summary>
 public sealed class PresenceListener(
     RedisConnection redis,
@@ -16,7 +16,8 @@ public sealed class PresenceListener(
     PresenceService presence,
     TypingService typing,
     SerialDispatch dispatch,
-    ILogger<PresenceListener> logger) : BackgroundService
+    ILogger<PresenceListener> logger,
+    EventSourcedChat.EventStore.ResilienceOptions? resilience = null) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,7 +45,7 @@ public sealed class PresenceListener(
 
     private async Task SubscribeAsync(CancellationToken ct)
     {
-        var delay = TimeSpan.FromMilliseconds(500);
+        var backoff = (resilience ?? new EventSourcedChat.EventStore.ResilienceOptions()).NewBackoff();
         while (true)
         {
             try
@@ -78,9 +79,9 @@ public sealed class PresenceListener(
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
-                logger.LogWarning("Presence cannot subscribe, Redis does not answer ({Error}); retrying", e.Message);
+                var delay = backoff.Next();
+                logger.LogWarning("Presence cannot subscribe, Redis does not answer ({Error}); retrying in {Delay}", e.Message, delay);
                 await Task.Delay(delay, ct);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
     }

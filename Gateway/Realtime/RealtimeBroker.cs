@@ -37,7 +37,9 @@ public sealed class RealtimeBroker(IConfiguration configuration, RealtimeOptions
             ClientProvidedName = QueueName,
             AutomaticRecoveryEnabled = true,
             TopologyRecoveryEnabled = true,
-            NetworkRecoveryInterval = options.RecoveryInterval,
+            // RabbitMQ.Client retries at a fixed interval; a random share (up to half of it) added per node keeps nodes
+            // that lost the broker together from re-connecting in step.
+            NetworkRecoveryInterval = options.RecoveryInterval * (1 + (Random.Shared.NextDouble() / 2)),
         };
         _connection = await factory.CreateConnectionAsync(ct);
         _connection.ConnectionShutdownAsync += (_, e) =>

@@ -15,8 +15,11 @@ public sealed class RealtimeOptions
     /// <summary>Events read per replay page.</summary>
     public int ResumePageSize { get; set; } = 500;
 
-    /// <summary>How long the node waits between attempts to re-connect to the broker after losing it (<c>Realtime:RecoveryInterval</c>).</summary>
-    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long the node waits between attempts to re-connect to the broker after losing it (<c>Realtime:RecoveryInterval</c>),
+    /// plus a random share of up to half of it per node (2–3 s by default).
+    /// </summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>This node's queue: <c>{Exchange}.gateway.{machine}.{guid}</c> unless set.</summary>
     public string? QueueName { get; set; }

@@ -14,7 +14,7 @@ namespace EventSourcedChat.Projections.Infrastructure;
 /// </summary>
 public sealed class ProjectionRunner(
     IEnumerable<Projection> projections, NpgsqlDataSource db, CatchUpSubscription subscription, CheckpointStore checkpoints,
-    ProjectionSchemas schemas, ProjectionRunnerOptions options, ILogger<ProjectionRunner> logger) : BackgroundService
+    ProjectionSchemas schemas, ProjectionRunnerOptions options, ILogger<ProjectionRunner> logger, ResilienceOptions? resilience = null) : BackgroundService
 {
     private static readonly string Node = $"{Environment.MachineName}:{Environment.ProcessId}";
 
@@ -24,7 +24,8 @@ public sealed class ProjectionRunner(
 
     private async Task RunWithLeaseAsync(Projection projection, CancellationToken ct)
     {
-        var delay = TimeSpan.FromMilliseconds(200);
+        // Restarts after a database error wait a jittered, exponentially growing delay (bounded by Resilience:RetryMaxDelay).
+        var backoff = (resilience ?? new ResilienceOptions()).NewBackoff();
         while (!ct.IsCancellationRequested)
         {
             try
@@ -41,7 +42,7 @@ public sealed class ProjectionRunner(
                 }
                 await schemas.EnsureAsync(projection, projection.Schema, ct);
                 await SetStatusAsync(projection, "running", null, null, ct);
-                delay = TimeSpan.FromMilliseconds(200);
+                backoff.Reset();
                 var at = await checkpoints.LoadAsync(projection.CheckpointName, ct);
                 await subscription.RunAsync(projection.CheckpointName, async (batch, token) =>
                 {
@@ -62,9 +63,9 @@ public sealed class ProjectionRunner(
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or LostLeaseException)
             {
+                var delay = backoff.Next();
                 logger.LogWarning(e, "Projection {Projection} interrupted; retrying in {Delay}", projection.Name, delay);
-                await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(100)), ct);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                await Task.Delay(delay, ct);
             }
         }
     }

@@ -20,7 +20,8 @@ namespace EventSourcedChat.Projections.Push;
 /// One worker runs at a time: it holds a PostgreSQL advisory lock for as long as it runs; others stand by.
 /// </remarks>
 public sealed class PushWorker(
-    NpgsqlDataSource db, CatchUpSubscription subscription, IBus bus, PushOptions options, ILogger<PushWorker> logger)
+    NpgsqlDataSource db, CatchUpSubscription subscription, IBus bus, PushOptions options, ILogger<PushWorker> logger,
+    ResilienceOptions? resilience = null)
     : BackgroundService
 {
     public static long LeaseKey { get; } =
@@ -31,7 +32,8 @@ public sealed class PushWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromMilliseconds(200);
+        // A lost database or broker restarts the loop after a jittered, exponentially growing delay (Resilience:*).
+        var backoff = (resilience ?? new ResilienceOptions()).NewBackoff();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -47,7 +49,7 @@ public sealed class PushWorker(
                     }
                 }
                 Active = true;
-                delay = TimeSpan.FromMilliseconds(200);
+                backoff.Reset();
                 await StartAtHeadWhenNewAsync(stoppingToken);
                 var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{options.Exchange}?type=direct"));
                 await subscription.RunAsync(PushOptions.CheckpointName, (batch, ct) => SendAsync(endpoint, batch, ct),
@@ -59,10 +61,10 @@ public sealed class PushWorker(
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                var delay = backoff.Next();
                 logger.LogWarning(e, "Push worker interrupted; retrying in {Delay}", delay);
                 Active = false;
-                await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(100)), stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                await Task.Delay(delay, stoppingToken);
             }
             finally
             {
