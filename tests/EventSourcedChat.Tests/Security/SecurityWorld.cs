@@ -196,7 +196,7 @@ public sealed class SecurityWorld : IAsyncDisposable
         await Creator.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "a reply", threadRootSeq = seq }, HttpStatusCode.Created);
         var position = (await Creator.Ok("PUT", $"/v1/channels/{ch}/messages/{seq}/reactions/eyes")).GetProperty("position").GetInt64();
         await CaughtUpAsync(position);
-        await WatcherHub.WaitUntilAsync(e => e.Any(x => x.TryGetProperty("position", out var p) && p.GetInt64() >= position),
+        await WatcherHub.WaitUntilAsync(e => e.Any(x => x.TryGetProperty("position", out var p) && p.ValueKind == JsonValueKind.Number && p.GetInt64() >= position),
             TimeSpan.FromSeconds(20), $"the watcher to receive the scene's events up to {position}");
         return new Scene(ch, isPrivate, seq, position);
     }
