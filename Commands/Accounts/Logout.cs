@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using EventSourcedChat.Commands.Infrastructure;
-using EventSourcedChat.Contracts.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,7 +36,11 @@ public static class LogoutEndpoint
         return TypedResults.NoContent();
     }
 
-    /// <summary>Answers 401 <c>unauthenticated</c> to a request whose bearer token was revoked by a log-out.</summary>
+    /// <summary>
+    /// A request whose bearer token was revoked by a log-out is treated as one without a token: endpoints that need a
+    /// caller answer 401 <c>unauthenticated</c>, open ones (register, log-in, health) still work, as they do for a
+    /// client sending an expired or unreadable token.
+    /// </summary>
     public static IApplicationBuilder UseTokenRevocation(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
         if (Guid.TryParse(http.User.FindFirstValue(Tokens.TokenIdClaim), out var tokenId))
@@ -46,10 +49,7 @@ public static class LogoutEndpoint
             await using var cmd = db.Command("select exists (select 1 from ws_revoked_tokens where token_id = $1)", tokenId);
             if ((bool)(await cmd.ExecuteScalarAsync(http.RequestAborted))!)
             {
-                await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthenticated",
-                    detail: "This token was revoked by a log-out; log in again.",
-                    extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Unauthenticated }).ExecuteAsync(http);
-                return;
+                http.User = new ClaimsPrincipal(new ClaimsIdentity());
             }
         }
         await next(http);

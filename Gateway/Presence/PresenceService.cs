@@ -4,6 +4,7 @@ using System.Text.Json;
 using EventSourcedChat.Gateway.Hosting;
 using EventSourcedChat.Gateway.Realtime;
 using Microsoft.AspNetCore.SignalR;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace EventSourcedChat.Gateway.Presence;
@@ -30,6 +31,7 @@ public sealed class PresenceService(
     LocalConnections local,
     SerialDispatch dispatch,
     IHubContext<ChatHub, IChatClient> hub,
+    NpgsqlDataSource db,
     ILogger<PresenceService> logger)
 {
     public const int MaxSubscriptions = 500;
@@ -131,7 +133,9 @@ public sealed class PresenceService(
         {
             throw new HubException("invalid_request"); // userIds: 0..500 non-empty ids
         }
-        var users = userIds.Distinct(StringComparer.Ordinal).ToArray();
+        // As GET /v1/users/{id}: a user is visible to themselves and to those sharing a workspace with them. Others are
+        // left out, exactly like ids that do not exist: a stranger learns nothing of anyone's presence.
+        var users = await VisibleAsync(userId, userIds.Distinct(StringComparer.Ordinal).ToArray());
         // Registered before the state is read: a change after the read is delivered, and the snapshot of a user is
         // skipped once a change for them was delivered (SerialDispatch keeps both in one order).
         var subscription = new Subscription([.. users]);
@@ -175,6 +179,19 @@ public sealed class PresenceService(
         });
         // The caller's invocation completes once its snapshot is out (bounded: never hold a hub call on a stuck queue).
         await sent.Task.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task<string[]> VisibleAsync(string callerId, string[] userIds)
+    {
+        try
+        {
+            return await Commands.Workspaces.WorkspaceAccess.VisibleUsersAsync(db, callerId, userIds, CancellationToken.None);
+        }
+        catch (NpgsqlException e)
+        {
+            logger.LogWarning("Presence subscription refused, PostgreSQL does not answer: {Error}", e.Message);
+            throw new HubException("unavailable");
+        }
     }
 
     /// <summary><c>SetPresence("active"|"away")</c>: per user, across all their connections and nodes.</summary>

@@ -1,0 +1,312 @@
+using System.Net;
+using System.Text.Json;
+using EventSourcedChat.Tests.Infrastructure;
+
+namespace EventSourcedChat.Tests.Security;
+
+/// <summary>
+/// Every REST endpoint and hub method against every kind of caller, one test per cell, with the status API.md and
+/// docs/api.md give it. A refused cell must answer problem+json with the documented code, append nothing to the log
+/// and push nothing to a member's connection.
+/// </summary>
+public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
+{
+    /// <summary>
+    /// One endpoint. <c>Path</c> placeholders: {ws} the workspace, {ch} the scene's channel, {seq} the member's message,
+    /// {member} the member's user id. <c>Expected</c>: the answer of each authenticated caller, in the order other
+    /// workspace, non-member, removed member, member, channel creator, workspace admin, auditor; <c>403c</c> is 403
+    /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>. The unauthenticated kinds get 401
+    /// <c>unauthenticated</c> unless <c>Open</c> (register, log-in, health), when they get the member's answer.
+    /// <c>Mutates</c>: an accepted call changes the scene, so each such cell gets a fresh one.
+    /// </summary>
+    private sealed record Endpoint(string Method, string Path, string Expected, bool Mutates = false, bool Open = false, Func<SecurityWorld, Scene?, object?>? Body = null)
+    {
+        public bool OnChannel => Path.Contains("{ch}", StringComparison.Ordinal);
+    }
+
+    private const string AllOk = "200 200 200 200 200 200 200";
+    private const string WorkspaceOk = "404 200 200 200 200 200 200";
+    private const string PublicVisible = "404 200 200 200 200 200 200";
+    private const string PublicMembers = "404 403c 403c 200 200 403c 403c";
+    private const string PublicCreatorOrAdmin = "404 403 403 403 200 200 403";
+    private const string PrivateMembers = "404 404 404 200 200 404 404";
+    private const string PrivateCreator = "404 404 404 403 200 404 404";
+    private const string Auditors = "404 404 404 404 404 200 200";
+
+    private static readonly Dictionary<string, Endpoint> Endpoints = Build();
+
+    private static Dictionary<string, Endpoint> Build()
+    {
+        var list = new List<(string Key, Endpoint Endpoint)>
+        {
+            ("POST /v1/auth/register", new("POST", "/v1/auth/register", "201 201 201 201 201 201 201", Mutates: true, Open: true,
+                Body: (_, _) => new { email = $"n-{Guid.NewGuid():N}@example.test", password = SecurityWorld.Password, displayName = "new" })),
+            ("POST /v1/auth/login", new("POST", "/v1/auth/login", AllOk, Open: true,
+                Body: (w, _) => new { email = w.Spare.Email, password = SecurityWorld.Password })),
+            ("POST /v1/auth/logout", new("POST", "/v1/auth/logout", "204 204 204 204 204 204 204")),
+            ("GET /v1/connect", new("GET", "/v1/connect", AllOk)),
+            ("GET /health/live", new("GET", "/health/live", AllOk, Open: true)),
+            ("POST /v1/workspaces", new("POST", "/v1/workspaces", "201 201 201 201 201 201 201", Mutates: true, Body: (_, _) => new { name = "more" })),
+            ("GET /v1/workspaces", new("GET", "/v1/workspaces", AllOk)),
+            ("POST /v1/workspaces/{ws}/members", new("POST", "/v1/workspaces/{ws}/members", "404 403 403 403 403 200 403",
+                Body: (w, _) => new { userId = w.Spare.UserId, role = "member" })),
+            ("POST /v1/workspaces/{ws}/channels", new("POST", "/v1/workspaces/{ws}/channels", "404 201 201 201 201 201 201", Mutates: true,
+                Body: (_, _) => new { name = $"n{Guid.NewGuid():N}"[..20] })),
+            ("GET /v1/workspaces/{ws}/channels", new("GET", "/v1/workspaces/{ws}/channels", WorkspaceOk)),
+            ("POST /v1/workspaces/{ws}/dms", new("POST", "/v1/workspaces/{ws}/dms", WorkspaceOk, Mutates: true,
+                Body: (w, _) => new { userIds = new[] { w.Spare.UserId } })),
+            ("GET /v1/users/{member}", new("GET", "/v1/users/{member}", WorkspaceOk)),
+            ("GET /v1/search", new("GET", "/v1/search?workspaceId={ws}&q=secret", WorkspaceOk)),
+            ("GET /v1/admin/projections", new("GET", "/v1/admin/projections", "403 403 403 403 403 403 403")),
+            ("POST /v1/admin/projections/{name}/rebuild", new("POST", "/v1/admin/projections/history/rebuild", "403 403 403 403 403 403 403")),
+        };
+        // Channel endpoints, each on a public and on a private channel: (method, path, public answers, private answers, mutates, body).
+        var channel = new List<(string Method, string Path, string Public, string Private, bool Mutates, Func<SecurityWorld, Scene?, object?>? Body)>
+        {
+            ("GET", "/v1/channels/{ch}", PublicVisible, PrivateMembers, false, null),
+            ("PATCH", "/v1/channels/{ch}", PublicMembers, PrivateMembers, true, (_, _) => new { topic = "new topic" }),
+            ("POST", "/v1/channels/{ch}/archive", PublicCreatorOrAdmin, PrivateCreator, true, null),
+            ("POST", "/v1/channels/{ch}/unarchive", PublicCreatorOrAdmin, PrivateCreator, true, null),
+            ("POST", "/v1/channels/{ch}/join", PublicVisible, PrivateMembers, true, null),
+            ("POST", "/v1/channels/{ch}/leave", PublicMembers, PrivateMembers, true, null),
+            ("POST", "/v1/channels/{ch}/members", PublicMembers, PrivateMembers, true, (w, _) => new { userId = w.Spare.UserId }),
+            ("DELETE", "/v1/channels/{ch}/members/{member}", PublicCreatorOrAdmin, PrivateCreator, true, null),
+            ("GET", "/v1/channels/{ch}/members", PublicVisible, PrivateMembers, false, null),
+            ("POST", "/v1/channels/{ch}/messages", "404 403c 403c 201 201 403c 403c", "404 404 404 201 201 404 404", true, (_, _) => new { text = "hello" }),
+            ("GET", "/v1/channels/{ch}/messages", PublicVisible, PrivateMembers, false, null),
+            ("GET", "/v1/channels/{ch}/messages/{seq}", PublicVisible, PrivateMembers, false, null),
+            ("GET", "/v1/channels/{ch}/messages/{seq}/thread", PublicVisible, PrivateMembers, false, null),
+            ("PATCH", "/v1/channels/{ch}/messages/{seq}", "404 403 403 200 403 403 403", "404 404 404 200 403 404 404", true, (_, _) => new { text = "edited" }),
+            ("DELETE", "/v1/channels/{ch}/messages/{seq}", "404 403 403 200 200 200 403", "404 404 404 200 200 404 404", true, null),
+            ("PUT", "/v1/channels/{ch}/messages/{seq}/reactions/{emoji}", PublicMembers, PrivateMembers, true, null),
+            ("DELETE", "/v1/channels/{ch}/messages/{seq}/reactions/{emoji}", PublicMembers, PrivateMembers, true, null),
+            ("POST", "/v1/channels/{ch}/read", PublicMembers, PrivateMembers, true, (_, s) => new { seq = s!.Seq }),
+            ("POST", "/v1/channels/{ch}/legal-hold", "404 403 403 403 403 200 403", "404 404 404 403 403 200 404", true, (_, _) => new { reason = "case 1" }),
+            ("DELETE", "/v1/channels/{ch}/legal-hold", "404 403 403 403 403 200 403", "404 404 404 403 403 200 404", true, null),
+            ("GET", "/v1/audit/channels/{ch}/events", Auditors, Auditors, false, null),
+            ("GET", "/v1/audit/channels/{ch}/verify", Auditors, Auditors, false, null),
+            ("GET", "/v1/audit/channels/{ch}/as-of?at={now}", Auditors, Auditors, false, null),
+        };
+        foreach (var (method, path, pub, priv, mutates, body) in channel)
+        {
+            var shown = path.Replace("?at={now}", "", StringComparison.Ordinal);
+            list.Add(($"{method} {shown.Replace("{ch}", "{public}", StringComparison.Ordinal)}", new(method, path, pub, mutates, Body: body)));
+            list.Add(($"{method} {shown.Replace("{ch}", "{private}", StringComparison.Ordinal)}", new(method, path, priv, mutates, Body: body)));
+        }
+        return list.ToDictionary(e => e.Key, e => e.Endpoint);
+    }
+
+    private static readonly Caller[] Authenticated =
+        [Caller.OtherWorkspaceUser, Caller.NonMember, Caller.RemovedMember, Caller.Member, Caller.ChannelCreator, Caller.WorkspaceAdmin, Caller.Auditor];
+
+    private static bool IsAuthenticated(Caller caller) => caller >= Caller.OtherWorkspaceUser;
+
+    private static (int Status, string? Code) Expected(Endpoint endpoint, Caller caller)
+    {
+        if (!IsAuthenticated(caller) && !endpoint.Open)
+        {
+            return (401, "unauthenticated");
+        }
+        var column = IsAuthenticated(caller) ? Array.IndexOf(Authenticated, caller) : Array.IndexOf(Authenticated, Caller.Member);
+        var cell = endpoint.Expected.Split(' ')[column];
+        return cell switch
+        {
+            "403c" => (403, "not_in_channel"),
+            "403" => (403, "forbidden"),
+            "404" => (404, "not_found"),
+            _ => (int.Parse(cell, System.Globalization.CultureInfo.InvariantCulture), null),
+        };
+    }
+
+    public static TheoryData<string, Caller> RestCells()
+    {
+        var data = new TheoryData<string, Caller>();
+        foreach (var key in Endpoints.Keys)
+        {
+            foreach (var caller in Enum.GetValues<Caller>())
+            {
+                data.Add(key, caller);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RestCells))]
+    public async Task Rest(string endpoint, Caller caller)
+    {
+        var e = Endpoints[endpoint];
+        var (status, code) = Expected(e, caller);
+        Scene? scene = null;
+        if (e.OnChannel)
+        {
+            var isPrivate = endpoint.Contains("{private}", StringComparison.Ordinal);
+            scene = e.Mutates && IsAuthenticated(caller) ? await World.SceneAsync(isPrivate) : isPrivate ? World.Private : World.Public;
+        }
+        var token = endpoint == "POST /v1/auth/logout" && IsAuthenticated(caller)
+            ? await World.LoginAsync(World.UserOf(caller)!) // log-out revokes the token it is called with: not the user's shared one
+            : World.TokenOf(caller);
+        var path = e.Path
+            .Replace("{ws}", World.WorkspaceId, StringComparison.Ordinal)
+            .Replace("{ch}", scene?.ChannelId ?? "", StringComparison.Ordinal)
+            .Replace("{seq}", scene?.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal)
+            .Replace("{member}", World.Member.UserId, StringComparison.Ordinal)
+            .Replace("{emoji}", "eyes", StringComparison.Ordinal)
+            .Replace("{now}", Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture)), StringComparison.Ordinal);
+
+        var before = await LogAsync();
+        using var client = World.ClientWith(token);
+        using var request = Request(e.Method, path, e.Body?.Invoke(World, scene), minPosition: e.Method == "GET" ? scene?.Position ?? World.Position : null);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True((int)response.StatusCode == status, $"{endpoint} as {caller}: expected {status} {code}, got {(int)response.StatusCode} {Cut(text)}");
+        if (status < 400)
+        {
+            return;
+        }
+        var (actualCode, failure) = ProblemCode(response, text);
+        Assert.True(failure is null, $"{endpoint} as {caller}: {failure}");
+        Assert.Equal(code, actualCode);
+        Assert.Equal(before, await LogAsync());
+        if (scene is not null)
+        {
+            var pushed = await NothingPushedAsync(scene.ChannelId, before.Head);
+            Assert.True(pushed is null, $"{endpoint} as {caller}: {pushed}");
+        }
+    }
+
+    /// <summary>
+    /// Hub methods, per authenticated caller in the same column order: <c>ok</c> completes (and has its effect), 404 is a
+    /// hub error <c>not_found</c> with no effect. The unauthenticated kinds cannot open a connection at all (401).
+    /// </summary>
+    private static readonly Dictionary<string, string> HubMethods = new()
+    {
+        ["connect"] = "ok ok ok ok ok ok ok",
+        ["Resume"] = "ok ok ok ok ok ok ok",
+        ["Typing {public}"] = "404 404 404 ok ok 404 404",
+        ["Typing {private}"] = "404 404 404 ok ok 404 404",
+        ["SubscribePresence"] = "ok ok ok ok ok ok ok",
+        ["SetPresence"] = "ok ok ok ok ok ok ok",
+    };
+
+    public static TheoryData<string, Caller> HubCells()
+    {
+        var data = new TheoryData<string, Caller>();
+        foreach (var method in HubMethods.Keys)
+        {
+            foreach (var caller in Enum.GetValues<Caller>())
+            {
+                data.Add(method, caller);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(HubCells))]
+    public async Task Hub(string method, Caller caller)
+    {
+        var token = World.TokenOf(caller);
+        if (!IsAuthenticated(caller))
+        {
+            var socket = World.Host.Server.CreateWebSocketClient();
+            var query = token is null ? "" : $"?access_token={Uri.EscapeDataString(token)}";
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => socket.ConnectAsync(new Uri($"ws://localhost/v1/gateway{query}"), CancellationToken.None));
+            Assert.Contains("401", refused.Message, StringComparison.Ordinal);
+            return;
+        }
+        var user = World.UserOf(caller)!;
+        var allowed = HubMethods[method].Split(' ')[Array.IndexOf(Authenticated, caller)] == "ok";
+        Scene? scene = method.StartsWith("Typing", StringComparison.Ordinal) ? await World.SceneAsync(method.Contains("private", StringComparison.Ordinal)) : null;
+        var before = await LogAsync();
+        await using var hub = await HubClient.ConnectAsync(World.Host, user);
+        switch (method)
+        {
+            case "connect":
+                await hub.BarrierAsync();
+                break;
+            case "Resume":
+                await hub.InvokeAsync("Resume", 0L);
+                await ResumedOnlyOwnChannelsAsync(hub, user, caller);
+                break;
+            case "SubscribePresence":
+                await hub.InvokeAsync("SubscribePresence", (object)new[] { World.Member.UserId });
+                var presence = hub.OfType("presence.changed");
+                // A user of another workspace learns nothing of the member's presence; anyone sharing one does.
+                if (caller == Caller.OtherWorkspaceUser)
+                {
+                    Assert.Empty(presence);
+                }
+                else
+                {
+                    Assert.NotEmpty(presence);
+                }
+                break;
+            case "SetPresence":
+                await hub.InvokeAsync("SetPresence", "away");
+                await hub.InvokeAsync("SetPresence", "active");
+                break;
+            default:
+                await TypingAsync(hub, user, scene!, allowed, caller);
+                break;
+        }
+        if (!allowed)
+        {
+            Assert.Equal(before, await LogAsync());
+        }
+    }
+
+    private async Task TypingAsync(HubClient hub, TestUser user, Scene scene, bool allowed, Caller caller)
+    {
+        bool IsTypingOf(System.Text.Json.JsonElement e, string userId) =>
+            e.GetProperty("type").GetString() == "typing" && ChannelOf(e) == scene.ChannelId
+            && e.GetProperty("data").GetProperty("userId").GetString() == userId;
+        if (allowed)
+        {
+            await hub.InvokeAsync("Typing", scene.ChannelId);
+            await World.WatcherHub.WaitUntilAsync(e => e.Any(x => IsTypingOf(x, user.UserId)), TimeSpan.FromSeconds(15), $"typing of {caller}");
+            return;
+        }
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => hub.InvokeAsync("Typing", scene.ChannelId));
+        Assert.Contains("not_found", error.Message, StringComparison.Ordinal);
+        // The creator types after the refused call: the watcher gets the creator's signal, and nothing from the caller.
+        await World.CreatorHub.InvokeAsync("Typing", scene.ChannelId);
+        var events = await World.WatcherHub.WaitUntilAsync(e => e.Any(x => IsTypingOf(x, World.Creator.UserId)), TimeSpan.FromSeconds(15), "the creator's typing");
+        Assert.DoesNotContain(events, e => IsTypingOf(e, user.UserId));
+    }
+
+    /// <summary>After <c>Resume(0)</c>: every replayed channel event is of a channel the caller is in now (the write side's truth).</summary>
+    private async Task ResumedOnlyOwnChannelsAsync(HubClient hub, TestUser user, Caller caller)
+    {
+        await using var cmd = Db.DataSource.CreateCommand("""
+            select coalesce(array_agg(m.channel_id), '{}'),
+                   coalesce((select max(e.position) from es_events e
+                              where e.stream_id = any (select 'channel-' || x.channel_id from ws_channel_members x where x.user_id = $1)
+                                and e.type = 'message.posted.v1'), 0)
+              from ws_channel_members m where m.user_id = $1
+            """);
+        cmd.Parameters.AddWithValue(user.UserId);
+        string[] mine;
+        long last;
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            await r.ReadAsync();
+            (mine, last) = ((string[])r.GetValue(0), r.GetInt64(1));
+        }
+        if (last > 0)
+        {
+            await hub.WaitUntilAsync(e => e.Any(x => Position(x) >= last), TimeSpan.FromSeconds(20), $"the replay up to {last}");
+        }
+        var foreign = hub.Events.Where(e => ChannelOf(e) is { } ch && !mine.Contains(ch)).ToList();
+        Assert.True(foreign.Count == 0, $"{caller} was replayed events of channels they are not in: {string.Join(", ", foreign.Select(HubClient.Describe))}");
+        if (caller is Caller.Member or Caller.ChannelCreator)
+        {
+            Assert.Contains(hub.Events, e => ChannelOf(e) == World.Private.ChannelId && e.GetProperty("type").GetString() == "message.posted");
+        }
+        else
+        {
+            Assert.DoesNotContain(hub.Events, e => ChannelOf(e) == World.Private.ChannelId);
+        }
+    }
+}

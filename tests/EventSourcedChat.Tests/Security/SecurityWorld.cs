@@ -1,0 +1,223 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Json;
+using EventSourcedChat.ReadModels.Infrastructure;
+using EventSourcedChat.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.BearerToken;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace EventSourcedChat.Tests.Security;
+
+/// <summary>Who calls: the ten kinds of caller of the authorization matrix.</summary>
+public enum Caller
+{
+    Anonymous,
+    BadToken,
+    ExpiredToken,
+    LoggedOutToken,
+    OtherWorkspaceUser,
+    NonMember,
+    RemovedMember,
+    Member,
+    ChannelCreator,
+    WorkspaceAdmin,
+    Auditor,
+}
+
+/// <summary>
+/// A channel with one of every kind of caller: the creator, a member (author of <see cref="Seq"/>, which has a reply
+/// and a reaction), the watcher (a member whose hub connection checks what is pushed), a member removed by the creator.
+/// </summary>
+public sealed record Scene(string ChannelId, bool IsPrivate, long Seq, long Position);
+
+/// <summary>
+/// The users, tokens and channels the security tests share: built once per test class (on a freshly reset database)
+/// rather than once per cell, so that the matrix of several hundred cells runs in a couple of minutes.
+/// </summary>
+public sealed class SecurityWorld : IAsyncDisposable
+{
+    public const string Password = "correct horse battery";
+
+    private SecurityWorld(ChatHost host, PostgresFixture db) => (Host, Db) = (host, db);
+
+    public ChatHost Host { get; }
+    public string WorkspaceId { get; private set; } = "";
+    public string OtherWorkspaceId { get; private set; } = "";
+    public TestUser Admin { get; private set; } = null!;
+    public TestUser Creator { get; private set; } = null!;
+    public TestUser Member { get; private set; } = null!;
+    public TestUser Removed { get; private set; } = null!;
+    public TestUser NonMember { get; private set; } = null!;
+    public TestUser Auditor { get; private set; } = null!;
+    public TestUser Watcher { get; private set; } = null!;
+    public TestUser Spare { get; private set; } = null!;
+    public TestUser Other { get; private set; } = null!;
+    public string ExpiredToken { get; private set; } = "";
+    public string LoggedOutToken { get; private set; } = "";
+    public Scene Public { get; private set; } = null!;
+    public Scene Private { get; private set; } = null!;
+
+    /// <summary>The watcher's hub connection: a member of every scene, it must see nothing of rejected commands.</summary>
+    public HubClient WatcherHub { get; private set; } = null!;
+
+    /// <summary>The creator's hub connection: types as a marker after a refused <c>Typing</c>.</summary>
+    public HubClient CreatorHub { get; private set; } = null!;
+
+    /// <summary>The log position once the world was built.</summary>
+    public long Position { get; private set; }
+
+    public static async Task<SecurityWorld> BuildAsync(ChatHost host, PostgresFixture db)
+    {
+        var w = new SecurityWorld(host, db);
+        w.Admin = await w.RegisterAsync("admin");
+        w.Creator = await w.RegisterAsync("creator");
+        w.Member = await w.RegisterAsync("member");
+        w.Removed = await w.RegisterAsync("removed");
+        w.NonMember = await w.RegisterAsync("nonmember");
+        w.Auditor = await w.RegisterAsync("auditor");
+        w.Watcher = await w.RegisterAsync("watcher");
+        w.Spare = await w.RegisterAsync("spare");
+        w.Other = await w.RegisterAsync("other");
+        w.WorkspaceId = (await w.Admin.Ok("POST", "/v1/workspaces", new { name = "Acme" }, HttpStatusCode.Created)).GetProperty("workspaceId").GetString()!;
+        foreach (var user in new[] { w.Creator, w.Member, w.Removed, w.NonMember, w.Watcher, w.Spare })
+        {
+            await w.Admin.Ok("POST", $"/v1/workspaces/{w.WorkspaceId}/members", new { userId = user.UserId });
+        }
+        await w.Admin.Ok("POST", $"/v1/workspaces/{w.WorkspaceId}/members", new { userId = w.Auditor.UserId, role = "auditor" });
+        w.OtherWorkspaceId = (await w.Other.Ok("POST", "/v1/workspaces", new { name = "Elsewhere" }, HttpStatusCode.Created)).GetProperty("workspaceId").GetString()!;
+
+        w.ExpiredToken = w.IssueExpiredToken(w.Member.UserId);
+        w.LoggedOutToken = await w.LoginAsync(w.Member);
+        var logout = await w.ClientWith(w.LoggedOutToken).PostAsync("/v1/auth/logout", null);
+        Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+
+        w.WatcherHub = await HubClient.ConnectAsync(host, w.Watcher);
+        w.CreatorHub = await HubClient.ConnectAsync(host, w.Creator);
+        w.Public = await w.SceneAsync(isPrivate: false);
+        w.Private = await w.SceneAsync(isPrivate: true);
+        w.Position = w.Private.Position;
+        return w;
+    }
+
+    private async Task<TestUser> RegisterAsync(string name)
+    {
+        var client = Host.CreateClient();
+        var email = $"{name}-{Guid.NewGuid():N}@example.test";
+        var response = await client.PostAsJsonAsync("/v1/auth/register", new { email, password = Password, displayName = name });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.GetProperty("token").GetString());
+        return new TestUser(body.GetProperty("userId").GetString()!, email, client);
+    }
+
+    /// <summary>A new token of <paramref name="user"/> (a log-in), leaving the user's own token valid.</summary>
+    public async Task<string> LoginAsync(TestUser user)
+    {
+        using var client = Host.CreateClient();
+        var response = await client.PostAsJsonAsync("/v1/auth/login", new { email = user.Email, password = Password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    /// <summary>A token signed by the host's own key for a real user, whose lifetime ended an hour ago.</summary>
+    private string IssueExpiredToken(string userId)
+    {
+        var bearer = Host.Services.GetRequiredService<IOptionsMonitor<BearerTokenOptions>>().Get(BearerTokenDefaults.AuthenticationScheme);
+        var identity = new ClaimsIdentity(
+            [new Claim("sub", userId), new Claim("jti", Guid.NewGuid().ToString())], BearerTokenDefaults.AuthenticationScheme);
+        var now = DateTimeOffset.UtcNow;
+        var properties = new AuthenticationProperties { IssuedUtc = now.AddDays(-31), ExpiresUtc = now.AddHours(-1) };
+        return bearer.BearerTokenProtector.Protect(
+            new AuthenticationTicket(new ClaimsPrincipal(identity), properties, BearerTokenDefaults.AuthenticationScheme));
+    }
+
+    /// <summary>A client sending <paramref name="token"/> (none when null).</summary>
+    public HttpClient ClientWith(string? token)
+    {
+        var client = Host.CreateClient();
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return client;
+    }
+
+    /// <summary>The user behind an authenticated caller kind (null for the unauthenticated kinds).</summary>
+    public TestUser? UserOf(Caller caller) => caller switch
+    {
+        Caller.OtherWorkspaceUser => Other,
+        Caller.NonMember => NonMember,
+        Caller.RemovedMember => Removed,
+        Caller.Member => Member,
+        Caller.ChannelCreator => Creator,
+        Caller.WorkspaceAdmin => Admin,
+        Caller.Auditor => Auditor,
+        _ => null,
+    };
+
+    /// <summary>The token the caller sends: none, garbage, a tampered one, an expired one, a revoked one, or the user's own.</summary>
+    public string? TokenOf(Caller caller) => caller switch
+    {
+        Caller.Anonymous => null,
+        Caller.BadToken => TokenOfUser(Member)[..^8] + "AAAAAAAA",
+        Caller.ExpiredToken => ExpiredToken,
+        Caller.LoggedOutToken => LoggedOutToken,
+        _ => TokenOfUser(UserOf(caller)!),
+    };
+
+    public static string TokenOfUser(TestUser user) => user.Client.DefaultRequestHeaders.Authorization!.Parameter!;
+
+    /// <summary>
+    /// A fresh public or private channel: the creator makes it, the member, the watcher and the to-be-removed member
+    /// come in (join or invitation), the creator removes the latter; the member posts, the creator replies and reacts.
+    /// Waits until the read models and the watcher's connection have it all.
+    /// </summary>
+    public async Task<Scene> SceneAsync(bool isPrivate)
+    {
+        var ch = (await Creator.Ok("POST", $"/v1/workspaces/{WorkspaceId}/channels",
+            new { name = $"c{Guid.NewGuid():N}"[..20], isPrivate }, HttpStatusCode.Created)).GetProperty("channelId").GetString()!;
+        foreach (var user in new[] { Member, Watcher, Removed })
+        {
+            if (isPrivate)
+            {
+                await Creator.Ok("POST", $"/v1/channels/{ch}/members", new { userId = user.UserId });
+            }
+            else
+            {
+                await user.Ok("POST", $"/v1/channels/{ch}/join");
+            }
+        }
+        await Creator.Ok("DELETE", $"/v1/channels/{ch}/members/{Removed.UserId}");
+        var seq = (await Member.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "scene secret" }, HttpStatusCode.Created)).GetProperty("seq").GetInt64();
+        await Creator.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "a reply", threadRootSeq = seq }, HttpStatusCode.Created);
+        var position = (await Creator.Ok("PUT", $"/v1/channels/{ch}/messages/{seq}/reactions/eyes")).GetProperty("position").GetInt64();
+        await CaughtUpAsync(position);
+        await WatcherHub.WaitUntilAsync(e => e.Any(x => x.TryGetProperty("position", out var p) && p.ValueKind == JsonValueKind.Number && p.GetInt64() >= position),
+            TimeSpan.FromSeconds(20), $"the watcher to receive the scene's events up to {position}");
+        return new Scene(ch, isPrivate, seq, position);
+    }
+
+    /// <summary>Waits until the directory, history and search projections applied <paramref name="position"/>.</summary>
+    public async Task CaughtUpAsync(long position) =>
+        await Eventually.Until(
+            () => ReadYourWrites.CaughtUpAsync(Db.DataSource, position, [ChannelAccess.Directory, "projection:history", "projection:search", "projection:unread"], default),
+            ok => ok, TimeSpan.FromSeconds(20), $"the projections to reach {position}");
+
+    public PostgresFixture Db { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (WatcherHub is not null)
+        {
+            await WatcherHub.DisposeAsync();
+        }
+        if (CreatorHub is not null)
+        {
+            await CreatorHub.DisposeAsync();
+        }
+    }
+}
