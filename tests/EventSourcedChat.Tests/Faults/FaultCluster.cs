@@ -149,6 +149,16 @@ public sealed class SupervisedProcess(string name, IReadOnlyDictionary<string, s
     /// <summary>What the current process printed, after what the killed one printed (for failure messages).</summary>
     public string Output => _previousOutput + (_current?.Output ?? "");
 
+    /// <summary>How much has been printed so far (a mark for <see cref="OutputSince"/>).</summary>
+    public int OutputLength => Output.Length;
+
+    /// <summary>The lines printed since <paramref name="mark"/>.</summary>
+    public IReadOnlyList<string> OutputSince(int mark)
+    {
+        var output = Output;
+        return output[Math.Min(mark, output.Length)..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     public async Task StartAsync() => _current = await GatewayProcess.StartAsync(settings, TimeSpan.FromSeconds(120), _port);
 
     /// <summary><c>kill -9</c>, then started again by the "supervisor" (this method), waiting until it is live.</summary>

@@ -43,6 +43,7 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         await Eventually.Until(AllReadyAsync, ok => ok, TimeSpan.FromSeconds(90), "every process to be ready before the fault");
 
         var runId = Guid.NewGuid().ToString("N")[..8];
+        var outputMarks = cluster.Processes.ToDictionary(p => p.Name, p => p.OutputLength);
         var (posters, listeners) = await SetUpAsync(runId);
         using var stopListening = new CancellationTokenSource();
         var listening = listeners.Select(l => Task.Run(() => l.RunAsync(stopListening.Token))).ToList();
@@ -106,18 +107,34 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         {
             problems.Add($"projection {projection}: {rows} rows differ from a fresh rebuild");
         }
-        var e2e = FirstDeliveredToAll(acks, listeners, faultAt);
-        TimeSpan? recovery = readyAt is { } ready && e2e is { } delivered
-            ? TimeSpan.FromTicks(Math.Max(ready.Ticks, delivered.Ticks)) - faultAt
-            : null;
-        if (e2e is null)
+        var caughtUp = CaughtUpAt(acks, listeners, injected);
+        var posted = acks.Where(a => a.At >= injected).Select(a => (TimeSpan?)a.At).Min();
+        if (caughtUp is null)
         {
-            problems.Add("no message posted after the fault reached every listener of its channel");
+            problems.Add("the listeners never received every message acknowledged during the fault");
         }
-        Log($"recovery: ready again at +{(readyAt - faultAt)?.TotalSeconds:0.0} s, first post after the fault delivered to all at +{(e2e - faultAt)?.TotalSeconds:0.0} s");
+        if (posted is null)
+        {
+            problems.Add("no post was acknowledged after the fault");
+        }
+        TimeSpan? recovery = readyAt is { } ready && caughtUp is { } delivered && posted is { } accepted
+            ? TimeSpan.FromTicks(new[] { ready.Ticks, delivered.Ticks, accepted.Ticks }.Max()) - faultAt
+            : null;
+        Log($"recovery: every process ready at +{(readyAt - faultAt)?.TotalSeconds:0.0} s, every listener had every message acknowledged " +
+            $"until then at +{(caughtUp - faultAt)?.TotalSeconds:0.0} s, first acknowledgement after it at +{(posted - faultAt)?.TotalSeconds:0.0} s");
         Log($"listeners: reconnects {listeners.Sum(l => l.Reconnects)}, failed connect/resume attempts {listeners.Sum(l => l.FailedAttempts)}");
+        foreach (var process in cluster.Processes)
+        {
+            var notes = process.OutputSince(outputMarks[process.Name])
+                .Where(line => line.Contains("warn", StringComparison.OrdinalIgnoreCase) || line.Contains("fail", StringComparison.OrdinalIgnoreCase))
+                .ToList();
+            if (notes.Count > 0)
+            {
+                Log($"{process.Name} logged {notes.Count} warnings/errors, e.g. {string.Join(" | ", notes.Take(3).Select(n => n.Trim()))}");
+            }
+        }
 
-        var result = new FaultResult(fault, faultAt - start, acks.Count, failures.Values.Sum(), counts.Lost, counts.Duplicated,
+        var result = new FaultResult(fault, faultAt - start, injected - faultAt, acks.Count, failures.Values.Sum(), counts.Lost, counts.Duplicated,
             counts.OutOfOrder, counts.Deliveries, listeners.Sum(l => l.Reconnects), rebuild.Values.Sum(), recovery, recoveryBound, problems);
         if (!result.Passed)
         {
@@ -404,25 +421,24 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
     private static int Inversions(List<long> seqs) => seqs.Zip(seqs.Skip(1)).Count(p => p.Second <= p.First);
 
     /// <summary>
-    /// The recovery as clients see it: the earliest moment a message first posted after the fault had reached every
-    /// listener of its channel.
+    /// When delivery had caught up with the fault: the moment the last listener received the last of the messages
+    /// acknowledged until the fault was over (null when one never arrived).
     /// </summary>
-    private static TimeSpan? FirstDeliveredToAll(List<Acknowledged> acks, List<Listener> listeners, TimeSpan faultAt)
+    private static TimeSpan? CaughtUpAt(List<Acknowledged> acks, List<Listener> listeners, TimeSpan over)
     {
         var received = listeners.ToDictionary(l => l, l => l.Received.GroupBy(d => (d.ChannelId, d.Seq)).ToDictionary(g => g.Key, g => g.First().At));
-        TimeSpan? first = null;
-        foreach (var ack in acks.Where(a => a.FirstAttempt >= faultAt))
+        var last = TimeSpan.Zero;
+        foreach (var ack in acks.Where(a => a.At <= over))
         {
-            var audience = listeners.Where(l => l.Channels.Contains(ack.ChannelId)).ToList();
-            if (audience.All(l => received[l].ContainsKey((ack.ChannelId, ack.Seq))))
+            foreach (var listener in listeners.Where(l => l.Channels.Contains(ack.ChannelId)))
             {
-                var at = audience.Max(l => received[l][(ack.ChannelId, ack.Seq)]);
-                if (first is null || at < first)
+                if (!received[listener].TryGetValue((ack.ChannelId, ack.Seq), out var at))
                 {
-                    first = at;
+                    return null;
                 }
+                last = at > last ? at : last;
             }
         }
-        return first;
+        return last;
     }
 }

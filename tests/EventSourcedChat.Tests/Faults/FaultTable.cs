@@ -7,6 +7,7 @@ namespace EventSourcedChat.Tests.Faults;
 public sealed record FaultResult(
     string Fault,
     TimeSpan FaultAt,
+    TimeSpan Restarted,
     int Acknowledged,
     int RetriedPosts,
     int Lost,
@@ -35,13 +36,13 @@ public static class FaultTable
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Fault suite, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, seed {seed} (ESC_FAULT_SEED={seed} replays the fault moments)");
         text.AppendLine();
-        text.AppendLine("| fault | at | acknowledged | retried POSTs | lost | duplicated | out of order | deliveries checked | reconnects | rebuild diff rows | recovery | result |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| fault | at | back after | acknowledged | retried POSTs | lost | duplicated | out of order | deliveries checked | reconnects | rebuild diff rows | recovery | result |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results.OrderBy(r => Array.IndexOf(Order, r.Fault)))
         {
             var recovery = r.Recovery is { } t ? $"{t.TotalSeconds:0.0} s" : "none";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Fault} | {r.FaultAt.TotalSeconds:0.0} s | {r.Acknowledged} | {r.RetriedPosts} | {r.Lost} | {r.Duplicated} | {r.OutOfOrder} | {r.Deliveries} | {r.Reconnects} | {r.RebuildDifferences} | {recovery} | {(r.Passed ? "pass" : "FAIL")} |");
+                $"| {r.Fault} | {r.FaultAt.TotalSeconds:0.0} s | {r.Restarted.TotalSeconds:0.0} s | {r.Acknowledged} | {r.RetriedPosts} | {r.Lost} | {r.Duplicated} | {r.OutOfOrder} | {r.Deliveries} | {r.Reconnects} | {r.RebuildDifferences} | {recovery} | {(r.Passed ? "pass" : "FAIL")} |");
         }
         var problems = results.Where(r => r.Problems.Count > 0).ToList();
         if (problems.Count > 0)
