@@ -66,7 +66,8 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
 
         // From now on, note the first moment every process is ready again.
         using var stopWatching = new CancellationTokenSource();
-        var readyWatch = Task.Run(() => FirstAllReadyAsync(stopWatching.Token));
+        var readyWatch = Task.Run(() => FirstTimeAsync(AllReadyAsync, stopWatching.Token));
+        var presenceWatch = Task.Run(() => FirstTimeAsync(() => PresenceRestoredAsync(listeners), stopWatching.Token));
 
         var loadEnd = TimeSpan.FromTicks(Math.Max((start + LoadDuration).Ticks, (injected + LoadAfterRestart).Ticks));
         if (loadEnd > _clock.Elapsed)
@@ -88,6 +89,15 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         catch (TimeoutException)
         {
             problems.Add($"not every process was ready within {SettleBound.TotalSeconds} s of the fault: {await ReadinessAsync()}");
+        }
+        TimeSpan? presenceAt = null;
+        try
+        {
+            presenceAt = await presenceWatch.WaitAsync(SettleBound);
+        }
+        catch (TimeoutException)
+        {
+            problems.Add($"presence was not restored within {SettleBound.TotalSeconds} s of the fault: {await PresenceStateAsync(listeners)}");
         }
         await stopWatching.CancelAsync();
 
@@ -117,11 +127,12 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         {
             problems.Add("no post was acknowledged after the fault");
         }
-        TimeSpan? recovery = readyAt is { } ready && caughtUp is { } delivered && posted is { } accepted
-            ? TimeSpan.FromTicks(new[] { ready.Ticks, delivered.Ticks, accepted.Ticks }.Max()) - faultAt
+        TimeSpan? recovery = readyAt is { } ready && caughtUp is { } delivered && posted is { } accepted && presenceAt is { } present
+            ? TimeSpan.FromTicks(new[] { ready.Ticks, delivered.Ticks, accepted.Ticks, present.Ticks }.Max()) - faultAt
             : null;
         Log($"recovery: every process ready at +{(readyAt - faultAt)?.TotalSeconds:0.0} s, every listener had every message acknowledged " +
-            $"until then at +{(caughtUp - faultAt)?.TotalSeconds:0.0} s, first acknowledgement after it at +{(posted - faultAt)?.TotalSeconds:0.0} s");
+            $"until then at +{(caughtUp - faultAt)?.TotalSeconds:0.0} s, first acknowledgement after it at +{(posted - faultAt)?.TotalSeconds:0.0} s, " +
+            $"presence and gateway registry back at +{(presenceAt - faultAt)?.TotalSeconds:0.0} s");
         Log($"listeners: reconnects {listeners.Sum(l => l.Reconnects)}, failed connect/resume attempts {listeners.Sum(l => l.FailedAttempts)}");
         foreach (var process in cluster.Processes)
         {
@@ -143,6 +154,12 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
                 var log = process.Output;
                 output.WriteLine($"--- {process.Name} output (last 4000 characters) ---\n{log[Math.Max(0, log.Length - 4000)..]}");
             }
+        }
+        if (_redis is not null)
+        {
+            await _redis.CloseAsync();
+            _redis.Dispose();
+            _redis = null;
         }
         return result;
     }
@@ -226,16 +243,75 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         return string.Join(", ", states);
     }
 
-    private async Task<TimeSpan> FirstAllReadyAsync(CancellationToken ct)
+    /// <summary>The first moment <paramref name="condition"/> holds (polled every 200 ms).</summary>
+    private async Task<TimeSpan> FirstTimeAsync(Func<Task<bool>> condition, CancellationToken ct)
     {
         while (true)
         {
-            if (await AllReadyAsync())
+            if (await condition())
             {
                 return _clock.Elapsed;
             }
             await Task.Delay(200, ct);
         }
+    }
+
+    /// <summary>
+    /// Presence works again as before the fault: Redis has expired-key notifications on (a restarted Redis forgets the
+    /// setting), every listener (connected) is <c>active</c>, and both gateways are registered for <c>/v1/connect</c>.
+    /// </summary>
+    private async Task<bool> PresenceRestoredAsync(List<Listener> listeners) => await PresenceStateAsync(listeners) == "restored";
+
+    private async Task<string> PresenceStateAsync(List<Listener> listeners)
+    {
+        try
+        {
+            var redis = await RedisAsync();
+            var db = redis.GetDatabase();
+            var server = redis.GetServer(redis.GetEndPoints()[0]);
+            var events = (await server.ConfigGetAsync("notify-keyspace-events")).FirstOrDefault().Value ?? "";
+            if (!events.Contains('E', StringComparison.Ordinal) || !(events.Contains('x', StringComparison.Ordinal) || events.Contains('A', StringComparison.Ordinal)))
+            {
+                return $"notify-keyspace-events is '{events}'";
+            }
+            var inactive = 0;
+            foreach (var listener in listeners)
+            {
+                if (await db.StringGetAsync($"esc:presence:{listener.User.UserId}") != "active")
+                {
+                    inactive++;
+                }
+            }
+            if (inactive > 0)
+            {
+                return $"{inactive} connected listeners are not active";
+            }
+            var nodes = await db.SetMembersAsync("esc:gateways");
+            var values = await db.StringGetAsync([.. nodes.Select(n => (StackExchange.Redis.RedisKey)$"esc:gateway:{n}")]);
+            var urls = values.Where(v => !v.IsNull).Select(v => JsonDocument.Parse((string)v!).RootElement.GetProperty("url").GetString()).ToHashSet();
+            var missing = cluster.Gateways.Count(g => !urls.Contains(g.HubUrl));
+            return missing == 0 ? "restored" : $"{missing} gateways are not registered";
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            return $"Redis does not answer: {e.Message}";
+        }
+    }
+
+    private StackExchange.Redis.ConnectionMultiplexer? _redis;
+
+    private async Task<StackExchange.Redis.ConnectionMultiplexer> RedisAsync()
+    {
+        if (_redis is null)
+        {
+            var options = StackExchange.Redis.ConfigurationOptions.Parse(cluster.Redis.ConnectionString);
+            options.AbortOnConnectFail = false;
+            options.AllowAdmin = true;
+            options.ConnectTimeout = 2000;
+            options.SyncTimeout = 2000;
+            _redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(options);
+        }
+        return _redis;
     }
 
     /// <summary>Waits until every projection and the push worker have handled the whole log.</summary>
