@@ -63,10 +63,12 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// <summary>
     /// Starts the host with <paramref name="settings"/> (configuration keys; the current environment, such as the
     /// services' connection strings, is inherited underneath) and waits until <c>/health/live</c> answers 200.
+    /// <paramref name="port"/> (a free one unless given) lets a test restart a killed node where its clients look for
+    /// it, as a supervisor would.
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, TimeSpan? timeout = null)
+    public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, TimeSpan? timeout = null, int? port = null)
     {
-        var port = FreePort();
+        var chosen = port ?? FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "EventSourcedChat.Gateway.dll");
         var start = new ProcessStartInfo(DotnetHost(), [dll])
         {
@@ -75,7 +77,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{chosen}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__EventSourcedChat"] = "Information";
@@ -84,7 +86,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
         var process = new Process { StartInfo = start };
-        var node = new GatewayProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        var node = new GatewayProcess(process, new Uri($"http://127.0.0.1:{chosen}"));
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.Start();
