@@ -143,6 +143,22 @@ public sealed class PrivatePostgres : IAsyncDisposable
         _server = null;
     }
 
+    /// <summary>SIGKILL of the postmaster and all its backends: clients' sockets break, new connections are refused.</summary>
+    public void Kill()
+    {
+        if (_server is not { } server)
+        {
+            return;
+        }
+        _guard?.Dispose();
+        _guard = null;
+        TryKill(server);
+        server.WaitForExit(10_000);
+        Running.TryRemove(server, out _);
+        server.Dispose();
+        _server = null;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_server is { } server)
