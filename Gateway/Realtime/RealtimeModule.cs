@@ -13,6 +13,8 @@ public static class RealtimeModule
         var options = configuration.GetSection("Realtime").Get<RealtimeOptions>() ?? new RealtimeOptions();
         services.AddSingleton(options);
         services.AddSignalR();
+        // Last registration of a protocol name wins: replaces the stock "json" protocol (see StrictJsonHubProtocol).
+        services.AddSingleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, StrictJsonHubProtocol>();
         // Registered as the closed type, so it wins over AddSignalR's open-generic default.
         services.AddSingleton<ChatHubLifetimeManager>();
         services.AddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<ChatHub>>(sp => sp.GetRequiredService<ChatHubLifetimeManager>());

@@ -528,6 +528,10 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
                 {
                     return null;
                 }
+                catch (OperationCanceledException) when (cts.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"nothing received within {timeout.TotalSeconds:0.#} s");
+                }
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return null;
