@@ -1,3 +1,4 @@
+using System.Globalization;
 using EventSourcedChat.EventStore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -131,18 +132,18 @@ public sealed class ProjectionRunner(
         // (and PostgreSQL re-plans a prepared statement when the search path differs, as in a rebuild's schema).
         // A batch's rows and its checkpoint commit together, so a batch lost to a crash before its commit record reached
         // disk is simply applied again from the older checkpoint: the commit need not wait for the WAL flush.
+        // The switch lock comes first, in its own unprepared command: preparing the batch parses its statements, and
+        // parsing already locks the tables they name, which must not happen before this lock (a rebuild's switch-over
+        // and the test reset take it exclusively, then lock those tables).
+        var switchLock = takeSwitchLock
+            ? $"select pg_advisory_xact_lock_shared({ProjectionSchemas.SwitchKey(projection).ToString(CultureInfo.InvariantCulture)}); "
+            : "";
         await using (var setup = new NpgsqlCommand(
-            $"set local search_path to {ProjectionSchemas.Quote(schema)}, public; set local synchronous_commit to off", tx.Connection, tx))
+            $"{switchLock}set local search_path to {ProjectionSchemas.Quote(schema)}, public; set local synchronous_commit to off", tx.Connection, tx))
         {
             await setup.ExecuteNonQueryAsync(ct);
         }
         await using var batch = new NpgsqlBatch(tx.Connection, tx);
-        if (takeSwitchLock)
-        {
-            var lease = new NpgsqlBatchCommand("select pg_advisory_xact_lock_shared($1)");
-            lease.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
-            batch.BatchCommands.Add(lease);
-        }
         var context = new EventContext(batch);
         foreach (var e in events)
         {

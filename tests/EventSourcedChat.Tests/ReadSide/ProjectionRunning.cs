@@ -3,6 +3,7 @@ using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace EventSourcedChat.Tests.ReadSide;
 
@@ -127,6 +128,50 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
             runner.ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, LogCursor.Start, batch, default));
 
         Assert.Equal(2, await Count(projection.Schema, "a"));
+    }
+
+    [Fact]
+    public async Task A_batch_locks_no_read_model_table_before_it_holds_its_switch_lock()
+    {
+        // A rebuild's switch-over (and the test reset) take the switch lock exclusively and then lock the tables: a batch
+        // that locked a table first (parsing a statement does) could deadlock with them.
+        var projection = new PostCounter().Configure();
+        await new ProjectionSchemas(db.DataSource).EnsureAsync(projection, projection.Schema, default);
+        await Post("a");
+        var (events, _) = await Eventually.Until(() => _store.ReadSubscriptionBatchAsync(LogCursor.Start, 10), r => r.Events.Count == 1, what: "the event");
+        // Its own pool: statements already prepared on a pooled connection would not be parsed (and lock) again.
+        await using var fresh = NpgsqlDataSource.Create(db.ConnectionString + ";Application Name=switch-lock-test");
+        var runner = new ProjectionRunner([], fresh, db.CreateSubscription().Subscription, new CheckpointStore(fresh),
+            new ProjectionSchemas(fresh), ProjectionRunnerOptions.All, NullLogger<ProjectionRunner>.Instance);
+        await using var holder = await db.DataSource.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", holder, hold))
+        {
+            lockSwitch.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
+            await lockSwitch.ExecuteNonQueryAsync();
+        }
+
+        var applying = runner.ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, LogCursor.Start,
+            new EventBatch(events, events[^1].Cursor), default);
+        await Eventually.Until(() => Scalar("""
+            select count(*) from pg_locks
+             where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())
+            """), n => n >= 1, what: "the batch to wait for the switch lock");
+        var tablesLocked = await Scalar($"""
+            select count(*) from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace s on s.oid = c.relnamespace
+             where s.nspname = '{projection.Schema}' and l.pid <> pg_backend_pid()
+            """);
+        await hold.CommitAsync();
+        await applying;
+
+        Assert.Equal(0, tablesLocked);
+        Assert.Equal(1, await Count(projection.Schema, "a"));
+    }
+
+    private async Task<long> Scalar(string sql)
+    {
+        await using var cmd = db.DataSource.CreateCommand(sql);
+        return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
     [Fact]
