@@ -3,6 +3,7 @@ using System.Text.Json;
 using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Push;
+using EventSourcedChat.ReadModels.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
 using Npgsql;
@@ -50,6 +51,7 @@ public sealed class ChannelFanOut(
     {
         var connection = (lifetime as ChatHubLifetimeManager)?.Find(connectionId)
             ?? throw new InvalidOperationException($"connection {connectionId} is not registered with the hub's lifetime manager");
+        await DirectoryCaughtUpAsync(ct);
         var channels = await ReadChannelsAsync(userId, ct);
         var state = new ConnectionState(connection, userId, options.ResumeGrace, Stats, logger);
         var keys = new List<string>();
@@ -470,6 +472,23 @@ public sealed class ChannelFanOut(
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? new LogCursor(reader.GetFieldValue<ulong>(0), position) : null;
+    }
+
+    /// <summary>
+    /// Read-your-writes for a new connection: its channels come from the directory projection, so it waits (bounded by
+    /// <see cref="ReadYourWrites.MaxWait"/>) until the directory has applied the log as it stands now. Otherwise a user
+    /// who joined a channel and connected at once, while the directory lagged, would get neither that channel's replay
+    /// nor its live events on this connection (the <c>member.joined</c> push may have come before the connection).
+    /// After the bound it goes on with the directory as it is, as a query with <c>minPosition</c> would answer 503.
+    /// </summary>
+    private async Task DirectoryCaughtUpAsync(CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("select position from es_events order by tx_id desc, position desc limit 1");
+        if (await cmd.ExecuteScalarAsync(ct) is long head
+            && !await ReadYourWrites.CaughtUpAsync(db, head, [ChannelAccess.Directory], ct))
+        {
+            logger.LogWarning("The directory projection has not reached position {Head}: connecting with the channels it has", head);
+        }
     }
 
     /// <summary>The user's channels and the seq they joined each at (rm_directory.channel_members).</summary>

@@ -1,4 +1,7 @@
+using EventSourcedChat.Projections.Directory;
+using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Tests.Infrastructure;
+using Npgsql;
 
 namespace EventSourcedChat.Tests.Realtime;
 
@@ -43,6 +46,54 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
         var seen = await eve1.WaitUntilAsync(e => Posted(e, random).Count >= 1, what: "the sentinel");
         Assert.Empty(Posted(seen, general));
         Assert.DoesNotContain(seen, e => e.GetProperty("channelId").GetString() == general);
+    }
+
+    [Fact]
+    public async Task A_user_who_connects_right_after_joining_gets_the_channel_even_while_the_directory_lags()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        var general = await ChannelAsync(ada, ws, "general");
+        await DirectoryAsync(general, [ada]);
+        var adaHub = await ConnectAsync(ada);
+        await adaHub.BarrierAsync();
+        // The directory projection applies nothing while its switch lock is held elsewhere.
+        await using var holder = await Db.DataSource.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", holder, hold))
+        {
+            lockSwitch.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(new DirectoryProjection()));
+            await lockSwitch.ExecuteNonQueryAsync();
+        }
+        await JoinAsync(bob, general);
+        // bob's member.joined has gone through the gateway before bob connects: only the directory can tell his new
+        // connection about the channel.
+        await adaHub.WaitUntilAsync(e => e.Any(x => x.GetProperty("type").GetString() == "member.joined"), what: "bob's member.joined");
+
+        await using var now = Db.DataSource.CreateCommand("select clock_timestamp()");
+        var before = (DateTime)(await now.ExecuteScalarAsync())!;
+        var connecting = ConnectAsync(bob);
+        // The new connection waits for the directory (its read-your-writes query shows in pg_stat_activity) ...
+        await Eventually.Until(async () =>
+        {
+            await using var seen = Db.DataSource.CreateCommand("""
+                select exists (select 1 from pg_stat_activity
+                                where datname = current_database() and pid <> pg_backend_pid()
+                                  and query like '%es_checkpoints c%' and query_start > $1)
+                """);
+            seen.Parameters.AddWithValue(before);
+            return (bool)(await seen.ExecuteScalarAsync())!;
+        }, waiting => waiting, what: "bob's new connection to wait for the directory");
+        // ... while the channel gets a post, and until the directory has applied the join.
+        var (_, position) = await PostAsync(ada, general, "right after the join");
+        await hold.CommitAsync();
+        var bobHub = await connecting;
+        await bobHub.InvokeAsync("Resume", 0L);
+
+        var events = await bobHub.WaitUntilAsync(e => Posted(e, general).Count >= 1, what: "the post after the join");
+        Assert.Equal(["right after the join"], Posted(events, general).Select(TextOf));
+        Assert.Equal(position, PositionOf(Posted(events, general)[0]));
     }
 
     [Fact]
