@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Npgsql;
 
 namespace EventSourcedChat.Tests.Infrastructure;
@@ -16,41 +15,17 @@ namespace EventSourcedChat.Tests.Infrastructure;
 public sealed class PrivatePostgres : IAsyncDisposable
 {
     private const string Password = "esc";
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Process, bool> Running = new();
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"esc-pg-{Guid.NewGuid():N}"[..16]);
     private readonly string _bin = FindBin();
-    private readonly StringBuilder _log = new();
-    private Process? _server;
-    private OrphanGuard? _guard;
-
-    static PrivatePostgres()
-    {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var process in Running.Keys)
-            {
-                TryKill(process);
-            }
-        };
-    }
+    private readonly ServerLog _log = new();
+    private ServerProcess? _server;
 
     public int Port { get; } = GatewayProcess.FreePort();
 
     /// <summary>The application database every process of the test uses.</summary>
     public string ConnectionString => ConnectionStringFor("esc");
 
-    public int? Pid => _server is { HasExited: false } server ? server.Id : null;
-
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _log.ToString();
 
     public string ConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
     {
@@ -93,9 +68,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
             "-c", "max_connections=200", "-c", "shared_buffers=32MB",
         ];
         // Own process group (setsid): an orphan guard takes the backends with the postmaster.
-        _server = Launch("setsid", [.. AsOwner(), .. server]);
-        Running[_server] = true;
-        _guard = OrphanGuard.Watch(_server.Id);
+        _server = ServerProcess.Start("setsid", [.. AsOwner(), .. server], _dir, _log);
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (!await AnswersAsync())
         {
@@ -118,58 +91,23 @@ public sealed class PrivatePostgres : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(bool immediate = true)
     {
-        if (_server is not { } server)
+        if (_server is { } server)
         {
-            return;
+            _server = null;
+            await server.StopAsync(immediate ? "QUIT" : "INT", TimeSpan.FromSeconds(30));
         }
-        _guard?.Dispose();
-        _guard = null;
-        if (!server.HasExited)
-        {
-            Signal(server.Id, immediate ? "QUIT" : "INT");
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await server.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                TryKill(server);
-                await server.WaitForExitAsync();
-            }
-        }
-        Running.TryRemove(server, out _);
-        server.Dispose();
-        _server = null;
     }
 
     /// <summary>SIGKILL of the postmaster and all its backends: clients' sockets break, new connections are refused.</summary>
     public void Kill()
     {
-        if (_server is not { } server)
-        {
-            return;
-        }
-        _guard?.Dispose();
-        _guard = null;
-        TryKill(server);
-        server.WaitForExit(10_000);
-        Running.TryRemove(server, out _);
-        server.Dispose();
+        _server?.Kill();
         _server = null;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_server is { } server)
-        {
-            _guard?.Dispose();
-            TryKill(server);
-            await server.WaitForExitAsync();
-            Running.TryRemove(server, out _);
-            server.Dispose();
-            _server = null;
-        }
+        Kill();
         try
         {
             Directory.Delete(_dir, recursive: true);
@@ -180,6 +118,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         catch (UnauthorizedAccessException)
         {
         }
+        return ValueTask.CompletedTask;
     }
 
     private string DataDir => Path.Combine(_dir, "data");
@@ -231,46 +170,6 @@ public sealed class PrivatePostgres : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a signal to one process id (one this class started).</summary>
-    internal static void Signal(int pid, string signal)
-    {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-s", signal, pid.ToString(CultureInfo.InvariantCulture)])
-        {
-            UseShellExecute = false,
-            RedirectStandardError = true,
-        })!;
-        kill.WaitForExit(10_000);
-    }
-
-    private Process Launch(string file, string[] arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = _dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private void Append(string? line)
-    {
-        lock (_log)
-        {
-            if (line is not null && _log.Length < 100_000)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
-
     private async Task<bool> AnswersAsync()
     {
         try
@@ -301,19 +200,5 @@ public sealed class PrivatePostgres : IAsyncDisposable
                 .OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
             : null;
         return found ?? throw new InvalidOperationException("PostgreSQL binaries not found (install postgresql)");
-    }
-
-    private static void TryKill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-        }
     }
 }

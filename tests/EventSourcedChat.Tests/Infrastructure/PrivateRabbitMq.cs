@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 
 namespace EventSourcedChat.Tests.Infrastructure;
 
@@ -15,42 +13,19 @@ namespace EventSourcedChat.Tests.Infrastructure;
 public sealed class PrivateRabbitMq : IAsyncDisposable
 {
     private const string RabbitBin = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Process, bool> Running = new();
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"esc-rabbit-{Guid.NewGuid():N}"[..20]);
     private readonly string _node = $"esc-test-{Guid.NewGuid():N}"[..17] + "@localhost";
     private readonly int _distPort = GatewayProcess.FreePort();
     private readonly int _epmdPort = GatewayProcess.FreePort();
-    private readonly StringBuilder _log = new();
-    private readonly Dictionary<Process, OrphanGuard> _guards = [];
-    private Process? _epmd;
-    private Process? _broker;
-
-    static PrivateRabbitMq()
-    {
-        // A test run that ends without disposing leaves no broker behind.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var process in Running.Keys)
-            {
-                TryKill(process);
-            }
-        };
-    }
+    private readonly ServerLog _log = new();
+    private ServerProcess? _epmd;
+    private ServerProcess? _broker;
 
     public int Port { get; } = GatewayProcess.FreePort();
 
     public string ConnectionString => $"amqp://esc:esc@127.0.0.1:{Port}/";
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _log.ToString();
 
     public static async Task<PrivateRabbitMq> CreateAsync(TimeSpan? timeout = null)
     {
@@ -73,10 +48,11 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     {
         if (_epmd is null || _epmd.HasExited)
         {
-            _epmd = Launch("epmd", ["-port", _epmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-address", "127.0.0.1"], []);
+            _epmd?.Kill();
+            _epmd = ServerProcess.Start("epmd", ["-port", _epmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-address", "127.0.0.1"], _dir, _log);
         }
         // In a process group of its own, so that an orphan guard can take the Erlang VM with the wrapper script.
-        _broker = Launch("setsid", [RabbitBin], Environment());
+        _broker = ServerProcess.Start("setsid", [RabbitBin], _dir, _log, Environment());
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (!await AnswersAsync())
         {
@@ -95,28 +71,15 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     /// <summary>SIGKILL of the broker (the wrapper script, the Erlang VM and its helpers): connections drop, unconfirmed messages are lost.</summary>
     public void Kill()
     {
-        if (_broker is { } broker)
-        {
-            Unguard(broker);
-            TryKill(broker);
-            broker.WaitForExit(10_000);
-            Running.TryRemove(broker, out _);
-            broker.Dispose();
-            _broker = null;
-        }
+        _broker?.Kill();
+        _broker = null;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         Kill();
-        if (_epmd is { } epmd)
-        {
-            Unguard(epmd);
-            TryKill(epmd);
-            await epmd.WaitForExitAsync();
-            Running.TryRemove(epmd, out _);
-            epmd.Dispose();
-        }
+        _epmd?.Kill();
+        _epmd = null;
         try
         {
             Directory.Delete(_dir, recursive: true);
@@ -124,6 +87,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         catch (IOException)
         {
         }
+        return ValueTask.CompletedTask;
     }
 
     private void WriteConfig()
@@ -167,41 +131,6 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         ["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
     };
 
-    private Process Launch(string file, string[] arguments, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = _dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        Running[process] = true;
-        _guards[process] = OrphanGuard.Watch(process.Id);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private void Append(string? line)
-    {
-        lock (_log)
-        {
-            if (line is not null && _log.Length < 100_000)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
-
     /// <summary>A live broker answers the AMQP 0-9-1 protocol header with a connection.start method frame (type 1).</summary>
     private async Task<bool> AnswersAsync()
     {
@@ -218,28 +147,6 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
             return false;
-        }
-    }
-
-    private void Unguard(Process process)
-    {
-        if (_guards.Remove(process, out var guard))
-        {
-            guard.Dispose();
-        }
-    }
-
-    private static void TryKill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
         }
     }
 }

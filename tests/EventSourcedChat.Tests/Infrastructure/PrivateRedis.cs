@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
@@ -13,37 +12,15 @@ namespace EventSourcedChat.Tests.Infrastructure;
 /// </summary>
 public sealed class PrivateRedis : IAsyncDisposable
 {
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Process, bool> Running = new();
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"esc-redis-{Guid.NewGuid():N}"[..19]);
-    private readonly StringBuilder _log = new();
-    private Process? _server;
-    private OrphanGuard? _guard;
-
-    static PrivateRedis()
-    {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var process in Running.Keys)
-            {
-                TryKill(process);
-            }
-        };
-    }
+    private readonly ServerLog _log = new();
+    private ServerProcess? _server;
 
     public int Port { get; } = GatewayProcess.FreePort();
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _log.ToString();
 
     public static async Task<PrivateRedis> CreateAsync(TimeSpan? timeout = null)
     {
@@ -64,27 +41,13 @@ public sealed class PrivateRedis : IAsyncDisposable
     /// <summary>Starts the server (again) and waits until it answers PING.</summary>
     public async Task StartAsync(TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo("setsid",
+        var server = ServerProcess.Start("setsid",
         [
             "redis-server", "--bind", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture),
             "--protected-mode", "yes", "--daemonize", "no", "--dir", _dir, "--save", "", "--appendonly", "no",
             "--logfile", "",
-        ])
-        {
-            WorkingDirectory = _dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var server = new Process { StartInfo = start };
-        server.OutputDataReceived += (_, e) => Append(e.Data);
-        server.ErrorDataReceived += (_, e) => Append(e.Data);
-        server.Start();
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
+        ], _dir, _log);
         _server = server;
-        Running[server] = true;
-        _guard = OrphanGuard.Watch(server.Id);
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (!await AnswersAsync())
         {
@@ -103,16 +66,8 @@ public sealed class PrivateRedis : IAsyncDisposable
     /// <summary>SIGKILL of this server: every connection drops and every key is gone.</summary>
     public void Kill()
     {
-        if (_server is { } server)
-        {
-            _guard?.Dispose();
-            _guard = null;
-            TryKill(server);
-            server.WaitForExit(10_000);
-            Running.TryRemove(server, out _);
-            server.Dispose();
-            _server = null;
-        }
+        _server?.Kill();
+        _server = null;
     }
 
     public ValueTask DisposeAsync()
@@ -126,17 +81,6 @@ public sealed class PrivateRedis : IAsyncDisposable
         {
         }
         return ValueTask.CompletedTask;
-    }
-
-    private void Append(string? line)
-    {
-        lock (_log)
-        {
-            if (line is not null && _log.Length < 100_000)
-            {
-                _log.AppendLine(line);
-            }
-        }
     }
 
     private async Task<bool> AnswersAsync()
@@ -155,20 +99,6 @@ public sealed class PrivateRedis : IAsyncDisposable
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
             return false;
-        }
-    }
-
-    private static void TryKill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
         }
     }
 }
