@@ -63,24 +63,12 @@ public sealed class Backoff(TimeSpan initial, TimeSpan max)
 {
     private int _attempt;
 
-    public TimeSpan Initial => initial;
-
-    public TimeSpan Max => max;
-
     /// <summary>The delay before the next attempt; each call doubles the ceiling up to <see cref="Max"/>.</summary>
     public TimeSpan Next()
     {
         var ceiling = Math.Min(max.Ticks, initial.Ticks * Math.Pow(2, Math.Min(_attempt, 40)));
         _attempt++;
         return TimeSpan.FromTicks((long)(ceiling * (0.5 + (Random.Shared.NextDouble() * 0.5))));
-    }
-
-    /// <summary>Waits <see cref="Next"/> and answers the delay waited.</summary>
-    public async Task<TimeSpan> WaitAsync(CancellationToken ct)
-    {
-        var delay = Next();
-        await Task.Delay(delay, ct);
-        return delay;
     }
 
     /// <summary>After a success: the next failure starts again from <see cref="Initial"/>.</summary>

@@ -22,7 +22,7 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// </remarks>
 public sealed class ChannelFanOut(
     RealtimeBroker broker, IHubContext<ChatHub, IChatClient> hub, NpgsqlDataSource db, RealtimeOptions options,
-    ILogger<ChannelFanOut> logger, HubLifetimeManager<ChatHub> lifetime)
+    ILogger<ChannelFanOut> logger, ChatHubLifetimeManager lifetime)
 {
     private readonly SemaphoreSlim _topology = new(1, 1);
     private readonly Lock _gate = new();
@@ -49,7 +49,7 @@ public sealed class ChannelFanOut(
 
     public async Task ConnectedAsync(string connectionId, string userId, CancellationToken ct)
     {
-        var connection = (lifetime as ChatHubLifetimeManager)?.Find(connectionId)
+        var connection = lifetime.Find(connectionId)
             ?? throw new InvalidOperationException($"connection {connectionId} is not registered with the hub's lifetime manager");
         await DirectoryCaughtUpAsync(ct);
         var channels = await ReadChannelsAsync(userId, ct);

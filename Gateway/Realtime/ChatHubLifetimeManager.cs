@@ -10,7 +10,7 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// with a <see cref="SerializedHubMessage"/>) instead of sending through <c>Clients.Client(id)</c>, which serializes
 /// the invocation again for every connection.
 /// </summary>
-internal sealed class ChatHubLifetimeManager(ILogger<DefaultHubLifetimeManager<ChatHub>> logger) : DefaultHubLifetimeManager<ChatHub>(logger)
+public sealed class ChatHubLifetimeManager(ILogger<DefaultHubLifetimeManager<ChatHub>> logger) : DefaultHubLifetimeManager<ChatHub>(logger)
 {
     private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new(StringComparer.Ordinal);
 
