@@ -13,6 +13,7 @@ public static class PushModule
         {
             Exchange = configuration["Realtime:Exchange"] is { Length: > 0 } exchange ? exchange : "chat.events",
             RabbitMq = new Uri(configuration.GetConnectionString("RabbitMq") ?? "amqp://esc:esc@127.0.0.1:55672/"),
+            ConfirmTimeout = configuration.GetValue("Realtime:PushConfirmTimeout", TimeSpan.FromSeconds(10)),
         };
         services.AddSingleton(options);
         services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) =>

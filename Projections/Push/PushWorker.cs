@@ -30,6 +30,14 @@ public sealed class PushWorker(
     /// <summary>True while this process holds the lease and runs.</summary>
     public bool Active { get; private set; }
 
+    private int _interruptions;
+
+    /// <summary>How often the run stopped on an error (a lost database or broker, a batch not confirmed in time) and started again.</summary>
+    public int Interruptions => Volatile.Read(ref _interruptions);
+
+    /// <summary>The error of the last interruption, or null.</summary>
+    public Exception? LastInterruption { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // A lost database or broker restarts the loop after a jittered, exponentially growing delay (Resilience:*).
@@ -52,8 +60,8 @@ public sealed class PushWorker(
                 backoff.Reset();
                 await StartAtHeadWhenNewAsync(stoppingToken);
                 var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{options.Exchange}?type=direct"));
-                await subscription.RunAsync(PushOptions.CheckpointName, (batch, ct) => SendAsync(endpoint, batch, ct),
-                    CheckpointMode.AfterHandler, stoppingToken);
+                await subscription.RunAsync(PushOptions.CheckpointName,
+                    (batch, ct) => SendBoundedAsync(endpoint, batch, options.ConfirmTimeout, ct), CheckpointMode.AfterHandler, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -62,6 +70,8 @@ public sealed class PushWorker(
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 var delay = backoff.Next();
+                LastInterruption = e;
+                Interlocked.Increment(ref _interruptions);
                 logger.LogWarning(e, "Push worker interrupted; retrying in {Delay}", delay);
                 Active = false;
                 await Task.Delay(delay, stoppingToken);
@@ -102,6 +112,31 @@ public sealed class PushWorker(
 
     /// <summary>Most sends of a batch awaiting their broker confirm at once.</summary>
     public const int MaxInFlight = 512;
+
+    /// <summary>
+    /// <see cref="SendAsync"/> bounded by <paramref name="timeout"/>: past it the sends still waiting are cancelled and
+    /// the batch fails with a <see cref="TimeoutException"/>, so the worker starts again from its checkpoint.
+    /// </summary>
+    /// <remarks>
+    /// RabbitMQ.Client 7 waits for a publisher confirm without a limit of its own, and a confirm lost with a broker
+    /// restart can leave a send waiting forever (rabbitmq-dotnet-client #1928/#1930): without this bound the worker
+    /// would stop sending while still holding its lease. The wait itself is bounded too (<c>WaitAsync</c>), in case a
+    /// send does not honour its cancellation.
+    /// </remarks>
+    internal static async Task SendBoundedAsync(ISendEndpoint endpoint, EventBatch batch, TimeSpan timeout, CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(timeout);
+        try
+        {
+            await SendAsync(endpoint, batch, bounded.Token).WaitAsync(bounded.Token);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"The broker did not confirm a batch of {batch.Events.Count} events (up to {batch.Checkpoint}) within {timeout}", e);
+        }
+    }
 
     /// <summary>
     /// Sends a batch in log order with many sends in flight: every send is started in order on the bus's one channel

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using EventSourcedChat.Projections.Push;
 using EventSourcedChat.Tests.Infrastructure;
 using EventSourcedChat.Tests.Realtime;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace EventSourcedChat.Tests.Dependencies;
@@ -78,5 +80,57 @@ public sealed class RabbitMqDown(PostgresFixture db, ITestOutputHelper output) :
             async () => (await anonymous.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode,
             status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "readiness");
         outage.Log($"ready again {back.ElapsedMilliseconds} ms after");
+    }
+
+    [Fact]
+    public async Task A_broker_that_stops_confirming_does_not_hold_the_push_worker_and_the_batch_is_sent_when_it_answers_again()
+    {
+        var outage = new Outage(output);
+        var rabbit = Own(await PrivateRabbitMq.CreateAsync());
+        var database = $"{PostgresFixture.DatabaseName}_rabbitfrozen";
+        await PostgresFixture.CreateDatabaseAsync(database, dropFirst: true);
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = PostgresFixture.WithDatabase(database),
+            ["ConnectionStrings:RabbitMq"] = rabbit.ConnectionString,
+            ["Redis:Prefix"] = $"esc_tests_rabbitfrozen:{Guid.NewGuid():N}:",
+            ["Realtime:PushConfirmTimeout"] = "00:00:01",
+        };
+        var api = ExtraHost("api,projector", settings);
+        var gateway = ExtraHost("gateway", settings);
+        var worker = api.Services.GetRequiredService<PushWorker>();
+        var ada = await RegisterAsync("ada", api);
+        var bob = await RegisterAsync("bob", api);
+        var ws = await WorkspaceAsync(ada, bob);
+        var general = await ChannelAsync(ada, ws);
+        await JoinAsync(bob, general);
+        var (_, start) = await PostAsync(ada, general, "before");
+        var hub = await ConnectAsync(bob, gateway);
+        await hub.InvokeAsync("Resume", start - 1);
+        await hub.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "before"), TimeSpan.FromSeconds(30), "the post before the freeze");
+        var interruptions = worker.Interruptions;
+
+        // SIGSTOP: the connection stays open, sends go out, no confirm comes back (as when a confirm is lost).
+        outage.Log("freezing RabbitMQ");
+        rabbit.Freeze();
+        for (var i = 0; i < 5; i++)
+        {
+            await PostAsync(ada, general, $"frozen {i}");
+        }
+        await Eventually.Until(() => worker.Interruptions > interruptions, TimeSpan.FromSeconds(20),
+            "the push worker to give up a batch the frozen broker never confirmed");
+        outage.Log($"push worker gave up: {worker.LastInterruption?.GetType().Name}: {worker.LastInterruption?.Message}");
+        Assert.IsType<TimeoutException>(worker.LastInterruption);
+
+        rabbit.Unfreeze();
+        outage.Log("RabbitMQ thawed");
+        var expected = Enumerable.Range(0, 5).Select(i => $"frozen {i}").Prepend("before").ToList();
+        var events = await hub.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "frozen 4"), TimeSpan.FromSeconds(60),
+            "the posts made while the broker was frozen");
+        await PostAsync(ada, general, "after");
+        events = await hub.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "after"), TimeSpan.FromSeconds(30), "a live post after the thaw");
+        Assert.Equal(expected.Append("after"), Posted(events, general).Select(TextOf));
+        AssertNoDuplicates(events);
+        outage.Log($"every post delivered once and in order; the worker was interrupted {worker.Interruptions - interruptions} times");
     }
 }

@@ -20,6 +20,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     private readonly ServerLog _log = new();
     private ServerProcess? _epmd;
     private ServerProcess? _broker;
+    private bool _frozen;
 
     public int Port { get; } = GatewayProcess.FreePort();
 
@@ -75,8 +76,26 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         _broker = null;
     }
 
+    /// <summary>SIGSTOP of the broker: connections stay open but nothing is answered or confirmed until <see cref="Unfreeze"/>.</summary>
+    public void Freeze()
+    {
+        (_broker ?? throw new InvalidOperationException("RabbitMQ is not running")).SignalGroup("STOP");
+        _frozen = true;
+    }
+
+    /// <summary>SIGCONT of a frozen broker: it reads what was sent meanwhile and answers.</summary>
+    public void Unfreeze()
+    {
+        if (_frozen && _broker is { HasExited: false } broker)
+        {
+            broker.SignalGroup("CONT");
+        }
+        _frozen = false;
+    }
+
     public ValueTask DisposeAsync()
     {
+        Unfreeze();
         Kill();
         _epmd?.Kill();
         _epmd = null;

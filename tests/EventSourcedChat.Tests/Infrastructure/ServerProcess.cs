@@ -70,6 +70,24 @@ public sealed class ServerProcess
         Forget();
     }
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the process group the process leads (a process started with <c>setsid</c>):
+    /// <c>STOP</c> freezes a server with its sockets open, <c>CONT</c> lets it go on.
+    /// </summary>
+    public void SignalGroup(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-s", signal, "--", $"-{Id.ToString(CultureInfo.InvariantCulture)}"])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+        })!;
+        kill.WaitForExit(10_000);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -s {signal} -{Id} failed: {kill.StandardError.ReadToEnd()}");
+        }
+    }
+
     /// <summary>Sends <paramref name="signal"/> (e.g. <c>QUIT</c>, <c>INT</c>) and waits for the exit; SIGKILL after <paramref name="timeout"/>.</summary>
     public async Task StopAsync(string signal, TimeSpan timeout)
     {
