@@ -1,4 +1,3 @@
-using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -6,7 +5,7 @@ namespace EventSourcedChat.Projections.Push;
 
 public static class PushModule
 {
-    /// <summary>The <c>projector</c> role's push worker and the MassTransit bus it sends through.</summary>
+    /// <summary>The <c>projector</c> role's push worker and the MassTransit buses it sends through.</summary>
     public static IServiceCollection AddPushWorker(this IServiceCollection services, IConfiguration configuration)
     {
         var options = new PushOptions
@@ -16,20 +15,7 @@ public static class PushModule
             ConfirmTimeout = configuration.GetValue("Realtime:PushConfirmTimeout", TimeSpan.FromSeconds(10)),
         };
         services.AddSingleton(options);
-        services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) =>
-        {
-            var uri = options.RabbitMq;
-            var credentials = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
-            var vhost = uri.AbsolutePath.Length > 1 ? Uri.UnescapeDataString(uri.AbsolutePath[1..]) : "/";
-            cfg.Host(uri.Host, (ushort)(uri.Port > 0 ? uri.Port : 5672), vhost, h =>
-            {
-                h.Username(credentials[0]);
-                h.Password(credentials.Length > 1 ? credentials[1] : "");
-                h.PublisherConfirmation = true;
-            });
-            // Gateways read the bodies with RabbitMQ.Client: plain JSON, no MassTransit envelope.
-            cfg.UseRawJsonSerializer(isDefault: true);
-        }));
+        services.AddSingleton<PushBus>();
         services.AddSingleton<PushWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<PushWorker>());
         return services;

@@ -20,7 +20,7 @@ namespace EventSourcedChat.Projections.Push;
 /// One worker runs at a time: it holds a PostgreSQL advisory lock for as long as it runs; others stand by.
 /// </remarks>
 public sealed class PushWorker(
-    NpgsqlDataSource db, CatchUpSubscription subscription, IBus bus, PushOptions options, ILogger<PushWorker> logger,
+    NpgsqlDataSource db, CatchUpSubscription subscription, PushBus buses, PushOptions options, ILogger<PushWorker> logger,
     ResilienceOptions? resilience = null)
     : BackgroundService
 {
@@ -44,41 +44,68 @@ public sealed class PushWorker(
         var backoff = (resilience ?? new ResilienceOptions()).NewBackoff();
         while (!stoppingToken.IsCancellationRequested)
         {
+            TimeSpan wait;
             try
             {
-                await using var lease = await db.OpenConnectionAsync(stoppingToken);
-                await using (var tryLock = new NpgsqlCommand("select pg_try_advisory_lock($1)", lease))
-                {
-                    tryLock.Parameters.AddWithValue(LeaseKey);
-                    if (!(bool)(await tryLock.ExecuteScalarAsync(stoppingToken))!)
-                    {
-                        await Task.Delay(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500)), stoppingToken);
-                        continue;
-                    }
-                }
-                Active = true;
-                backoff.Reset();
-                await StartAtHeadWhenNewAsync(stoppingToken);
-                var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{options.Exchange}?type=direct"));
-                await subscription.RunAsync(PushOptions.CheckpointName,
-                    (batch, ct) => SendBoundedAsync(endpoint, batch, options.ConfirmTimeout, ct), CheckpointMode.AfterHandler, stoppingToken);
+                await RunWhileLeasedAsync(backoff, stoppingToken);
+                // Another node holds the lease: stand by and try again.
+                wait = TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            catch (Exception e)
             {
-                var delay = backoff.Next();
+                wait = backoff.Next();
                 LastInterruption = e;
                 Interlocked.Increment(ref _interruptions);
-                logger.LogWarning(e, "Push worker interrupted; retrying in {Delay}", delay);
-                Active = false;
-                await Task.Delay(delay, stoppingToken);
+                logger.LogWarning(e, "Push worker interrupted; retrying in {Delay}", wait);
             }
-            finally
+            try
             {
-                Active = false;
+                await Task.Delay(wait, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the lease and, while holding it, sends the log from the checkpoint on a bus of this run's own (stopped when
+    /// the run ends, so a retry never reuses a connection or channel that failed). Returns at once when another node
+    /// holds the lease; otherwise runs until an error or <paramref name="ct"/>.
+    /// </summary>
+    private async Task RunWhileLeasedAsync(Backoff backoff, CancellationToken ct)
+    {
+        await using var lease = await db.OpenConnectionAsync(ct);
+        await using (var tryLock = new NpgsqlCommand("select pg_try_advisory_lock($1)", lease))
+        {
+            tryLock.Parameters.AddWithValue(LeaseKey);
+            if (!(bool)(await tryLock.ExecuteScalarAsync(ct))!)
+            {
+                return;
+            }
+        }
+        IBusControl? bus = null;
+        try
+        {
+            Active = true;
+            backoff.Reset();
+            await StartAtHeadWhenNewAsync(ct);
+            bus = await buses.StartAsync(ct);
+            var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{options.Exchange}?type=direct"));
+            await subscription.RunAsync(PushOptions.CheckpointName,
+                (batch, token) => SendBoundedAsync(endpoint, batch, options.ConfirmTimeout, token), CheckpointMode.AfterHandler, ct);
+        }
+        finally
+        {
+            Active = false;
+            if (bus is not null)
+            {
+                await buses.StopAsync(bus);
             }
         }
     }

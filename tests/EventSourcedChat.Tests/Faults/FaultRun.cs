@@ -143,6 +143,11 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
             {
                 Log($"{process.Name} logged {notes.Count} warnings/errors, e.g. {string.Join(" | ", notes.Take(3).Select(n => n.Trim()))}");
             }
+            var unconfirmed = process.OutputSince(outputMarks[process.Name]).Count(line => line.Contains("did not confirm a batch", StringComparison.Ordinal));
+            if (unconfirmed > 0)
+            {
+                Log($"{process.Name}: {unconfirmed} push batches were not confirmed in time and were sent again");
+            }
         }
 
         var result = new FaultResult(fault, faultAt - start, injected - faultAt, acks.Count, failures.Values.Sum(), counts.Lost, counts.Duplicated,

@@ -11,7 +11,8 @@ namespace EventSourcedChat.Tests.Faults;
 /// prints the table (<c>TestResults/faults.md</c>).
 /// </summary>
 [Trait("Category", "Faults")]
-public sealed class FaultSuite(FaultCluster cluster, ITestOutputHelper output) : IClassFixture<FaultCluster>
+[Collection(FaultsCollection.Name)]
+public sealed class FaultSuite(FaultCluster cluster, ITestOutputHelper output)
 {
     /// <summary>How long a fault may keep the system from serving (from the fault to everything ready and delivering).</summary>
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(60);
@@ -69,4 +70,14 @@ public sealed class FaultSuite(FaultCluster cluster, ITestOutputHelper output) :
         output.WriteLine(table);
         Assert.True(result.Passed, $"{fault}: {string.Join("; ", result.Problems.Take(10))} (recovery {result.Recovery?.TotalSeconds:0.0} s, bound {RecoveryBound.TotalSeconds} s)");
     }
+}
+
+/// <summary>
+/// The fault suite runs alone, after the other test collections: its processes and services would otherwise share the
+/// machine's cores with the rest of the suite, and its recovery times would measure that contention.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FaultsCollection : ICollectionFixture<FaultCluster>
+{
+    public const string Name = "Faults";
 }
