@@ -13,11 +13,13 @@ namespace EventSourcedChat.ReadModels.Search;
 /// <c>websearch_to_tsquery('english', q)</c> against the GIN-indexed <c>tsv</c>, ranked by <c>ts_rank</c>, highlighted
 /// by <c>ts_headline</c>. Any other query, and a plain one the full-text search finds nothing for (a fragment of a
 /// word, only stop words), is a case-insensitive substring match (<c>ILIKE</c> with <c>%</c>, <c>_</c> and <c>\</c>
-/// escaped, served by the trigram index), ranked by <c>word_similarity</c>. Ties go to the newest. Both rank only the
-/// newest <see cref="CandidateLimit"/> matches in the caller's channels: the planner finds them either through the text
-/// index (rare words) or by walking <c>created_at</c> backwards (common words), so the cost stays bounded.
+/// escaped, served by the trigram index), ranked by <c>word_similarity</c>. Ties go to the newest. Full-text ranks only
+/// the newest <see cref="CandidateLimit"/> matches in the caller's channels, a substring search the newest
+/// <see cref="SubstringCandidateLimit"/>: the planner finds them either through the text index (rare words) or by
+/// walking <c>created_at</c> backwards (common words), so the cost stays bounded.
 /// </remarks>
-public sealed class PostgresMessageSearch(NpgsqlDataSource db) : IMessageSearch
+public sealed class PostgresMessageSearch(NpgsqlDataSource db, int substringCandidates = PostgresMessageSearch.SubstringCandidateLimit)
+    : IMessageSearch
 {
     private const string Config = SearchProjection.TextSearchConfig;
 
@@ -26,6 +28,13 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db) : IMessageSearch
     /// bounded amount (at most this many rows ranked); older matches are reached with <c>before</c>.
     /// </summary>
     public const int CandidateLimit = 2_000;
+
+    /// <summary>
+    /// The same bound for substring searches, lower: a fragment common in many words (<c>atab</c> in every
+    /// "database") matches far more rows than a word does, and the trigram index cannot tell which of them are the
+    /// newest, so a bound of 2,000 had PostgreSQL fetch and sort every match (bench/Search.Bench).
+    /// </summary>
+    public const int SubstringCandidateLimit = 200;
 
     private static readonly string HeadlineOptions =
         $"StartSel=\"{Highlighter.StartSentinel}\", StopSel=\"{Highlighter.StopSentinel}\", MaxWords=35, MinWords=15";
@@ -122,7 +131,7 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db) : IMessageSearch
                   from rm_search.messages s
                  where s.text ilike {pattern} and {filters}
                  order by s.created_at desc
-                 limit {CandidateLimit})
+                 limit {substringCandidates})
             select channel_id, seq, text, user_id, created_at
               from candidates
              order by word_similarity({q}, text) desc, created_at desc, channel_id, seq desc
