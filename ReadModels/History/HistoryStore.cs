@@ -82,21 +82,13 @@ public static class HistoryStore
         return rows;
     }
 
-    /// <remarks>
-    /// Prepared once per physical connection and kept across pool reuse: planning these statements (the lateral
-    /// reaction grouping above all) took about 1.3 ms in PostgreSQL against 0.5 ms to run them on the bench data. Their
-    /// shape never depends on the values (one channel, a seq range, a limit), so the plan PostgreSQL keeps fits every
-    /// call. Search is not prepared: its best plan depends on how common the searched text is.
-    /// </remarks>
     private static async Task<List<MessageView>> ReadAsync(NpgsqlDataSource db, string sql, CancellationToken ct, params object[] args)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand(sql, connection);
+        await using var cmd = db.CreateCommand(sql);
         foreach (var arg in args)
         {
             cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
         }
-        await cmd.PrepareAsync(ct);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var rows = new List<MessageView>();
         while (await r.ReadAsync(ct))

@@ -177,7 +177,7 @@ public sealed class Rebuilding(PostgresFixture db) : ApiTest(db)
     }
 
     [Fact]
-    public async Task History_pages_answer_the_same_after_a_history_rebuild_swapped_the_tables_under_their_prepared_statements()
+    public async Task History_pages_answer_the_same_on_every_host_after_a_history_rebuild_switches_over()
     {
         var ada = await RegisterAsync("ada");
         var ws = await WorkspaceAsync(ada);
@@ -194,7 +194,7 @@ public sealed class Rebuilding(PostgresFixture db) : ApiTest(db)
         admin.Client.DefaultRequestHeaders.Authorization = ada.Client.DefaultRequestHeaders.Authorization;
         var position = (await ada.Ok("POST", $"/v1/channels/{general}/messages", new { text = "m12" }, HttpStatusCode.Created))
             .GetProperty("position").GetInt64();
-        // Read often enough, on both hosts, that the page statements are prepared on their pooled connections.
+        // Both hosts read the page before the switch-over, with pooled connections that will outlive the old tables.
         var before = "";
         for (var i = 0; i < 10; i++)
         {
