@@ -177,54 +177,6 @@ public sealed class Rebuilding(PostgresFixture db) : ApiTest(db)
     }
 
     [Fact]
-    public async Task History_pages_answer_the_same_on_every_host_after_a_history_rebuild_switches_over()
-    {
-        var ada = await RegisterAsync("ada");
-        var ws = await WorkspaceAsync(ada);
-        var general = await ChannelAsync(ada, ws);
-        var seqs = new List<long>();
-        for (var i = 0; i < 12; i++)
-        {
-            seqs.Add((await ada.Ok("POST", $"/v1/channels/{general}/messages", new { text = $"m{i}" }, HttpStatusCode.Created))
-                .GetProperty("seq").GetInt64());
-        }
-        await ada.Ok("PUT", $"/v1/channels/{general}/messages/{seqs[3]}/reactions/eyes");
-        await using var adminHost = new ChatHost(Db, new() { ["Admins"] = ada.UserId });
-        var admin = ada with { Client = adminHost.CreateClient() };
-        admin.Client.DefaultRequestHeaders.Authorization = ada.Client.DefaultRequestHeaders.Authorization;
-        var position = (await ada.Ok("POST", $"/v1/channels/{general}/messages", new { text = "m12" }, HttpStatusCode.Created))
-            .GetProperty("position").GetInt64();
-        // Both hosts read the page before the switch-over, with pooled connections that will outlive the old tables.
-        var before = "";
-        for (var i = 0; i < 10; i++)
-        {
-            before = (await ada.Ok("GET", $"/v1/channels/{general}/messages?limit=5&minPosition={position}")).GetRawText();
-            Assert.Equal(before, (await admin.Ok("GET", $"/v1/channels/{general}/messages?limit=5&minPosition={position}")).GetRawText());
-        }
-
-        await admin.Ok("POST", "/v1/admin/projections/history/rebuild", null, HttpStatusCode.Accepted);
-        await Eventually.Until(
-            async () => (await admin.Ok("GET", "/v1/admin/projections")).EnumerateArray()
-                .Single(p => p.GetProperty("name").GetString() == "history").GetProperty("rebuild").GetProperty("state").GetString(),
-            state => state == "switched", TimeSpan.FromSeconds(30), "the history rebuild to switch over");
-
-        foreach (var reader in new[] { ada, admin })
-        {
-            Assert.Equal(before, (await reader.Ok("GET", $"/v1/channels/{general}/messages?limit=5")).GetRawText());
-        }
-        position = (await ada.Ok("POST", $"/v1/channels/{general}/messages", new { text = "after the switch" }, HttpStatusCode.Created))
-            .GetProperty("position").GetInt64();
-        foreach (var reader in new[] { ada, admin })
-        {
-            var page = await reader.Ok("GET", $"/v1/channels/{general}/messages?limit=20&minPosition={position}");
-            var texts = page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()).ToList();
-            Assert.Equal(Enumerable.Range(0, 13).Select(i => $"m{i}").Append("after the switch").Reverse(), texts);
-            var reacted = page.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("seq").GetInt64() == seqs[3]);
-            Assert.Equal("eyes", reacted.GetProperty("reactions")[0].GetProperty("emoji").GetString());
-        }
-    }
-
-    [Fact]
     public async Task Only_instance_admins_see_projection_status()
     {
         var bob = await RegisterAsync("bob");
