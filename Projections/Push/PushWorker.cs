@@ -150,7 +150,7 @@ public sealed class PushWorker(
     /// would stop sending while still holding its lease. The wait itself is bounded too (<c>WaitAsync</c>), in case a
     /// send does not honour its cancellation.
     /// </remarks>
-    internal static async Task SendBoundedAsync(ISendEndpoint endpoint, EventBatch batch, TimeSpan timeout, CancellationToken ct)
+    private static async Task SendBoundedAsync(ISendEndpoint endpoint, EventBatch batch, TimeSpan timeout, CancellationToken ct)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bounded.CancelAfter(timeout);
@@ -177,7 +177,7 @@ public sealed class PushWorker(
     /// otherwise reach a re-connected channel in any order), and the batch fails: the worker re-sends it from the
     /// checkpoint (at-least-once; gateways drop repeats by cursor).
     /// </remarks>
-    internal static async Task SendAsync(ISendEndpoint endpoint, EventBatch batch, CancellationToken ct)
+    private static async Task SendAsync(ISendEndpoint endpoint, EventBatch batch, CancellationToken ct)
     {
         var sends = new List<(PushMessage Message, string Key)>(batch.Events.Count);
         foreach (var e in batch.Events)

@@ -9,8 +9,8 @@ using Xunit.Abstractions;
 namespace EventSourcedChat.Tests.Dependencies;
 
 /// <summary>
-/// RabbitMQ taken away (SIGKILL of a private throwaway broker) under an API + projector host and a separate gateway
-/// host, both on a database of their own, then started again on the same port.
+/// RabbitMQ taken away (SIGKILL of a private throwaway broker, then started again on the same port) or frozen (SIGSTOP,
+/// then SIGCONT) under an API + projector host and a separate gateway host, both on a database of their own.
 /// </summary>
 public sealed class RabbitMqDown(PostgresFixture db, ITestOutputHelper output) : RealtimeTest(db)
 {
@@ -18,28 +18,7 @@ public sealed class RabbitMqDown(PostgresFixture db, ITestOutputHelper output) :
     public async Task While_RabbitMQ_is_down_posts_succeed_and_a_gateway_client_gets_them_when_it_returns()
     {
         var outage = new Outage(output);
-        var rabbit = Own(await PrivateRabbitMq.CreateAsync());
-        var database = $"{PostgresFixture.DatabaseName}_rabbitdown";
-        await PostgresFixture.CreateDatabaseAsync(database, dropFirst: true);
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = PostgresFixture.WithDatabase(database),
-            ["ConnectionStrings:RabbitMq"] = rabbit.ConnectionString,
-            ["Redis:Prefix"] = $"esc_tests_rabbitdown:{Guid.NewGuid():N}:",
-            ["RateLimits:PostsPerSecond"] = "1000",
-            ["RateLimits:PostsBurst"] = "1000",
-        };
-        var api = ExtraHost("api,projector", settings);
-        var gateway = ExtraHost("gateway", settings);
-        var ada = await RegisterAsync("ada", api);
-        var bob = await RegisterAsync("bob", api);
-        var ws = await WorkspaceAsync(ada, bob);
-        var general = await ChannelAsync(ada, ws);
-        await JoinAsync(bob, general);
-        var (_, start) = await PostAsync(ada, general, "before");
-        var hub = await ConnectAsync(bob, gateway);
-        await hub.InvokeAsync("Resume", start - 1);
-        await hub.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "before"), TimeSpan.FromSeconds(30), "the post before the outage");
+        var (rabbit, api, gateway, ada, general, hub) = await ListeningAsync("rabbitdown");
 
         outage.Log("killing RabbitMQ");
         rabbit.Kill();
@@ -86,28 +65,8 @@ public sealed class RabbitMqDown(PostgresFixture db, ITestOutputHelper output) :
     public async Task A_broker_that_stops_confirming_does_not_hold_the_push_worker_and_the_batch_is_sent_when_it_answers_again()
     {
         var outage = new Outage(output);
-        var rabbit = Own(await PrivateRabbitMq.CreateAsync());
-        var database = $"{PostgresFixture.DatabaseName}_rabbitfrozen";
-        await PostgresFixture.CreateDatabaseAsync(database, dropFirst: true);
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = PostgresFixture.WithDatabase(database),
-            ["ConnectionStrings:RabbitMq"] = rabbit.ConnectionString,
-            ["Redis:Prefix"] = $"esc_tests_rabbitfrozen:{Guid.NewGuid():N}:",
-            ["Realtime:PushConfirmTimeout"] = "00:00:01",
-        };
-        var api = ExtraHost("api,projector", settings);
-        var gateway = ExtraHost("gateway", settings);
+        var (rabbit, api, _, ada, general, hub) = await ListeningAsync("rabbitfrozen", ("Realtime:PushConfirmTimeout", "00:00:01"));
         var worker = api.Services.GetRequiredService<PushWorker>();
-        var ada = await RegisterAsync("ada", api);
-        var bob = await RegisterAsync("bob", api);
-        var ws = await WorkspaceAsync(ada, bob);
-        var general = await ChannelAsync(ada, ws);
-        await JoinAsync(bob, general);
-        var (_, start) = await PostAsync(ada, general, "before");
-        var hub = await ConnectAsync(bob, gateway);
-        await hub.InvokeAsync("Resume", start - 1);
-        await hub.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "before"), TimeSpan.FromSeconds(30), "the post before the freeze");
         var interruptions = worker.Interruptions;
 
         // SIGSTOP: the connection stays open, sends go out, no confirm comes back (as when a confirm is lost).
@@ -132,5 +91,41 @@ public sealed class RabbitMqDown(PostgresFixture db, ITestOutputHelper output) :
         Assert.Equal(expected.Append("after"), Posted(events, general).Select(TextOf));
         AssertNoDuplicates(events);
         outage.Log($"every post delivered once and in order; the worker was interrupted {worker.Interruptions - interruptions} times");
+    }
+
+    /// <summary>
+    /// A private broker, an api + projector host and a gateway host on a database named after <paramref name="name"/>,
+    /// and bob's hub connection on the gateway, resumed, having received ada's post "before" in their channel.
+    /// </summary>
+    private async Task<(PrivateRabbitMq Rabbit, ChatHost Api, ChatHost Gateway, TestUser Ada, string General, HubClient Hub)> ListeningAsync(
+        string name, params (string Key, string Value)[] extra)
+    {
+        var rabbit = Own(await PrivateRabbitMq.CreateAsync());
+        var database = $"{PostgresFixture.DatabaseName}_{name}";
+        await PostgresFixture.CreateDatabaseAsync(database, dropFirst: true);
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = PostgresFixture.WithDatabase(database),
+            ["ConnectionStrings:RabbitMq"] = rabbit.ConnectionString,
+            ["Redis:Prefix"] = $"esc_tests_{name}:{Guid.NewGuid():N}:",
+            ["RateLimits:PostsPerSecond"] = "1000",
+            ["RateLimits:PostsBurst"] = "1000",
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+        var api = ExtraHost("api,projector", settings);
+        var gateway = ExtraHost("gateway", settings);
+        var ada = await RegisterAsync("ada", api);
+        var bob = await RegisterAsync("bob", api);
+        var ws = await WorkspaceAsync(ada, bob);
+        var general = await ChannelAsync(ada, ws);
+        await JoinAsync(bob, general);
+        var (_, start) = await PostAsync(ada, general, "before");
+        var hub = await ConnectAsync(bob, gateway);
+        await hub.InvokeAsync("Resume", start - 1);
+        await hub.WaitUntilAsync(e => Posted(e, general).Any(p => TextOf(p) == "before"), TimeSpan.FromSeconds(30), "the post before the broker trouble");
+        return (rabbit, api, gateway, ada, general, hub);
     }
 }

@@ -136,14 +136,15 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         Log($"listeners: reconnects {listeners.Sum(l => l.Reconnects)}, failed connect/resume attempts {listeners.Sum(l => l.FailedAttempts)}");
         foreach (var process in cluster.Processes)
         {
-            var notes = process.OutputSince(outputMarks[process.Name])
+            var lines = process.OutputSince(outputMarks[process.Name]).ToList();
+            var notes = lines
                 .Where(line => line.Contains("warn", StringComparison.OrdinalIgnoreCase) || line.Contains("fail", StringComparison.OrdinalIgnoreCase))
                 .ToList();
             if (notes.Count > 0)
             {
                 Log($"{process.Name} logged {notes.Count} warnings/errors, e.g. {string.Join(" | ", notes.Take(3).Select(n => n.Trim()))}");
             }
-            var unconfirmed = process.OutputSince(outputMarks[process.Name]).Count(line => line.Contains("did not confirm a batch", StringComparison.Ordinal));
+            var unconfirmed = lines.Count(line => line.Contains("did not confirm a batch", StringComparison.Ordinal));
             if (unconfirmed > 0)
             {
                 Log($"{process.Name}: {unconfirmed} push batches were not confirmed in time and were sent again");
