@@ -150,14 +150,20 @@ public static class ChatctlCommand
         });
         root.Subcommands.Add(new Command("analytics", "analysts: the read-only analytics views") { views, query });
 
-        // projections status | rebuild
-        var status = new Command("status", "each projection's state, checkpoint, head and lag");
+        // projections status | restart | rebuild
+        var status = new Command("status", "each projection's (and the push worker's) state, owner, checkpoint, head and lag");
         Run(status, async (p, ct) =>
         {
             await ProjectionCommands.StatusAsync(Api(p), console, ct);
             return 0;
         });
         var projection = new Argument<string>("name");
+        var restart = new Command("restart", "start a stopped or stuck projection (or push) again from its checkpoint, on the node that owns it") { projection };
+        Run(restart, async (p, ct) =>
+        {
+            await ProjectionCommands.RestartAsync(Api(p), console, p.GetValue(projection)!, ct);
+            return 0;
+        });
         var noWait = new Option<bool>("--no-wait") { Description = "start the rebuild and return" };
         var rebuild = new Command("rebuild", "rebuild a projection without downtime, following its progress") { projection, noWait };
         Run(rebuild, async (p, ct) =>
@@ -165,7 +171,7 @@ public static class ChatctlCommand
             await ProjectionCommands.RebuildAsync(Api(p), console, p.GetValue(projection)!, !p.GetValue(noWait), TimeSpan.FromMilliseconds(250), ct);
             return 0;
         });
-        root.Subcommands.Add(new Command("projections", "operators: projection status and rebuilds") { status, rebuild });
+        root.Subcommands.Add(new Command("projections", "operators: projection status, restarts and rebuilds") { status, restart, rebuild });
         return root;
     }
 }

@@ -35,16 +35,24 @@ public sealed class CheckpointStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// A statement that moves the checkpoint from <paramref name="from"/> to <paramref name="to"/> only if it is still
-    /// at <paramref name="from"/>: it affects one row, or none when another runner moved it first (the caller then rolls
-    /// back its transaction, so a projection never applies a batch twice even if two runners overlap).
+    /// at <paramref name="from"/>: it affects one row, or none when the checkpoint is elsewhere (another runner or a
+    /// rebuild's switch-over moved it) or, unless <paramref name="from"/> is <see cref="LogCursor.Start"/>, when it no
+    /// longer exists (it was deleted). The caller then rolls back its transaction and reloads the checkpoint, so a
+    /// projection never applies a batch twice. Sent before the batch's own writes, it also locks the checkpoint row for
+    /// the transaction: two runners that overlap apply one after the other, and the second finds the checkpoint moved.
     /// </summary>
     public static NpgsqlBatchCommand Advance(string name, LogCursor from, LogCursor to)
     {
-        var command = new NpgsqlBatchCommand("""
-            insert into es_checkpoints (name, tx_id, position, updated_at) values ($1, $4, $5, now())
-            on conflict (name) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
-             where es_checkpoints.tx_id = $2 and es_checkpoints.position = $3
-            """);
+        var command = new NpgsqlBatchCommand(from == LogCursor.Start
+            ? """
+              insert into es_checkpoints (name, tx_id, position, updated_at) values ($1, $4, $5, now())
+              on conflict (name) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+               where es_checkpoints.tx_id = $2 and es_checkpoints.position = $3
+              """
+            : """
+              update es_checkpoints set tx_id = $4, position = $5, updated_at = now()
+               where name = $1 and tx_id = $2 and position = $3
+              """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         command.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = from.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Position });

@@ -15,6 +15,8 @@ public static class ProjectionsModule
     {
         services.TryAddSingleton<ProjectionSchemas>();
         services.TryAddSingleton<ProjectionRebuilder>();
+        services.TryAddSingleton<RunnerStatus>();
+        services.TryAddSingleton<LogRunners>();
         // Projections register here, one line each.
         services.AddSingleton<Projection, DirectoryProjection>();
         services.AddSingleton<Projection, UnreadProjection>();

@@ -10,7 +10,7 @@ public static class ProjectionCommands
     public static async Task<JsonElement> StatusAsync(ChatApi api, IAnsiConsole console, CancellationToken ct)
     {
         var status = await api.SendAsync(HttpMethod.Get, "/v1/admin/projections", null, ct);
-        var table = new Table().AddColumns("projection", "state", "checkpoint", "head", "lag", "rebuild", "error");
+        var table = new Table().AddColumns("projection", "state", "owner", "checkpoint", "head", "lag", "lag (s)", "rebuild", "error");
         foreach (var p in status.EnumerateArray())
         {
             var rebuild = p.TryGetProperty("rebuild", out var r) && r.ValueKind == JsonValueKind.Object
@@ -19,14 +19,23 @@ public static class ProjectionCommands
             table.AddRow(
                 Markup.Escape(p.GetProperty("name").GetString()!),
                 Markup.Escape(p.GetProperty("state").GetString()!),
+                Markup.Escape(p.TryGetProperty("owner", out var o) ? o.GetString() ?? "" : ""),
                 p.GetProperty("checkpointPosition").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 p.GetProperty("headPosition").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 p.GetProperty("lag").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                p.GetProperty("lagSeconds").GetDouble().ToString("0.0", System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(rebuild),
                 Markup.Escape(p.TryGetProperty("error", out var e) ? e.GetString() ?? "" : ""));
         }
         console.Write(table);
         return status;
+    }
+
+    /// <summary>Asks the node that owns <paramref name="name"/> to start it again from its checkpoint.</summary>
+    public static async Task RestartAsync(ChatApi api, IAnsiConsole console, string name, CancellationToken ct)
+    {
+        await api.SendAsync(HttpMethod.Post, $"/v1/admin/projections/{Uri.EscapeDataString(name)}/restart", null, ct);
+        console.WriteLine($"restart of {name} requested; its owner restarts it within a second or two");
     }
 
     /// <summary>Starts a rebuild and, unless <paramref name="wait"/> is false, follows it with a progress bar until it switches over.</summary>

@@ -2,17 +2,20 @@ using System.Security.Claims;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Projections.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace EventSourcedChat.Gateway.Hosting;
 
+/// <summary>
+/// A runner as the admin API shows it. <c>position</c>, <c>lagEvents</c> and <c>lagSeconds</c> are the names of the
+/// contract; <c>checkpointPosition</c>, <c>headPosition</c> and <c>lag</c> are kept for the clients of version 1.
+/// </summary>
 public sealed record ProjectionStatusView(
-    string Name, string State, long CheckpointPosition, long HeadPosition, long Lag,
-    string? Error, long? FailedPosition, Guid? FailedEventId, RebuildProgress? Rebuild);
+    string Name, string State, long Position, long LagEvents, double LagSeconds, string? Owner, string? Error,
+    long? FailedPosition, Guid? FailedEventId, RebuildProgress? Rebuild, long CheckpointPosition, long HeadPosition, long Lag);
 
 /// <summary>
-/// Operations for the instance's administrators (user ids in the <c>Admins</c> setting): projection status with lag,
-/// and rebuilds without downtime.
+/// Operations for the instance's administrators (user ids in the <c>Admins</c> setting): the state and lag of every
+/// runner (projections and the push worker), restarts, and rebuilds without downtime.
 /// </summary>
 public static class AdminEndpoints
 {
@@ -24,6 +27,7 @@ public static class AdminEndpoints
                 : Results.Problem(statusCode: 403, title: "Forbidden", detail: "Instance administrators only.",
                     extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Forbidden }));
         admin.MapGet("/projections", Status).WithName("ProjectionStatus");
+        admin.MapPost("/projections/{name}/restart", Restart).WithName("RestartProjection");
         admin.MapPost("/projections/{name}/rebuild", Rebuild).WithName("RebuildProjection");
         return app;
     }
@@ -36,47 +40,49 @@ public static class AdminEndpoints
     }
 
     private static async Task<Ok<List<ProjectionStatusView>>> Status(
-        IEnumerable<Projection> projections, NpgsqlDataSource db, ProjectionRebuilder rebuilder, CancellationToken ct)
+        LogRunners runners, RunnerStatus status, ProjectionRebuilder rebuilder, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
-            select n.name, coalesce(s.state, 'not started'), coalesce(c.position, 0),
-                   (select coalesce(max(position), 0) from es_events), s.error, s.failed_position, s.failed_event_id
-              from unnest($1::text[]) n(name)
-              left join projection_status s on s.name = n.name
-              left join es_checkpoints c on c.name = 'projection:' || n.name
-            """);
-        cmd.Parameters.AddWithValue(projections.Select(p => p.Name).ToArray());
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        var list = new List<ProjectionStatusView>();
         var rebuilds = rebuilder.Progress.ToDictionary(p => p.Projection);
-        while (await r.ReadAsync(ct))
-        {
-            var (name, checkpoint, head) = (r.GetString(0), r.GetInt64(2), r.GetInt64(3));
-            list.Add(new ProjectionStatusView(name, r.GetString(1), checkpoint, head, Math.Max(0, head - checkpoint),
-                r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetGuid(6),
-                rebuilds.GetValueOrDefault(name)));
-        }
-        return TypedResults.Ok(list);
+        var states = await status.ReadAsync(runners.All, ct);
+        return TypedResults.Ok(states.Select(s => new ProjectionStatusView(
+            s.Name, s.State, s.Position, s.LagEvents, Math.Round(s.LagSeconds, 3), s.Owner, s.Error, s.FailedPosition, s.FailedEventId,
+            rebuilds.GetValueOrDefault(s.Name), s.Position, s.HeadPosition, s.LagEvents)).ToList());
     }
 
-    private static Results<Accepted<RebuildProgress>, ProblemHttpResult> Rebuild(
+    /// <summary>Asks the node that owns the runner, whichever it is, to start it again from its checkpoint.</summary>
+    private static async Task<Results<Accepted, ProblemHttpResult>> Restart(
+        string name, LogRunners runners, RunnerStatus status, CancellationToken ct)
+    {
+        if (runners.Find(name) is null)
+        {
+            return NotFound(name);
+        }
+        await status.RequestRestartAsync(name, ct);
+        return TypedResults.Accepted("/v1/admin/projections");
+    }
+
+    private static async Task<Results<Accepted<RebuildProgress>, ProblemHttpResult>> Rebuild(
         string name, IEnumerable<Projection> projections, ProjectionRebuilder rebuilder, IHostApplicationLifetime lifetime,
         ILogger<ProjectionRebuilder> logger)
     {
         var projection = projections.FirstOrDefault(p => p.Name == name);
         if (projection is null)
         {
-            return TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No projection named '{name}'.",
-                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
+            return NotFound(name);
         }
-        if (rebuilder.Progress.Any(p => p.Projection == name && p.State == "rebuilding"))
+        var rebuild = await rebuilder.TryStartAsync(projection, lifetime.ApplicationStopping);
+        if (rebuild is null)
         {
-            return TypedResults.Problem(statusCode: 409, title: "Conflict", detail: $"{name} is already rebuilding.",
+            return TypedResults.Problem(statusCode: 409, title: "Conflict", detail: $"{name} is already being rebuilt.",
                 extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Conflict });
         }
-        _ = rebuilder.RebuildAsync(projection, lifetime.ApplicationStopping).ContinueWith(
+        _ = rebuild.ContinueWith(
             t => logger.LogError(t.Exception, "Rebuild of {Projection} failed", name),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         return TypedResults.Accepted("/v1/admin/projections", new RebuildProgress(name, 0, "rebuilding", null));
     }
+
+    private static ProblemHttpResult NotFound(string name) =>
+        TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No projection named '{name}'.",
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
 }

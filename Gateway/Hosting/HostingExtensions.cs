@@ -40,7 +40,10 @@ public static class HostingExtensions
         builder.Services.AddPresence();
         if (roles.Projector)
         {
-            builder.Services.AddProjectionRunner(ProjectionRunnerOptions.Parse(builder.Configuration["Projections:Run"]));
+            builder.Services.AddProjectionRunner(ProjectionRunnerOptions.Parse(builder.Configuration["Projections:Run"]) with
+            {
+                AttemptsBeforeFailing = builder.Configuration.GetValue("Projections:AttemptsBeforeFailing", 3),
+            });
             // Push:Enabled=false runs the read-model projections without the push worker (a projector
             // node dedicated to rebuilds, or a benchmark of the projections alone).
             if (builder.Configuration.GetValue("Push:Enabled", true))
@@ -57,7 +60,8 @@ public static class HostingExtensions
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])
             .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])
-            .AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"]);
+            .AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"])
+            .AddCheck<ProjectionsHealthCheck>("projections", tags: ["ready"]);
         return builder;
     }
 

@@ -20,6 +20,28 @@ public sealed class ProjectionRebuilder(NpgsqlDataSource db, PostgresEventStore 
 
     public IReadOnlyCollection<RebuildProgress> Progress => _progress.Values.ToList();
 
+    /// <summary>
+    /// Starts a rebuild in the background unless one of the same projection runs anywhere (a database lock, held for
+    /// the rebuild's duration, decides): answers the rebuild's task, or null when another one runs.
+    /// </summary>
+    public async Task<Task<RebuildProgress>?> TryStartAsync(Projection projection, CancellationToken ct)
+    {
+        var lease = await Lease.TryTakeAsync(db, ProjectionSchemas.RebuildKey(projection), CancellationToken.None);
+        if (lease is null)
+        {
+            return null;
+        }
+        Report(projection, 0, "rebuilding"); // before the first await of the rebuild: a caller that starts it sees it at once
+        return Task.Run(async () =>
+        {
+            await using (lease)
+            {
+                return await RebuildAsync(projection, ct);
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Rebuilds <paramref name="projection"/> and switches over; callers outside tests go through <see cref="TryStartAsync"/>.</summary>
     public async Task<RebuildProgress> RebuildAsync(Projection projection, CancellationToken ct = default)
     {
         var target = projection.Schema + "_rebuild";

@@ -10,14 +10,21 @@ namespace EventSourcedChat.Projections.Infrastructure;
 /// Runs every registered projection as its own catch-up subscription. A projection runs on one node at a time
 /// (a PostgreSQL advisory lock held for as long as it runs; others stand by and take over when it goes). Each batch
 /// applies in one transaction with the checkpoint, and the checkpoint only moves from where this runner left it.
-/// A projection that fails on an event stops with the event's position and id recorded in <c>projection_status</c>;
-/// the others go on. It resumes when the process restarts.
 /// </summary>
+/// <remarks>
+/// A projection never stops for good because of its environment: a lost connection or lease, a deadlock, a checkpoint
+/// moved by a rebuild's switch-over, a plan invalidated by a schema change, or any error it does not recognise, ends the
+/// run and starts another after a backoff, from the checkpoint in the database. It stops only when the same event fails
+/// <see cref="ProjectionRunnerOptions.AttemptsBeforeFailing"/> runs in a row, each from a freshly loaded checkpoint on
+/// fresh connections: then it records the event in <c>projection_status</c> (<c>failed</c>), keeps its lease so no
+/// other node repeats the failure, and waits for an operator's restart (<see cref="RunnerStatus"/>).
+/// </remarks>
 public sealed class ProjectionRunner(
     IEnumerable<Projection> projections, NpgsqlDataSource db, CatchUpSubscription subscription, CheckpointStore checkpoints,
-    ProjectionSchemas schemas, ProjectionRunnerOptions options, ILogger<ProjectionRunner> logger, ResilienceOptions? resilience = null) : BackgroundService
+    ProjectionSchemas schemas, ProjectionRunnerOptions options, ILogger<ProjectionRunner> logger, ResilienceOptions? resilience = null,
+    RunnerStatus? status = null) : BackgroundService
 {
-    private static readonly string Node = $"{Environment.MachineName}:{Environment.ProcessId}";
+    private readonly RunnerStatus _status = status ?? new RunnerStatus(db);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(projections.Where(p => options.Runs(p.Name))
@@ -25,50 +32,110 @@ public sealed class ProjectionRunner(
 
     private async Task RunWithLeaseAsync(Projection projection, CancellationToken ct)
     {
-        // Restarts after a database error wait a jittered, exponentially growing delay (bounded by Resilience:RetryMaxDelay).
+        // Restarts after an error wait a jittered, exponentially growing delay (bounded by Resilience:RetryMaxDelay).
         var backoff = (resilience ?? new ResilienceOptions()).NewBackoff();
+        var failures = new RepeatedFailure();
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await using var lease = await db.OpenConnectionAsync(ct);
-                await using (var tryLock = new NpgsqlCommand("select pg_try_advisory_lock($1)", lease))
+                await using var lease = await Lease.TryTakeAsync(db, ProjectionSchemas.LeaseKey(projection), ct);
+                if (lease is null)
                 {
-                    tryLock.Parameters.AddWithValue(ProjectionSchemas.LeaseKey(projection));
-                    if (!(bool)(await tryLock.ExecuteScalarAsync(ct))!)
-                    {
-                        await Task.Delay(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500)), ct);
-                        continue;
-                    }
+                    await Task.Delay(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500)), ct);
+                    continue;
                 }
                 await schemas.EnsureAsync(projection, projection.Schema, ct);
-                await SetStatusAsync(projection, "running", null, null, ct);
-                backoff.Reset();
-                var at = await checkpoints.LoadAsync(projection.CheckpointName, ct);
-                await subscription.RunAsync(projection.CheckpointName, async (batch, token) =>
+                var started = await _status.StartedAsync(projection.Name, ct);
+                var restarted = await _status.RunUntilRestartAsync(projection.Name, started, async token =>
                 {
-                    await ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, at, batch, token);
-                    at = batch.Checkpoint;
-                }, CheckpointMode.ByHandler, ct);
+                    var at = await checkpoints.LoadAsync(projection.CheckpointName, token);
+                    await subscription.RunAsync(projection.CheckpointName, async (batch, t) =>
+                    {
+                        await ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, at, batch, t);
+                        at = batch.Checkpoint;
+                        backoff.Reset();
+                        failures.Clear();
+                    }, CheckpointMode.ByHandler, token);
+                }, ct);
+                if (restarted)
+                {
+                    logger.LogInformation("Projection {Projection} restarted on request", projection.Name);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }
-            catch (ProjectionFailedException failed)
+            catch (ProjectionFailedException failed) when (failures.Add(failed.EventId) >= options.AttemptsBeforeFailing)
             {
-                logger.LogError(failed, "Projection {Projection} stopped at position {Position} (event {EventId})",
-                    projection.Name, failed.Position, failed.EventId);
-                await SetStatusAsync(projection, "failed", failed, failed.InnerException?.Message, CancellationToken.None);
-                return;
+                logger.LogError(failed, "Projection {Projection} stopped at position {Position} (event {EventId}) after {Attempts} attempts; "
+                    + "it waits for POST /v1/admin/projections/{Projection}/restart", projection.Name, failed.Position, failed.EventId,
+                    options.AttemptsBeforeFailing, projection.Name);
+                await WaitFailedAsync(projection, failed, ct);
+                failures.Clear();
+                backoff.Reset();
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or LostLeaseException)
+#pragma warning disable CA1031 // Whatever ended the run, the projection goes on after a backoff; only a repeated bad event stops it.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 var delay = backoff.Next();
                 logger.LogWarning(e, "Projection {Projection} interrupted; retrying in {Delay}", projection.Name, delay);
+                if (e is ProjectionFailedException)
+                {
+                    // Maybe the event is fine and a connection's prepared statements are stale (a table swapped under
+                    // them): the next attempt runs on new connections.
+                    db.Clear();
+                }
+                await TryRecordAsync(projection.Name, "retrying", e, ct);
                 await Task.Delay(delay, ct);
             }
         }
+    }
+
+    /// <summary>
+    /// A failed projection keeps its lease, so no other node repeats the failure, until an operator restarts it. If
+    /// another node took the lease in the meantime, this one stands by again.
+    /// </summary>
+    private async Task WaitFailedAsync(Projection projection, ProjectionFailedException failed, CancellationToken ct)
+    {
+        await using var lease = await Lease.TryTakeAsync(db, ProjectionSchemas.LeaseKey(projection), ct);
+        if (lease is null)
+        {
+            return;
+        }
+        var since = await _status.StoppedAsync(projection.Name, "failed", failed, failed.Position, failed.EventId, ct);
+        await _status.WaitForRestartAsync(projection.Name, since, ct);
+        logger.LogInformation("Projection {Projection} restarted on request after failing at position {Position}", projection.Name, failed.Position);
+    }
+
+    private async Task TryRecordAsync(string name, string state, Exception e, CancellationToken ct)
+    {
+        try
+        {
+            await _status.StoppedAsync(name, state, e, null, null, ct);
+        }
+        catch (Exception recording) when (recording is NpgsqlException or TimeoutException)
+        {
+            logger.LogDebug(recording, "Could not record the state of {Projection}", name);
+        }
+    }
+
+    /// <summary>How many runs in a row failed on the same event.</summary>
+    private sealed class RepeatedFailure
+    {
+        private Guid _event;
+        private int _count;
+
+        public int Add(Guid eventId)
+        {
+            _count = eventId == _event ? _count + 1 : 1;
+            _event = eventId;
+            return _count;
+        }
+
+        public void Clear() => (_event, _count) = (Guid.Empty, 0);
     }
 
     /// <summary>
@@ -123,7 +190,7 @@ public sealed class ProjectionRunner(
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Queues a batch's SQL and the fenced checkpoint move, and sends them in one round trip within <paramref name="tx"/>.</summary>
+    /// <summary>Moves the checkpoint (fenced) and applies a batch's SQL within <paramref name="tx"/>.</summary>
     internal static async Task ApplyInTransactionAsync(
         NpgsqlTransaction tx, Projection projection, string schema, string checkpoint, LogCursor from,
         IReadOnlyList<RecordedEvent> events, bool takeSwitchLock, CancellationToken ct)
@@ -132,16 +199,27 @@ public sealed class ProjectionRunner(
         // (and PostgreSQL re-plans a prepared statement when the search path differs, as in a rebuild's schema).
         // A batch's rows and its checkpoint commit together, so a batch lost to a crash before its commit record reached
         // disk is simply applied again from the older checkpoint: the commit need not wait for the WAL flush.
-        // The switch lock comes first, in its own unprepared command: preparing the batch parses its statements, and
+        // The switch lock comes first, in its own unprepared batch: preparing the batch parses its statements, and
         // parsing already locks the tables they name, which must not happen before this lock (a rebuild's switch-over
         // and the test reset take it exclusively, then lock those tables).
-        var switchLock = takeSwitchLock
-            ? $"select pg_advisory_xact_lock_shared({ProjectionSchemas.SwitchKey(projection).ToString(CultureInfo.InvariantCulture)}); "
-            : "";
-        await using (var setup = new NpgsqlCommand(
-            $"{switchLock}set local search_path to {ProjectionSchemas.Quote(schema)}, public; set local synchronous_commit to off", tx.Connection, tx))
+        await using (var setup = new NpgsqlBatch(tx.Connection, tx))
         {
+            if (takeSwitchLock)
+            {
+                setup.BatchCommands.Add(new NpgsqlBatchCommand(
+                    $"select pg_advisory_xact_lock_shared({ProjectionSchemas.SwitchKey(projection).ToString(CultureInfo.InvariantCulture)})"));
+            }
+            setup.BatchCommands.Add(new NpgsqlBatchCommand($"set local search_path to {ProjectionSchemas.Quote(schema)}, public"));
+            setup.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit to off"));
+            // The checkpoint moves first: a batch whose checkpoint is no longer where this runner left it (another
+            // runner, a rebuild's switch-over or a deletion moved it) must not write a single row, or its rows would
+            // collide with those already applied (a duplicate key is an error no retry can fix).
+            setup.BatchCommands.Add(CheckpointStore.Advance(checkpoint, from, events[^1].Cursor));
             await setup.ExecuteNonQueryAsync(ct);
+            if (setup.BatchCommands[^1].RecordsAffected != 1)
+            {
+                throw new LostLeaseException($"Checkpoint {checkpoint} is no longer at {from}; another runner or a rebuild moved it.");
+            }
         }
         await using var batch = new NpgsqlBatch(tx.Connection, tx);
         var context = new EventContext(batch);
@@ -150,34 +228,15 @@ public sealed class ProjectionRunner(
             projection.Apply(e, context);
         }
         context.Flush();
-        batch.BatchCommands.Add(CheckpointStore.Advance(checkpoint, from, events[^1].Cursor));
-        // A projection sends the same few statement texts over and over: prepared once per physical connection, they
-        // skip parsing and planning, which cost more than running them (each run of rows is one statement).
-        await batch.PrepareAsync(ct);
-        await batch.ExecuteNonQueryAsync(ct);
-        if (batch.BatchCommands[^1].RecordsAffected != 1)
+        if (batch.BatchCommands.Count > 0)
         {
-            throw new LostLeaseException($"Checkpoint {checkpoint} moved under this runner; another node owns {projection.Name}.");
+            // A projection sends the same few statement texts over and over: prepared once per physical connection, they
+            // skip parsing and planning, which cost more than running them (each run of rows is one statement).
+            await batch.PrepareAsync(ct);
+            await batch.ExecuteNonQueryAsync(ct);
         }
         await using var reset = new NpgsqlCommand("set local search_path to default", tx.Connection, tx);
         await reset.ExecuteNonQueryAsync(ct);
-    }
-
-    private async Task SetStatusAsync(Projection projection, string state, ProjectionFailedException? failed, string? error, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("""
-            insert into projection_status (name, state, owner, error, failed_position, failed_event_id, updated_at)
-            values ($1, $2, $3, $4, $5, $6, now())
-            on conflict (name) do update set state = excluded.state, owner = excluded.owner, error = excluded.error,
-                failed_position = excluded.failed_position, failed_event_id = excluded.failed_event_id, updated_at = now()
-            """);
-        cmd.Parameters.AddWithValue(projection.Name);
-        cmd.Parameters.AddWithValue(state);
-        cmd.Parameters.AddWithValue(Node);
-        cmd.Parameters.AddWithValue((object?)error ?? DBNull.Value);
-        cmd.Parameters.AddWithValue((object?)failed?.Position ?? DBNull.Value);
-        cmd.Parameters.AddWithValue((object?)failed?.EventId ?? DBNull.Value);
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 }
 

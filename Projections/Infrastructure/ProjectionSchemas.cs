@@ -28,6 +28,9 @@ public sealed class ProjectionSchemas(NpgsqlDataSource db)
     /// <summary>Held (session lock) by the one node running the projection.</summary>
     public static long LeaseKey(Projection projection) => Key("lease", projection.Name);
 
+    /// <summary>Held (session lock) by the one node rebuilding the projection: a second rebuild anywhere is refused.</summary>
+    public static long RebuildKey(Projection projection) => Key("rebuild", projection.Name);
+
     /// <summary>Taken shared by every live batch and exclusively by a rebuild's switch-over.</summary>
     public static long SwitchKey(Projection projection) => Key("switch", projection.Name);
 

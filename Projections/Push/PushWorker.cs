@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using EventSourcedChat.EventStore;
+using EventSourcedChat.Projections.Infrastructure;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,9 +22,11 @@ namespace EventSourcedChat.Projections.Push;
 /// </remarks>
 public sealed class PushWorker(
     NpgsqlDataSource db, CatchUpSubscription subscription, PushBus buses, PushOptions options, ILogger<PushWorker> logger,
-    ResilienceOptions? resilience = null)
+    ResilienceOptions? resilience = null, RunnerStatus? status = null)
     : BackgroundService
 {
+    private readonly RunnerStatus _status = status ?? new RunnerStatus(db);
+
     public static long LeaseKey { get; } =
         BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("esc:lease:push-worker")), 0);
 
@@ -47,9 +50,10 @@ public sealed class PushWorker(
             TimeSpan wait;
             try
             {
-                await RunWhileLeasedAsync(backoff, stoppingToken);
-                // Another node holds the lease: stand by and try again.
-                wait = TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500));
+                // Another node holds the lease: stand by and try again. After a restart on request: at once.
+                wait = await RunWhileLeasedAsync(backoff, stoppingToken)
+                    ? TimeSpan.Zero
+                    : TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -76,29 +80,36 @@ public sealed class PushWorker(
     /// <summary>
     /// Takes the lease and, while holding it, sends the log from the checkpoint on a bus of this run's own (stopped when
     /// the run ends, so a retry never reuses a connection or channel that failed). Returns at once when another node
-    /// holds the lease; otherwise runs until an error or <paramref name="ct"/>.
+    /// holds the lease (false); otherwise runs until an error, <paramref name="ct"/> or an operator's restart (true).
     /// </summary>
-    private async Task RunWhileLeasedAsync(Backoff backoff, CancellationToken ct)
+    private async Task<bool> RunWhileLeasedAsync(Backoff backoff, CancellationToken ct)
     {
-        await using var lease = await db.OpenConnectionAsync(ct);
-        await using (var tryLock = new NpgsqlCommand("select pg_try_advisory_lock($1)", lease))
+        await using var lease = await Lease.TryTakeAsync(db, LeaseKey, ct);
+        if (lease is null)
         {
-            tryLock.Parameters.AddWithValue(LeaseKey);
-            if (!(bool)(await tryLock.ExecuteScalarAsync(ct))!)
-            {
-                return;
-            }
+            return false;
         }
         IBusControl? bus = null;
         try
         {
             Active = true;
             backoff.Reset();
+            var started = await _status.StartedAsync(PushOptions.CheckpointName, ct);
             await StartAtHeadWhenNewAsync(ct);
             bus = await buses.StartAsync(ct);
             var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{options.Exchange}?type=direct"));
-            await subscription.RunAsync(PushOptions.CheckpointName,
-                (batch, token) => SendBoundedAsync(endpoint, batch, options.ConfirmTimeout, token), CheckpointMode.AfterHandler, ct);
+            // An operator's restart (POST /v1/admin/projections/push/restart) ends this run; the caller starts the next.
+            if (await _status.RunUntilRestartAsync(PushOptions.CheckpointName, started, token => subscription.RunAsync(PushOptions.CheckpointName,
+                    (batch, t) => SendBoundedAsync(endpoint, batch, options.ConfirmTimeout, t), CheckpointMode.AfterHandler, token), ct))
+            {
+                logger.LogInformation("Push worker restarted on request");
+            }
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            await TryRecordAsync(e);
+            throw;
         }
         finally
         {
@@ -107,6 +118,18 @@ public sealed class PushWorker(
             {
                 await buses.StopAsync(bus);
             }
+        }
+    }
+
+    private async Task TryRecordAsync(Exception e)
+    {
+        try
+        {
+            await _status.StoppedAsync(PushOptions.CheckpointName, "retrying", e, null, null, CancellationToken.None);
+        }
+        catch (Exception recording) when (recording is NpgsqlException or TimeoutException)
+        {
+            logger.LogDebug(recording, "Could not record the push worker's state");
         }
     }
 

@@ -64,9 +64,16 @@ public sealed class PostgresFixture : IAsyncLifetime
         // the switch locks exclusively for the truncate's transaction waits for running batches and keeps new ones out.
         await using var conn = await DataSource.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
+        await TruncateAsync(tx);
+        await tx.CommitAsync();
+    }
+
+    /// <summary>The reset's work inside <paramref name="tx"/>: the projections' switch locks, then the truncate of every table.</summary>
+    public static async Task TruncateAsync(NpgsqlTransaction tx)
+    {
         foreach (var key in ProjectionSwitchKeys)
         {
-            await using var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", conn, tx);
+            await using var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", tx.Connection, tx);
             lockSwitch.Parameters.AddWithValue(key);
             await lockSwitch.ExecuteNonQueryAsync();
         }
@@ -82,9 +89,8 @@ public sealed class PostgresFixture : IAsyncLifetime
                     execute 'truncate ' || tables || ' restart identity cascade';
                 end if;
             end $$;
-            """, conn, tx);
+            """, tx.Connection, tx);
         await cmd.ExecuteNonQueryAsync();
-        await tx.CommitAsync();
     }
 
     private static readonly long[] ProjectionSwitchKeys = typeof(Projections.Infrastructure.Projection).Assembly.GetTypes()

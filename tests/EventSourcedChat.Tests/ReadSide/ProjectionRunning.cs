@@ -12,6 +12,9 @@ internal sealed class PostCounter(string name) : Projection
 {
     public override string Name => name;
 
+    /// <summary>Whether "boom" fails; a test turns it off to play the fix that an operator deploys before a restart.</summary>
+    public bool FailOnBoom { get; set; } = true;
+
     public override string CreateSql => "create table if not exists counts (channel_id text primary key, posts bigint not null)";
 
     public PostCounter() : this("test_counts")
@@ -20,13 +23,28 @@ internal sealed class PostCounter(string name) : Projection
 
     public PostCounter Configure(bool failOnBoom = true)
     {
+        FailOnBoom = failOnBoom;
         On<MessagePosted>((e, c) => c.Sql(
-            failOnBoom && e.Text == "boom"
+            FailOnBoom && e.Text == "boom"
                 ? "insert into counts (channel_id, posts) values ($1, 'not a number')"
                 : "insert into counts (channel_id, posts) values ($1, 1) on conflict (channel_id) do update set posts = counts.posts + 1",
             e.ChannelId));
         return this;
     }
+}
+
+/// <summary>
+/// One row per message, keyed by (channel, seq), with a plain insert: like the history and unread projections, applying
+/// an event twice is a duplicate key, which no retry can fix.
+/// </summary>
+internal sealed class MessageRows : Projection
+{
+    public override string Name => "test_message_rows";
+
+    public override string CreateSql => "create table if not exists rows (channel_id text, seq bigint, text text, primary key (channel_id, seq))";
+
+    public MessageRows() =>
+        On<MessagePosted>((e, c) => c.Sql("insert into rows (channel_id, seq, text) values ($1, $2, $3)", e.ChannelId, c.Seq, e.Text));
 }
 
 [Collection(PostgresCollection.Name)]
@@ -49,6 +67,8 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
     }
 
     private Task<ProjectionRunner> StartRunner(params Projection[] projections) => StartRunner(ProjectionRunnerOptions.All, projections);
+
+
 
     private async Task<ProjectionRunner> StartRunner(ProjectionRunnerOptions options, params Projection[] projections)
     {
@@ -195,5 +215,136 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
         Assert.Equal(2, await Count("rm_test_failing", "a"));
         Assert.Equal(2, (await new CheckpointStore(db.DataSource).LoadAsync("projection:test_failing")).Position);
         Assert.Equal("running", (await Status("test_healthy")).State);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_checkpoint_was_deleted_under_it_writes_nothing()
+    {
+        var projection = new MessageRows();
+        await new ProjectionSchemas(db.DataSource).EnsureAsync(projection, projection.Schema, default);
+        await Post("a", "one");
+        await Post("a", "two");
+        var (events, _) = await Eventually.Until(() => _store.ReadSubscriptionBatchAsync(LogCursor.Start, 10), r => r.Events.Count == 2, what: "both events");
+        var runner = await StartRunner();
+        await runner.ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, LogCursor.Start, new EventBatch([events[0]], events[0].Cursor), default);
+        await new CheckpointStore(db.DataSource).DeleteAsync(projection.CheckpointName);
+
+        await Assert.ThrowsAsync<LostLeaseException>(() => runner.ApplyBatchAsync(
+            projection, projection.Schema, projection.CheckpointName, events[0].Cursor, new EventBatch([events[1]], events[1].Cursor), default));
+
+        Assert.Equal(1, await Scalar($"select count(*) from {projection.Schema}.rows"));
+        Assert.Equal(LogCursor.Start, await new CheckpointStore(db.DataSource).LoadAsync(projection.CheckpointName));
+    }
+
+    [Fact]
+    public async Task A_batch_whose_checkpoint_was_moved_past_it_gives_way_instead_of_failing_on_its_own_rows()
+    {
+        // What a rebuild's switch-over does to the live runner when the rebuild got further: the checkpoint jumps ahead,
+        // the rows are already there, and the live runner's batch must yield (reload) rather than hit a duplicate key.
+        var projection = new MessageRows();
+        await new ProjectionSchemas(db.DataSource).EnsureAsync(projection, projection.Schema, default);
+        await Post("a", "one");
+        await Post("a", "two");
+        var (events, _) = await Eventually.Until(() => _store.ReadSubscriptionBatchAsync(LogCursor.Start, 10), r => r.Events.Count == 2, what: "both events");
+        var live = await StartRunner();
+        var other = await StartRunner();
+        await live.ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, LogCursor.Start, new EventBatch([events[0]], events[0].Cursor), default);
+        await other.ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, events[0].Cursor, new EventBatch([events[1]], events[1].Cursor), default);
+
+        await Assert.ThrowsAsync<LostLeaseException>(() => live.ApplyBatchAsync(
+            projection, projection.Schema, projection.CheckpointName, events[0].Cursor, new EventBatch([events[1]], events[1].Cursor), default));
+
+        Assert.Equal(2, await Scalar($"select count(*) from {projection.Schema}.rows"));
+    }
+
+    [Fact]
+    public async Task A_projection_goes_on_when_the_log_is_emptied_under_a_batch_it_already_read()
+    {
+        // The clean-clone stall: the test reset truncated the log while a runner held a batch it had read; the runner
+        // applied it to the emptied tables (its checkpoint row was gone, so nothing fenced it), and the next test's event
+        // with the same (channel, seq) was a duplicate key: the projection stopped for good.
+        var projection = new MessageRows();
+        await new ProjectionSchemas(db.DataSource).EnsureAsync(projection, projection.Schema, default);
+        await StartRunner(projection);
+        await Post("a", "first");
+        await Eventually.Until(() => Scalar($"select count(*) from {projection.Schema}.rows"), n => n == 1, what: "the first post");
+
+        await using (var reset = await db.DataSource.OpenConnectionAsync())
+        await using (var tx = await reset.BeginTransactionAsync())
+        {
+            // Hold the projection's switch lock: the runner reads the next post, then waits for the lock with it.
+            await using (var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", reset, tx))
+            {
+                lockSwitch.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
+                await lockSwitch.ExecuteNonQueryAsync();
+            }
+            await Post("a", "before the reset");
+            await Eventually.Until(() => Scalar("""
+                select count(*) from pg_locks
+                 where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())
+                """), n => n >= 1, what: "the runner to wait with the batch it read");
+            await PostgresFixture.TruncateAsync(tx);
+            await tx.CommitAsync();
+        }
+        await Post("a", "after the reset");
+        await Post("a", "and again"); // seq 2, as the stale "before the reset" was
+
+        var text = await Eventually.Until(async () =>
+        {
+            await using var cmd = db.DataSource.CreateCommand($"select string_agg(text, ',' order by seq) from {projection.Schema}.rows");
+            return await cmd.ExecuteScalarAsync() as string;
+        }, t => t == "after the reset,and again", what: "only the posts appended after the reset");
+        Assert.Equal("after the reset,and again", text);
+        Assert.Equal("running", (await Status(projection.Name)).State);
+    }
+
+    [Fact]
+    public async Task A_projection_whose_table_is_dropped_under_it_recreates_it_and_goes_on()
+    {
+        // An error of the environment that PostgreSQL reports as permanent (the table is gone): retried, never a stop.
+        var counter = new PostCounter("test_dropped").Configure();
+        await new ProjectionSchemas(db.DataSource).EnsureAsync(counter, counter.Schema, default);
+        await StartRunner(counter);
+        await Post("a");
+        await Eventually.Until(() => Count(counter.Schema, "a"), n => n == 1, what: "the first post");
+        await using (var drop = db.DataSource.CreateCommand($"drop table {counter.Schema}.counts"))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        await Post("a");
+
+        await Eventually.Until(async () =>
+        {
+            try
+            {
+                return await Count(counter.Schema, "a");
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                return -1; // not recreated yet
+            }
+        }, n => n == 1, TimeSpan.FromSeconds(20), "the post after the drop, in the recreated table");
+        var checkpoint = await new CheckpointStore(db.DataSource).LoadAsync(counter.CheckpointName);
+        Assert.Equal(2, checkpoint.Position);
+        Assert.NotEqual("failed", (await Status(counter.Name)).State);
+    }
+
+    [Fact]
+    public async Task A_failed_projection_keeps_its_place_until_a_restart_then_applies_the_event_it_failed_on()
+    {
+        var counter = new PostCounter("test_restarted").Configure();
+        await StartRunner(counter);
+        await Post("a");
+        await Post("a", "boom");
+        var failed = await Eventually.Until(() => Status(counter.Name), s => s.State == "failed", TimeSpan.FromSeconds(20), "the failure");
+        await Post("a");
+
+        counter.FailOnBoom = false; // the fix is deployed
+        await new RunnerStatus(db.DataSource).RequestRestartAsync(counter.Name, default);
+
+        await Eventually.Until(() => Count(counter.Schema, "a"), n => n == 3, TimeSpan.FromSeconds(10), "the bad event and the one after it");
+        Assert.Equal(2, failed.Position);
+        Assert.Equal("running", (await Status(counter.Name)).State);
     }
 }
