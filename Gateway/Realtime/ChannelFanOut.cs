@@ -150,10 +150,11 @@ public sealed class ChannelFanOut(
     internal async Task OnMessageAsync(PushMessage message)
     {
         var memberEvent = message.Type is "member.joined" or "member.left";
-        if (message.Type == "member.joined" && message.UserId is not null && message.ChannelId is not null)
+        List<ConnectionState> handOver = [];
+        if (message.Type == "member.joined" && message.UserId is not null && message.ChannelId is not null && message.Seq is { } joinedSeq)
         {
-            // Bound before the joiner sees member.joined: whatever they see after it reaches them.
-            await JoinLocalAsync(message.UserId, message.ChannelId);
+            // Bound before the joiner sees member.joined; what the binding came too late for is handed over from the log.
+            handOver = await JoinLocalAsync(message.UserId, message.ChannelId, joinedSeq);
         }
         // Serialized once for every local connection it goes to.
         var live = new LiveEvent(message);
@@ -212,29 +213,53 @@ public sealed class ChannelFanOut(
             // The leaver gets member.left, then nothing more from the channel, on every device.
             await LeaveLocalAsync(message.UserId, message.ChannelId);
         }
+        foreach (var state in handOver)
+        {
+            _ = HandOverAfterJoinAsync(state, message.Cursor);
+        }
     }
 
-    private async Task JoinLocalAsync(string userId, string channelId)
+    /// <summary>Hook awaited before the node binds a channel for a joiner (tests hold the binding back with it).</summary>
+    internal Func<Task>? BindingForJoin { get; set; }
+
+    /// <summary>
+    /// Adds the channel to the joiner's local connections. When the node was not bound to the channel yet, the channel's
+    /// events that the push worker sent before the binding took effect were routed nowhere: those connections then hold
+    /// their live events (answered here) until <see cref="HandOverAfterJoinAsync"/> has replayed the log.
+    /// </summary>
+    private async Task<List<ConnectionState>> JoinLocalAsync(string userId, string channelId, long joinedSeq)
     {
-        List<string> added = [];
+        List<ConnectionState> added = [];
+        var bind = false;
         await _topology.WaitAsync();
         try
         {
-            var bind = false;
             lock (_gate)
             {
                 if (!_byUser.TryGetValue(userId, out var connections))
                 {
-                    return;
+                    return [];
                 }
                 foreach (var c in connections.Where(c => c.Channels.Add(channelId)))
                 {
+                    c.JoinedSeqs[channelId] = joinedSeq;
                     bind |= Add(_byChannel, channelId, c);
-                    added.Add(c.ConnectionId);
+                    added.Add(c);
+                }
+                if (bind)
+                {
+                    foreach (var c in added)
+                    {
+                        c.HoldLive();
+                    }
                 }
             }
             if (bind)
             {
+                if (BindingForJoin is { } binding)
+                {
+                    await binding();
+                }
                 await broker.BindAsync(channelId);
             }
         }
@@ -242,9 +267,53 @@ public sealed class ChannelFanOut(
         {
             _topology.Release();
         }
-        foreach (var connectionId in added)
+        foreach (var c in added)
         {
-            await hub.Groups.AddToGroupAsync(connectionId, ChannelGroup(channelId));
+            await hub.Groups.AddToGroupAsync(c.ConnectionId, ChannelGroup(channelId));
+        }
+        return bind ? added : [];
+    }
+
+    /// <summary>
+    /// After a join that bound the channel on this node: replays, from the log, every event of the connection's channels
+    /// after what it was delivered (or, when it was delivered nothing yet, after the join), then releases the held live
+    /// events without a repeat, as after a broker loss. A connection still waiting for its first Resume needs nothing:
+    /// that Resume reads the log, the joined channel included.
+    /// </summary>
+    private async Task HandOverAfterJoinAsync(ConnectionState state, LogCursor joined)
+    {
+        try
+        {
+            await state.ResumeGate.WaitAsync();
+            try
+            {
+                if (!state.TakeRecovery(out var from))
+                {
+                    return;
+                }
+                if (from == LogCursor.Start)
+                {
+                    from = new LogCursor(joined.TxId, joined.Position - 1); // everything before the join was offered live
+                }
+                var lastReplayed = LogCursor.Start;
+                try
+                {
+                    lastReplayed = await ReplayFromAsync(state, state.UserId, from, from.Position, new HashSet<long>(), CancellationToken.None);
+                }
+                finally
+                {
+                    state.EndResume(lastReplayed);
+                }
+            }
+            finally
+            {
+                state.ResumeGate.Release();
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            logger.LogWarning(e, "Hand-over after a join failed for {ConnectionId}; sending resync.required", state.ConnectionId);
+            state.Send(ResyncRequired(state.LastDelivered.Position));
         }
     }
 
@@ -263,6 +332,7 @@ public sealed class ChannelFanOut(
                 }
                 foreach (var c in connections.Where(c => c.Channels.Remove(channelId)))
                 {
+                    c.JoinedSeqs.Remove(channelId);
                     unbind |= Remove(_byChannel, channelId, c);
                     removed.Add(c.ConnectionId);
                 }
@@ -324,7 +394,7 @@ public sealed class ChannelFanOut(
         {
             foreach (var state in _connections.Values)
             {
-                state.MarkBrokerLost();
+                state.HoldLive();
             }
         }
     }
@@ -417,6 +487,14 @@ public sealed class ChannelFanOut(
             await starting();
         }
         var channels = await ReadChannelsAsync(userId, ct);
+        lock (_gate)
+        {
+            // Channels joined while connected, which the directory may not have applied yet.
+            foreach (var (channelId, joinedSeq) in state.JoinedSeqs)
+            {
+                channels.TryAdd(channelId, joinedSeq);
+            }
+        }
         if (await BacklogExceedsAsync(channels, from, options.MaxResumeBacklog, ct))
         {
             state.Send(ResyncRequired(position));

@@ -52,6 +52,12 @@ internal sealed class ConnectionState
     /// <summary>The channels this connection receives; guarded by <see cref="ChannelFanOut"/>'s registry lock.</summary>
     public HashSet<string> Channels { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The seq of the <c>member.joined</c> of each channel joined while connected (a replay reads those channels from
+    /// there even before the directory has them); guarded by <see cref="ChannelFanOut"/>'s registry lock.
+    /// </summary>
+    public Dictionary<string, long> JoinedSeqs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Serializes Resume calls of the connection.</summary>
     public SemaphoreSlim ResumeGate { get; } = new(1, 1);
 
@@ -123,11 +129,12 @@ internal sealed class ConnectionState
     }
 
     /// <summary>
-    /// The node lost its broker connection: what was routed to it meanwhile is gone. From now on live channel events
-    /// are held (and a Resume ends without releasing them) until <see cref="TakeRecovery"/>'s hand-over ends, so that
-    /// the last delivered cursor stays the point up to which the client has everything.
+    /// Live events routed to the node may have been lost: the broker connection went down, or a channel was joined and
+    /// bound after some of its events were sent. From now on live channel events are held (and a Resume ends without
+    /// releasing them) until <see cref="TakeRecovery"/>'s hand-over ends, so that the last delivered cursor stays the
+    /// point up to which the client has everything.
     /// </summary>
-    public void MarkBrokerLost()
+    public void HoldLive()
     {
         lock (_gate)
         {
@@ -137,7 +144,7 @@ internal sealed class ConnectionState
     }
 
     /// <summary>
-    /// Starts the hand-over after the broker connection recovered: answers the cursor to replay after. False (nothing
+    /// Starts the hand-over after <see cref="HoldLive"/>: answers the cursor to replay after. False (nothing
     /// to do) when no loss was marked, or while the connection still waits for its first Resume, which reads the log.
     /// </summary>
     public bool TakeRecovery(out LogCursor lastDelivered)

@@ -1,3 +1,5 @@
+using EventSourcedChat.Gateway.Realtime;
+using Microsoft.Extensions.DependencyInjection;
 using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Tests.Infrastructure;
@@ -141,6 +143,51 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
 
         var events = await hub.WaitUntilAsync(e => Posted(e, general).Count >= 1, what: "the post after joining");
         Assert.Equal(["after"], Posted(events, general).Select(TextOf));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_joiner_gets_the_posts_sent_before_the_node_was_bound_to_the_channel(bool deliveredBefore)
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        var general = await ChannelAsync(ada, ws, "general"); // ada is not connected: no connection of the node is in general
+        var hub = await ConnectAsync(bob);
+        var random = await ChannelAsync(bob, ws, "random");
+        if (deliveredBefore)
+        {
+            await JoinAsync(bob, random);
+            await PostAsync(bob, random, "earlier");
+            await hub.WaitUntilAsync(e => Posted(e, random).Count >= 1, what: "the earlier post");
+        }
+        var fanOut = Host.Services.GetRequiredService<ChannelFanOut>();
+        var binding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fanOut.BindingForJoin = () =>
+        {
+            binding.TrySetResult();
+            return release.Task;
+        };
+        try
+        {
+            await JoinAsync(bob, general);
+            await binding.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            // Sent while the node's binding for the channel is held back: the broker routes it nowhere.
+            var (_, position) = await PostAsync(ada, general, "while binding");
+            await PushedAsync(position);
+        }
+        finally
+        {
+            fanOut.BindingForJoin = null;
+            release.TrySetResult();
+        }
+        await PostAsync(ada, general, "after");
+
+        var events = await hub.WaitUntilAsync(e => Posted(e, general).Count >= 2, what: "both posts");
+        Assert.Equal(["while binding", "after"], Posted(events, general).Select(TextOf));
+        AssertNoDuplicates(events);
     }
 
     [Fact]

@@ -59,6 +59,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("GET /v1/search", new("GET", "/v1/search?workspaceId={ws}&q=secret", WorkspaceOk)),
             ("GET /v1/admin/projections", new("GET", "/v1/admin/projections", "403 403 403 403 403 403 403")),
             ("POST /v1/admin/projections/{name}/rebuild", new("POST", "/v1/admin/projections/history/rebuild", "403 403 403 403 403 403 403")),
+            ("POST /v1/admin/projections/{name}/restart", new("POST", "/v1/admin/projections/history/restart", "403 403 403 403 403 403 403")),
         };
         // Channel endpoints, each on a public and on a private channel: (method, path, public answers, private answers, mutates, body).
         var channel = new List<(string Method, string Path, string Public, string Private, bool Mutates, Func<SecurityWorld, Scene?, object?>? Body)>

@@ -446,6 +446,8 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
         {
             tally.Add("POST /v1/admin/projections/{name}/rebuild", "bad path ids", Cut(name),
                 await SendAndCheckAsync(client, "POST", $"/v1/admin/projections/{name}/rebuild", null, null, null));
+            tally.Add("POST /v1/admin/projections/{name}/restart", "bad path ids", Cut(name),
+                await SendAndCheckAsync(client, "POST", $"/v1/admin/projections/{name}/restart", null, null, null));
         }
         tally.Report(output, "Admin endpoints");
         tally.AssertNone();
