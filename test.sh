@@ -3,7 +3,11 @@
 #
 #   ./test.sh                      # everything
 #   ./test.sh --filter Category=X  # extra args are passed to `dotnet test`
+#   ESC_TEST_SEED=N ./test.sh      # the test order of an earlier run (its seed is printed at the start)
 #
+# Test collections, classes and cases run in an order shuffled from ESC_TEST_SEED (a fresh random seed when unset).
+# A test that runs longer than ESC_TEST_HANG_TIMEOUT (default 8min) is a hang: the test host is killed, the test
+# named and the run counted as failed. In-process host logs (warning and above) go to host-logs.txt in the results.
 # The last line printed is always `N passed, N failed` (summed over all .trx files).
 # Exit status is non-zero if a test failed, if no test ran, or if `dotnet test` failed.
 # Services are left running (cheap, faster next run) unless ESC_STOP_SERVICES=1.
@@ -62,6 +66,16 @@ main() {
     cd "$root"
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+    # The tests' order is shuffled from this seed (tests/EventSourcedChat.Tests/Infrastructure/SeededOrder.cs).
+    local seed="${ESC_TEST_SEED:-$(( (RANDOM * 32768 + RANDOM) % 999999 + 1 ))}"
+    if [[ ! "$seed" =~ ^-?[0-9]{1,9}$ ]]; then
+        echo "test.sh: ESC_TEST_SEED='$seed' is not an integer" >&2
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    echo "test.sh: test order seed $seed (ESC_TEST_SEED=$seed ./test.sh reproduces it)"
+    export ESC_TEST_SEED="$seed"
+
     eval "$(scripts/services.sh up)"
     # Node.js to build the web client, Debian's Chromium for the browser tests (tests/EventSourcedChat.Tests/Web).
     scripts/web.sh setup --browser
@@ -74,8 +88,13 @@ main() {
     results="$root/TestResults/$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "$results"
 
+    export ESC_TEST_LOG_DIR="$results"
+
+    # No test legitimately runs for minutes (the slowest, the fault suite's, take about one): a test still running
+    # after the hang timeout gets its host killed and the run fails, naming the test, instead of stalling CI.
     local rc=0
     dotnet test "$root/EventSourcedChat.sln" -c Release --logger "trx" \
+        --blame-hang-timeout "${ESC_TEST_HANG_TIMEOUT:-8min}" --blame-hang-dump-type none \
         --results-directory "$results" "$@" || rc=$?
 
     local passed failed files
