@@ -20,10 +20,11 @@ trx_attr() {
     echo "${v:-0}"
 }
 
-# trx_summary <dir>: prints "<passed> <failed> <trx-file-count>" summed over every *.trx under dir.
-# failed = failed + error + timeout + aborted. Plain grep/sed/awk only (no python on fresh CI).
+# trx_summary <dir>: prints "<passed> <failed> <trx-file-count> <runs-failed-without-a-failed-test>" summed over
+# every *.trx under dir. failed = failed + error + timeout + aborted, plus 1 for each run that failed or was aborted
+# without a failing test (the last field counts those). Plain grep/sed/awk only (no python on fresh CI).
 trx_summary() {
-    local dir="$1" passed=0 failed=0 files=0 f_path tag
+    local dir="$1" passed=0 failed=0 files=0 unexplained=0 f_path tag
     while IFS= read -r -d '' f_path; do
         files=$((files + 1))
         # Flatten the file so an element split over lines still matches.
@@ -43,11 +44,19 @@ trx_summary() {
         if [[ "$f" -eq 0 && "$outcome" =~ ^(Failed|Aborted|Error|Timeout)$ ]]; then
             echo "test.sh: $f_path: run outcome '$outcome' without failed tests (counted as 1 failure)" >&2
             f=1
+            unexplained=$((unexplained + 1))
         fi
         passed=$((passed + p))
         failed=$((failed + f))
     done < <(find "$dir" -type f -name '*.trx' -print0 2>/dev/null)
-    echo "$passed $failed $files"
+    echo "$passed $failed $files $unexplained"
+}
+
+# blame_unfinished <dir>: the tests that were still running when the blame collector's hang timeout stopped the test
+# host (or when it crashed), one per line: Completed="False" in the collector's Sequence_*.xml files.
+blame_unfinished() {
+    find "$1" -type f -name 'Sequence_*.xml' -print0 2>/dev/null | xargs -0 -r cat | tr '\r\n' '  ' \
+        | grep -o '<Test [^>]*Completed="False"[^>]*>' | sed -n 's/.* Name="\([^"]*\)".*/\1/p' | sort -u || true
 }
 
 # The JS-client test (tests/js, run by the xunit test JsClient) needs Node.js and npm; it runs `npm ci` itself.
@@ -92,13 +101,24 @@ main() {
 
     # No test legitimately runs for minutes (the slowest, the fault suite's, take about one): a test still running
     # after the hang timeout gets its host killed and the run fails, naming the test, instead of stalling CI.
-    local rc=0
+    local rc=0 hang_timeout="${ESC_TEST_HANG_TIMEOUT:-8min}"
     dotnet test "$root/EventSourcedChat.sln" -c Release --logger "trx" \
-        --blame-hang-timeout "${ESC_TEST_HANG_TIMEOUT:-8min}" --blame-hang-dump-type none \
+        --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none \
         --results-directory "$results" "$@" || rc=$?
 
-    local passed failed files
-    read -r passed failed files < <(trx_summary "$results")
+    local passed failed files unexplained
+    read -r passed failed files unexplained < <(trx_summary "$results")
+
+    # A test stopped by the hang timeout has no result in the .trx (its run is only marked aborted): name it and count
+    # it, instead of the 1 failure counted for its aborted run.
+    local unfinished
+    unfinished="$(blame_unfinished "$results")"
+    if [[ -n "$unfinished" ]]; then
+        while IFS= read -r name; do
+            echo "test.sh: FAILED (hang or crash): $name was still running when the test host was stopped (hang timeout ${hang_timeout}, or a crash); the tests after it did not run" >&2
+        done <<<"$unfinished"
+        failed=$((failed - unexplained + $(wc -l <<<"$unfinished")))
+    fi
 
     if [[ "$files" -eq 0 && "$rc" -ne 0 ]]; then
         echo "test.sh: dotnet test exited with $rc and wrote no .trx (build/restore error?)" >&2

@@ -8,7 +8,7 @@ namespace EventSourcedChat.Tests.Infrastructure;
 /// <summary>
 /// Passes every message on to the inner bus, except that a failed test's message gets the host log entries recorded in
 /// <see cref="HostLogSink"/> since that test started (the last <see cref="MaxEntries"/>) appended to its output, with
-/// the test order seed. Passing tests get nothing added.
+/// the test order seed. Passing tests get nothing added. Also marks each test's start and failure in host-logs.txt.
 /// </summary>
 public sealed class HostLogAttachingMessageBus(IMessageBus inner, int seed) : IMessageBus
 {
@@ -24,8 +24,10 @@ public sealed class HostLogAttachingMessageBus(IMessageBus inner, int seed) : IM
         {
             case ITestStarting starting:
                 _started[starting.Test] = HostLogSink.Position;
+                HostLogSink.Mark($"{starting.Test.DisplayName} starting");
                 break;
             case ITestFailed failed:
+                HostLogSink.Mark($"{failed.Test.DisplayName} failed");
                 message = WithHostLogs(failed);
                 break;
             case ITestFinished finished:

@@ -68,6 +68,21 @@ public static class HostLogSink
         }
     }
 
+    /// <summary>A line in host-logs.txt only (not an entry): which test starts or failed, to read the file by.</summary>
+    public static void Mark(string text)
+    {
+        lock (Gate)
+        {
+            try
+            {
+                File?.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} ---- {text}");
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     /// <summary>
     /// The entries at or after <paramref name="position"/> still in the buffer (the last <paramref name="max"/> of them),
     /// and how many of them were left out (dropped from the buffer or over <paramref name="max"/>).
