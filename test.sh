@@ -3,7 +3,11 @@
 #
 #   ./test.sh                      # everything
 #   ./test.sh --filter Category=X  # extra args are passed to `dotnet test`
+#   ESC_TEST_SEED=N ./test.sh      # the test order of an earlier run (its seed is printed at the start)
 #
+# Test collections, classes and cases run in an order shuffled from ESC_TEST_SEED (a fresh random seed when unset).
+# A test that runs longer than ESC_TEST_HANG_TIMEOUT (default 8min) is a hang: the test host is killed, the test
+# named and the run counted as failed. In-process host logs (warning and above) go to host-logs.txt in the results.
 # The last line printed is always `N passed, N failed` (summed over all .trx files).
 # Exit status is non-zero if a test failed, if no test ran, or if `dotnet test` failed.
 # Services are left running (cheap, faster next run) unless ESC_STOP_SERVICES=1.
@@ -16,10 +20,11 @@ trx_attr() {
     echo "${v:-0}"
 }
 
-# trx_summary <dir>: prints "<passed> <failed> <trx-file-count>" summed over every *.trx under dir.
-# failed = failed + error + timeout + aborted. Plain grep/sed/awk only (no python on fresh CI).
+# trx_summary <dir>: prints "<passed> <failed> <trx-file-count> <runs-failed-without-a-failed-test>" summed over
+# every *.trx under dir. failed = failed + error + timeout + aborted, plus 1 for each run that failed or was aborted
+# without a failing test (the last field counts those). Plain grep/sed/awk only (no python on fresh CI).
 trx_summary() {
-    local dir="$1" passed=0 failed=0 files=0 f_path tag
+    local dir="$1" passed=0 failed=0 files=0 unexplained=0 f_path tag
     while IFS= read -r -d '' f_path; do
         files=$((files + 1))
         # Flatten the file so an element split over lines still matches.
@@ -39,11 +44,19 @@ trx_summary() {
         if [[ "$f" -eq 0 && "$outcome" =~ ^(Failed|Aborted|Error|Timeout)$ ]]; then
             echo "test.sh: $f_path: run outcome '$outcome' without failed tests (counted as 1 failure)" >&2
             f=1
+            unexplained=$((unexplained + 1))
         fi
         passed=$((passed + p))
         failed=$((failed + f))
     done < <(find "$dir" -type f -name '*.trx' -print0 2>/dev/null)
-    echo "$passed $failed $files"
+    echo "$passed $failed $files $unexplained"
+}
+
+# blame_unfinished <dir>: the tests that were still running when the blame collector's hang timeout stopped the test
+# host (or when it crashed), one per line: Completed="False" in the collector's Sequence_*.xml files.
+blame_unfinished() {
+    find "$1" -type f -name 'Sequence_*.xml' -print0 2>/dev/null | xargs -0 -r cat | tr '\r\n' '  ' \
+        | grep -o '<Test [^>]*Completed="False"[^>]*>' | sed -n 's/.* Name="\([^"]*\)".*/\1/p' | sort -u || true
 }
 
 # The JS-client test (tests/js, run by the xunit test JsClient) needs Node.js and npm; it runs `npm ci` itself.
@@ -62,6 +75,16 @@ main() {
     cd "$root"
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+    # The tests' order is shuffled from this seed (tests/EventSourcedChat.Tests/Infrastructure/SeededOrder.cs).
+    local seed="${ESC_TEST_SEED:-$(( (RANDOM * 32768 + RANDOM) % 999999 + 1 ))}"
+    if [[ ! "$seed" =~ ^-?[0-9]{1,9}$ ]]; then
+        echo "test.sh: ESC_TEST_SEED='$seed' is not an integer" >&2
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    echo "test.sh: test order seed $seed (ESC_TEST_SEED=$seed ./test.sh reproduces it)"
+    export ESC_TEST_SEED="$seed"
+
     eval "$(scripts/services.sh up)"
     # Node.js to build the web client, Debian's Chromium for the browser tests (tests/EventSourcedChat.Tests/Web).
     scripts/web.sh setup --browser
@@ -74,12 +97,28 @@ main() {
     results="$root/TestResults/$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "$results"
 
-    local rc=0
+    export ESC_TEST_LOG_DIR="$results"
+
+    # No test legitimately runs for minutes (the slowest, the fault suite's, take about one): a test still running
+    # after the hang timeout gets its host killed and the run fails, naming the test, instead of stalling CI.
+    local rc=0 hang_timeout="${ESC_TEST_HANG_TIMEOUT:-8min}"
     dotnet test "$root/EventSourcedChat.sln" -c Release --logger "trx" \
+        --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none \
         --results-directory "$results" "$@" || rc=$?
 
-    local passed failed files
-    read -r passed failed files < <(trx_summary "$results")
+    local passed failed files unexplained
+    read -r passed failed files unexplained < <(trx_summary "$results")
+
+    # A test stopped by the hang timeout has no result in the .trx (its run is only marked aborted): name it and count
+    # it, instead of the 1 failure counted for its aborted run.
+    local unfinished
+    unfinished="$(blame_unfinished "$results")"
+    if [[ -n "$unfinished" ]]; then
+        while IFS= read -r name; do
+            echo "test.sh: FAILED (hang or crash): $name was still running when the test host was stopped (hang timeout ${hang_timeout}, or a crash); the tests after it did not run" >&2
+        done <<<"$unfinished"
+        failed=$((failed - unexplained + $(wc -l <<<"$unfinished")))
+    fi
 
     if [[ "$files" -eq 0 && "$rc" -ne 0 ]]; then
         echo "test.sh: dotnet test exited with $rc and wrote no .trx (build/restore error?)" >&2

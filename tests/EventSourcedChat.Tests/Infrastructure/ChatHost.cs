@@ -1,11 +1,21 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace EventSourcedChat.Tests.Infrastructure;
 
-/// <summary>The real Gateway host, in process, on the test database and the real Redis and RabbitMQ.</summary>
+/// <summary>
+/// The real Gateway host, in process, on the test database and the real Redis and RabbitMQ. Its warnings and errors go
+/// to <see cref="HostLogSink"/> (labelled "host #N (roles)"), so a failing test's output shows them.
+/// </summary>
 public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
+    private static int _count;
+
+    /// <summary>This host in log entries: "host #N (Roles)", N counting the hosts of the test process.</summary>
+    public string Label { get; } =
+        $"host #{Interlocked.Increment(ref _count)} ({(settings?.TryGetValue("Roles", out var roles) == true ? roles : null) ?? "all"})";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
@@ -15,5 +25,11 @@ public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? se
         {
             builder.UseSetting(key, value);
         }
+        builder.ConfigureLogging(logging =>
+        {
+            logging.AddProvider(new HostLogProvider(Label));
+            // A rule for this provider alone, so the host's configured levels cannot hide what the provider records.
+            logging.AddFilter<HostLogProvider>(null, HostLogProvider.MinimumLevel);
+        });
     }
 }
