@@ -275,25 +275,21 @@ public sealed class ChannelFanOut(
     }
 
     /// <summary>
-    /// After a join that bound the channel on this node: replays, from the log, every event of the connection's channels
-    /// after what it was delivered (or, when it was delivered nothing yet, after the join), then releases the held live
-    /// events without a repeat, as after a broker loss. A connection still waiting for its first Resume needs nothing:
-    /// that Resume reads the log, the joined channel included.
+    /// After a join that bound the channel on this node: once the connection has started (its first Resume, or the end
+    /// of its grace), replays from the log every event of its channels after what it was delivered, then releases the
+    /// held live events without a repeat, as after a broker loss.
     /// </summary>
     private async Task HandOverAfterJoinAsync(ConnectionState state, LogCursor joined)
     {
         try
         {
+            await state.Started;
             await state.ResumeGate.WaitAsync();
             try
             {
-                if (!state.TakeRecovery(out var from))
+                if (!state.TakeJoinHandOver(joined, out var from))
                 {
                     return;
-                }
-                if (from == LogCursor.Start)
-                {
-                    from = new LogCursor(joined.TxId, joined.Position - 1); // everything before the join was offered live
                 }
                 var lastReplayed = LogCursor.Start;
                 try

@@ -32,6 +32,7 @@ internal sealed class ConnectionState
     private bool _recoveryPending;
     private readonly HandOverStats _stats;
     private HashSet<long>? _liveBeforeResume = [];
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="grace">How long live channel events are held after connecting, waiting for a Resume (clients call it
     /// right after connecting; holding them keeps the replay and live events in one order without a gap).</param>
@@ -57,6 +58,9 @@ internal sealed class ConnectionState
     /// there even before the directory has them); guarded by <see cref="ChannelFanOut"/>'s registry lock.
     /// </summary>
     public Dictionary<string, long> JoinedSeqs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Completes when the connection's first Resume begins, or its grace ends without one.</summary>
+    public Task Started => _started.Task;
 
     /// <summary>Serializes Resume calls of the connection.</summary>
     public SemaphoreSlim ResumeGate { get; } = new(1, 1);
@@ -119,6 +123,7 @@ internal sealed class ConnectionState
                 // Resumed within the grace: nothing was delivered yet, the held live events stay buffered.
                 _initial = false;
                 _liveBeforeResume = null;
+                _started.TrySetResult();
                 return new HashSet<long>();
             }
             _buffer ??= [];
@@ -158,6 +163,31 @@ internal sealed class ConnectionState
             }
             _recoveryPending = false;
             return !_initial;
+        }
+    }
+
+    /// <summary>
+    /// Starts the hand-over after a join held live events (<see cref="HoldLive"/>; only once <see cref="Started"/>):
+    /// answers the cursor to replay after. That is the last delivered cursor; when nothing was delivered yet, just before
+    /// the join or before the first held event, whichever is earlier (everything before both was offered live). False
+    /// when another hand-over took it first.
+    /// </summary>
+    public bool TakeJoinHandOver(LogCursor joined, out LogCursor from)
+    {
+        lock (_gate)
+        {
+            from = _lastDelivered;
+            if (!_recoveryPending)
+            {
+                return false;
+            }
+            _recoveryPending = false;
+            if (from == LogCursor.Start)
+            {
+                var first = _buffer is { Count: > 0 } held && held[0].Message.Cursor < joined ? held[0].Message.Cursor : joined;
+                from = new LogCursor(first.TxId, first.Position - 1);
+            }
+            return true;
         }
     }
 
@@ -225,6 +255,7 @@ internal sealed class ConnectionState
             if (_initial)
             {
                 _initial = false;
+                _started.TrySetResult();
                 if (_recoveryPending)
                 {
                     return; // released by the recovery's hand-over
