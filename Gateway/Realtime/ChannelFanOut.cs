@@ -223,9 +223,10 @@ public sealed class ChannelFanOut(
     internal Func<Task>? BindingForJoin { get; set; }
 
     /// <summary>
-    /// Adds the channel to the joiner's local connections. When the node was not bound to the channel yet, the channel's
-    /// events that the push worker sent before the binding took effect were routed nowhere: those connections then hold
-    /// their live events (answered here) until <see cref="HandOverAfterJoinAsync"/> has replayed the log.
+    /// Adds the channel to the joiner's local connections, binding it when no local connection was in it. The push
+    /// worker may have sent the channel's events after the join before the binding took effect (this one, or the one a
+    /// member's join made just before), and those were routed nowhere: the joiner's connections therefore hold their
+    /// live events (answered here) until <see cref="HandOverAfterJoinAsync"/> has replayed the log.
     /// </summary>
     private async Task<List<ConnectionState>> JoinLocalAsync(string userId, string channelId, long joinedSeq)
     {
@@ -243,15 +244,9 @@ public sealed class ChannelFanOut(
                 foreach (var c in connections.Where(c => c.Channels.Add(channelId)))
                 {
                     c.JoinedSeqs[channelId] = joinedSeq;
+                    c.HoldLive();
                     bind |= Add(_byChannel, channelId, c);
                     added.Add(c);
-                }
-                if (bind)
-                {
-                    foreach (var c in added)
-                    {
-                        c.HoldLive();
-                    }
                 }
             }
             if (bind)
@@ -271,11 +266,11 @@ public sealed class ChannelFanOut(
         {
             await hub.Groups.AddToGroupAsync(c.ConnectionId, ChannelGroup(channelId));
         }
-        return bind ? added : [];
+        return added;
     }
 
     /// <summary>
-    /// After a join that bound the channel on this node: once the connection has started (its first Resume, or the end
+    /// After a join: once the connection has started (its first Resume, or the end
     /// of its grace), replays from the log every event of its channels after what it was delivered, then releases the
     /// held live events without a repeat, as after a broker loss.
     /// </summary>

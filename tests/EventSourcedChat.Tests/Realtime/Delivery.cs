@@ -191,6 +191,47 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
     }
 
     [Fact]
+    public async Task A_joiner_gets_the_posts_sent_before_the_binding_another_member_made_took_effect()
+    {
+        // Ada's join (as creator) makes the node bind the channel; Bob joins while that binding is still on its way.
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        var adaHub = await ConnectAsync(ada);
+        var bobHub = await ConnectAsync(bob);
+        var fanOut = Host.Services.GetRequiredService<ChannelFanOut>();
+        var binding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fanOut.BindingForJoin = () =>
+        {
+            binding.TrySetResult();
+            return release.Task;
+        };
+        string general;
+        try
+        {
+            general = await ChannelAsync(ada, ws, "general");
+            await binding.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await JoinAsync(bob, general);
+            var (_, position) = await PostAsync(ada, general, "while binding");
+            await PushedAsync(position);
+        }
+        finally
+        {
+            fanOut.BindingForJoin = null;
+            release.TrySetResult();
+        }
+        await PostAsync(ada, general, "after");
+
+        foreach (var hub in new[] { adaHub, bobHub })
+        {
+            var events = await hub.WaitUntilAsync(e => Posted(e, general).Count >= 2, what: "both posts");
+            Assert.Equal(["while binding", "after"], Posted(events, general).Select(TextOf));
+            AssertNoDuplicates(events);
+        }
+    }
+
+    [Fact]
     public async Task A_post_reaches_members_on_two_gateway_nodes()
     {
         var ada = await RegisterAsync("ada");
