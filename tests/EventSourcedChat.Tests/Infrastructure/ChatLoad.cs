@@ -109,6 +109,12 @@ public sealed class ChatLoad : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await Task.WhenAll(_running);
+        await PostLastWordAsync();
+    }
+
+    /// <summary>Ada posts one more top-level message in every channel (the lanes must be stopped).</summary>
+    public async Task PostLastWordAsync()
+    {
         foreach (var lane in Lanes)
         {
             await lane.PostAsync(Ada, "the last word", topLevel: true);

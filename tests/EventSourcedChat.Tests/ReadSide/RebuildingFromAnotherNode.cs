@@ -9,7 +9,8 @@ namespace EventSourcedChat.Tests.ReadSide;
 /// A second node (an extra host whose configuration makes ada an instance admin) is asked over HTTP to rebuild a
 /// projection whose live runner runs on the shared host, while posts, replies, edits, reactions, read markers and
 /// joins keep arriving through the shared host. Once the rebuild has switched over and the load has gone on for a
-/// while after it, both hosts serve every acknowledged post exactly once and the tables equal a build from scratch.
+/// while after it, both hosts serve every acknowledged post exactly once; once the second node is gone, the shared
+/// host still does (its own runner never stopped), and the tables equal a build from scratch.
 /// </summary>
 public sealed class RebuildingFromAnotherNode(PostgresFixture db, ITestOutputHelper output) : ApiTest(db)
 {
@@ -46,6 +47,11 @@ public sealed class RebuildingFromAnotherNode(PostgresFixture db, ITestOutputHel
         {
             await load.AssertServedOnceAsync(projection, host);
         }
+        // The second node leaves: the shared host's live runner must still be running (a rebuild elsewhere never
+        // stops it for good; until now the second node's standby runner could have been covering for it).
+        await adminHost.DisposeAsync();
+        await load.PostLastWordAsync();
+        await load.AssertServedOnceAsync(projection, Host);
         await load.AssertEqualsBuildFromScratchAsync(projection);
         await using var leftovers = Db.DataSource.CreateCommand("select count(*) from pg_namespace where nspname = any($1)");
         leftovers.Parameters.AddWithValue(new[] { $"rm_{projection}_rebuild", $"rm_{projection}_old" });
