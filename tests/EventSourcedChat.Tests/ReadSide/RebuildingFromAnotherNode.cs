@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Tests.Infrastructure;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace EventSourcedChat.Tests.ReadSide;
@@ -27,8 +29,30 @@ public sealed class RebuildingFromAnotherNode(PostgresFixture db, ITestOutputHel
         load.Start();
         await load.UntilEveryLaneActedAsync(30);
 
-        await admin.Ok("POST", $"/v1/admin/projections/{projection}/rebuild", null, HttpStatusCode.Accepted);
-        var atRequest = load.Actions;
+        // The live runner falls behind the rebuild, deterministically: the projection's switch lock, held here, keeps
+        // its next batch waiting before it writes anything (a transaction that wrote would hide every later event from
+        // the rebuild's subscription read), the rebuild reads the whole log past that batch, and its switch-over queues
+        // for the lock too. Then both go on: the switch-over finds the live projection behind the rebuilt tables.
+        var switchKey = ProjectionSchemas.SwitchKey(RebuildComparison.Named(projection));
+        int atRequest;
+        await using (var hold = await Db.DataSource.OpenConnectionAsync())
+        await using (var holding = await hold.BeginTransactionAsync())
+        {
+            await using (var take = new NpgsqlCommand("select pg_advisory_xact_lock($1)", hold, holding))
+            {
+                take.Parameters.AddWithValue(switchKey);
+                await take.ExecuteNonQueryAsync();
+            }
+            await Eventually.Until(() => SwitchLockAsync(switchKey, "ShareLock", granted: false), waiting => waiting,
+                TimeSpan.FromSeconds(30), "a live batch to wait for the switch lock");
+            var blockedAt = load.Actions;
+            await load.UntilEveryLaneActedAsync(blockedAt + 5);
+            await admin.Ok("POST", $"/v1/admin/projections/{projection}/rebuild", null, HttpStatusCode.Accepted);
+            atRequest = load.Actions;
+            await Eventually.Until(() => SwitchLockAsync(switchKey, "ExclusiveLock", granted: false), waiting => waiting,
+                TimeSpan.FromSeconds(30), "the rebuild's switch-over to wait for the switch lock");
+            await holding.RollbackAsync();
+        }
         var rebuild = await Eventually.Until(
             async () => (await admin.Ok("GET", "/v1/admin/projections")).EnumerateArray()
                 .Single(p => p.GetProperty("name").GetString() == projection).GetProperty("rebuild"),
@@ -56,5 +80,20 @@ public sealed class RebuildingFromAnotherNode(PostgresFixture db, ITestOutputHel
         await using var leftovers = Db.DataSource.CreateCommand("select count(*) from pg_namespace where nspname = any($1)");
         leftovers.Parameters.AddWithValue(new[] { $"rm_{projection}_rebuild", $"rm_{projection}_old" });
         Assert.Equal(0L, await leftovers.ExecuteScalarAsync());
+    }
+
+    /// <summary>Whether some session holds (or waits for) the projection's switch lock in that mode.</summary>
+    private async Task<bool> SwitchLockAsync(long key, string mode, bool granted)
+    {
+        await using var cmd = Db.DataSource.CreateCommand("""
+            select exists (select 1 from pg_locks
+                            where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())
+                              and classid::bigint = $1 and objid::bigint = $2 and objsubid = 1 and mode = $3 and granted = $4)
+            """);
+        cmd.Parameters.AddWithValue((long)(uint)(key >> 32));
+        cmd.Parameters.AddWithValue((long)(uint)key);
+        cmd.Parameters.AddWithValue(mode);
+        cmd.Parameters.AddWithValue(granted);
+        return (bool)(await cmd.ExecuteScalarAsync())!;
     }
 }
