@@ -75,6 +75,14 @@ public abstract class ApiTest(PostgresFixture db) : IAsyncLifetime
 
 public sealed record TestUser(string UserId, string Email, HttpClient Client)
 {
+    /// <summary>The same user (same token) talking to another host.</summary>
+    public TestUser On(ChatHost host)
+    {
+        var client = host.CreateClient();
+        client.DefaultRequestHeaders.Authorization = Client.DefaultRequestHeaders.Authorization;
+        return this with { Client = client };
+    }
+
     public async Task<HttpResponseMessage> SendAsync(string method, string path, object? body = null)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);

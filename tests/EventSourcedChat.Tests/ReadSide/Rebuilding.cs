@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.ReadModels.Infrastructure;
@@ -10,54 +9,6 @@ namespace EventSourcedChat.Tests.ReadSide;
 
 public sealed class Rebuilding(PostgresFixture db) : ApiTest(db)
 {
-    private static readonly string[] DirectoryTables = ["users", "workspaces", "workspace_members", "channels", "channel_members"];
-
-    /// <summary>Builds a projection from position 0 into <paramref name="schema"/>, as a reference.</summary>
-    private async Task BuildFromScratchAsync(Projection projection, string schema, int batchSize = 500)
-    {
-        await using (var drop = Db.DataSource.CreateCommand($"drop schema if exists {schema} cascade; delete from es_checkpoints where name = 'check:{schema}'"))
-        {
-            await drop.ExecuteNonQueryAsync();
-        }
-        await new ProjectionSchemas(Db.DataSource).EnsureAsync(projection, schema, default);
-        var store = Db.CreateStore();
-        var total = await CountAsync("select count(*) from es_events");
-        long read = 0;
-        var at = LogCursor.Start;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (read < total)
-        {
-            // Subscriptions see a transaction's events once no older transaction is open anywhere on the server.
-            var (events, _) = await store.ReadSubscriptionBatchAsync(at, batchSize);
-            if (events.Count == 0)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"the log stayed invisible after {read} of {total} events");
-                await Task.Delay(20);
-                continue;
-            }
-            await using var conn = await Db.DataSource.OpenConnectionAsync();
-            await using var tx = await conn.BeginTransactionAsync();
-            await ProjectionRunner.ApplyInTransactionAsync(tx, projection, schema, $"check:{schema}", at, events, false, default);
-            await tx.CommitAsync();
-            at = events[^1].Cursor;
-            read += events.Count;
-        }
-    }
-
-    private async Task<long> RowsDifferingAsync(string left, string right, IEnumerable<string>? tables = null)
-    {
-        long differing = 0;
-        foreach (var table in tables ?? DirectoryTables)
-        {
-            await using var cmd = Db.DataSource.CreateCommand($"""
-                select (select count(*) from (select * from {left}.{table} except select * from {right}.{table}) a)
-                     + (select count(*) from (select * from {right}.{table} except select * from {left}.{table}) b)
-                """);
-            differing += (long)(await cmd.ExecuteScalarAsync())!;
-        }
-        return differing;
-    }
-
     private async Task<long> CountAsync(string sql)
     {
         await using var cmd = Db.DataSource.CreateCommand(sql);
@@ -107,9 +58,9 @@ public sealed class Rebuilding(PostgresFixture db) : ApiTest(db)
             new Projections.Unread.UnreadProjection(), new Projections.Search.SearchProjection()];
         foreach (var projection in projections)
         {
-            await BuildFromScratchAsync(projection, "check_one", batchSize: 1);
-            await BuildFromScratchAsync(projection, "check_all", batchSize: 10_000);
-            var tables = await TablesAsync("check_one");
+            await RebuildComparison.BuildFromScratchAsync(Db.DataSource, projection, "check_one", batchSize: 1);
+            await RebuildComparison.BuildFromScratchAsync(Db.DataSource, projection, "check_all", batchSize: 10_000);
+            var tables = await RebuildComparison.TablesAsync(Db.DataSource, "check_one");
 
             long rows = 0;
             foreach (var table in tables)
@@ -118,21 +69,8 @@ public sealed class Rebuilding(PostgresFixture db) : ApiTest(db)
             }
 
             Assert.True(rows > 5, $"{projection.Name} built only {rows} rows");
-            Assert.Equal(0, await RowsDifferingAsync("check_one", "check_all", tables));
+            Assert.Equal(0, await RebuildComparison.RowsDifferingAsync(Db.DataSource, "check_one", "check_all", tables));
         }
-    }
-
-    private async Task<List<string>> TablesAsync(string schema)
-    {
-        await using var cmd = Db.DataSource.CreateCommand("select tablename from pg_tables where schemaname = $1 order by 1");
-        cmd.Parameters.AddWithValue(schema);
-        var tables = new List<string>();
-        await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            tables.Add(reader.GetString(0));
-        }
-        return tables;
     }
 
     [Fact]
@@ -171,9 +109,57 @@ public sealed class Rebuilding(PostgresFixture db) : ApiTest(db)
         Assert.True(await ReadYourWrites.CaughtUpAsync(Db.DataSource, last, ["projection:directory"], default));
 
         Assert.Equal(n + 3, await CountAsync($"select count(*) from rm_directory.channels where workspace_id = '{ws}'"));
-        await BuildFromScratchAsync(new DirectoryProjection(), "rm_directory_check");
-        Assert.Equal(0, await RowsDifferingAsync("rm_directory", "rm_directory_check"));
+        await RebuildComparison.BuildFromScratchAsync(Db.DataSource, new DirectoryProjection(), "rm_directory_check");
+        Assert.Equal(0, await RebuildComparison.RowsDifferingAsync(Db.DataSource, "rm_directory", "rm_directory_check"));
         Assert.Equal(0, await CountAsync("select count(*) from pg_namespace where nspname in ('rm_directory_rebuild', 'rm_directory_old')"));
+    }
+
+    [Fact]
+    public async Task History_pages_answer_the_same_on_every_host_after_a_history_rebuild_switches_over()
+    {
+        var ada = await RegisterAsync("ada");
+        var ws = await WorkspaceAsync(ada);
+        var general = await ChannelAsync(ada, ws);
+        var seqs = new List<long>();
+        for (var i = 0; i < 12; i++)
+        {
+            seqs.Add((await ada.Ok("POST", $"/v1/channels/{general}/messages", new { text = $"m{i}" }, HttpStatusCode.Created))
+                .GetProperty("seq").GetInt64());
+        }
+        await ada.Ok("PUT", $"/v1/channels/{general}/messages/{seqs[3]}/reactions/eyes");
+        await using var adminHost = new ChatHost(Db, new() { ["Admins"] = ada.UserId });
+        var admin = ada with { Client = adminHost.CreateClient() };
+        admin.Client.DefaultRequestHeaders.Authorization = ada.Client.DefaultRequestHeaders.Authorization;
+        var position = (await ada.Ok("POST", $"/v1/channels/{general}/messages", new { text = "m12" }, HttpStatusCode.Created))
+            .GetProperty("position").GetInt64();
+        // Both hosts read the page before the switch-over, with pooled connections that will outlive the old tables.
+        var before = "";
+        for (var i = 0; i < 10; i++)
+        {
+            before = (await ada.Ok("GET", $"/v1/channels/{general}/messages?limit=5&minPosition={position}")).GetRawText();
+            Assert.Equal(before, (await admin.Ok("GET", $"/v1/channels/{general}/messages?limit=5&minPosition={position}")).GetRawText());
+        }
+
+        await admin.Ok("POST", "/v1/admin/projections/history/rebuild", null, HttpStatusCode.Accepted);
+        await Eventually.Until(
+            async () => (await admin.Ok("GET", "/v1/admin/projections")).EnumerateArray()
+                .Single(p => p.GetProperty("name").GetString() == "history").GetProperty("rebuild").GetProperty("state").GetString(),
+            state => state == "switched", TimeSpan.FromSeconds(30), "the history rebuild to switch over");
+
+        foreach (var reader in new[] { ada, admin })
+        {
+            Assert.Equal(before, (await reader.Ok("GET", $"/v1/channels/{general}/messages?limit=5")).GetRawText());
+        }
+        position = (await ada.Ok("POST", $"/v1/channels/{general}/messages", new { text = "after the switch" }, HttpStatusCode.Created))
+            .GetProperty("position").GetInt64();
+        foreach (var reader in new[] { ada, admin })
+        {
+            var page = await reader.Ok("GET", $"/v1/channels/{general}/messages?limit=20&minPosition={position}");
+            var texts = page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()).ToList();
+            Assert.Equal(Enumerable.Range(0, 13).Select(i => $"m{i}").Append("after the switch").Reverse(), texts);
+            var reacted = page.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("seq").GetInt64() == seqs[3]);
+            Assert.Equal("eyes", reacted.GetProperty("reactions")[0].GetProperty("emoji").GetString());
+        }
     }
 
     [Fact]
