@@ -23,8 +23,9 @@ public sealed class ProjectionRebuilder(NpgsqlDataSource db, PostgresEventStore 
     /// <summary>
     /// Starts a rebuild in the background unless one of the same projection runs anywhere (a database lock, held for
     /// the rebuild's duration, decides): answers the rebuild's task, or null when another one runs.
+    /// <paramref name="stopping"/> ends the rebuild itself (the host's shutdown).
     /// </summary>
-    public async Task<Task<RebuildProgress>?> TryStartAsync(Projection projection, CancellationToken ct)
+    public async Task<Task<RebuildProgress>?> TryStartAsync(Projection projection, CancellationToken stopping)
     {
         var lease = await Lease.TryTakeAsync(db, ProjectionSchemas.RebuildKey(projection), CancellationToken.None);
         if (lease is null)
@@ -36,7 +37,7 @@ public sealed class ProjectionRebuilder(NpgsqlDataSource db, PostgresEventStore 
         {
             await using (lease)
             {
-                return await RebuildAsync(projection, ct);
+                return await RebuildAsync(projection, stopping);
             }
         }, CancellationToken.None);
     }

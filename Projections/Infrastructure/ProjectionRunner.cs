@@ -72,16 +72,33 @@ public sealed class ProjectionRunner(
                 logger.LogError(failed, "Projection {Projection} stopped at position {Position} (event {EventId}) after {Attempts} attempts; "
                     + "it waits for POST /v1/admin/projections/{Projection}/restart", projection.Name, failed.Position, failed.EventId,
                     options.AttemptsBeforeFailing, projection.Name);
-                await WaitFailedAsync(projection, failed, ct);
-                failures.Clear();
-                backoff.Reset();
+                try
+                {
+                    await WaitFailedAsync(projection, failed, ct);
+                    failures.Clear();
+                    backoff.Reset();
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    // Waiting needs the database too; without it, the next run finds out again.
+                    logger.LogWarning(e, "Projection {Projection} could not wait for a restart; running again", projection.Name);
+                    await Task.Delay(backoff.Next(), ct);
+                }
             }
 #pragma warning disable CA1031 // Whatever ended the run, the projection goes on after a backoff; only a repeated bad event stops it.
             catch (Exception e)
 #pragma warning restore CA1031
             {
                 var delay = backoff.Next();
-                logger.LogWarning(e, "Projection {Projection} interrupted; retrying in {Delay}", projection.Name, delay);
+                if (e is LostLeaseException)
+                {
+                    // Expected when another runner or a rebuild's switch-over moved the checkpoint: start from where it is.
+                    logger.LogInformation("Projection {Projection}: {Reason}; starting again from the checkpoint in {Delay}", projection.Name, e.Message, delay);
+                }
+                else
+                {
+                    logger.LogWarning(e, "Projection {Projection} interrupted; retrying in {Delay}", projection.Name, delay);
+                }
                 if (e is ProjectionFailedException)
                 {
                     // Maybe the event is fine and a connection's prepared statements are stale (a table swapped under

@@ -133,4 +133,33 @@ public sealed class Chatctl(PostgresFixture db) : AuditTest(db)
         Assert.Equal(ChatctlCommand.Failed, await RunAsync(ada, null, "projections", "status"));
         Assert.Contains("403", Printed, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Projections_restart_starts_the_owner_s_run_again_and_status_shows_owner_and_lag()
+    {
+        var ada = await RegisterAsync("ada");
+        var ws = await WorkspaceAsync(ada);
+        var ch = await ChannelAsync(ada, ws);
+        await PostAsync(ada, ch, "hello");
+        var started = await StartedAtAsync("unread");
+        await using var adminHost = new ChatHost(Db, new() { ["Roles"] = "api", ["Admins"] = ada.UserId });
+
+        Assert.Equal(0, await RunAsync(ada, adminHost, "projections", "restart", "unread"));
+        Assert.Contains("restart of unread requested", Printed, StringComparison.Ordinal);
+
+        // The owner (the shared host, not the api node that took the request) starts a new run.
+        await Eventually.Until(() => StartedAtAsync("unread"), at => at > started, TimeSpan.FromSeconds(10), "a new run of unread");
+        _console.GetStringBuilder().Clear();
+        Assert.Equal(0, await RunAsync(ada, adminHost, "projections", "status"));
+        Assert.Contains("owner", Printed, StringComparison.Ordinal);
+        Assert.Contains("lag (s)", Printed, StringComparison.Ordinal);
+        Assert.Contains("push", Printed, StringComparison.Ordinal);
+        Assert.Equal(ChatctlCommand.Failed, await RunAsync(ada, adminHost, "projections", "restart", "nonesuch"));
+        Assert.Contains("404", Printed, StringComparison.Ordinal);
+    }
+
+    private async Task<DateTime> StartedAtAsync(string name) =>
+        await Eventually.Until(
+            () => ScalarAsync<DateTime?>("select started_at from projection_status where name = $1 and state = 'running' and started_at is not null", name),
+            at => at is not null, TimeSpan.FromSeconds(10), $"{name} running") ?? default;
 }

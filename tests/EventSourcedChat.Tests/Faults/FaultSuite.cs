@@ -73,8 +73,8 @@ public sealed class FaultSuite(FaultCluster cluster, ITestOutputHelper output)
 }
 
 /// <summary>
-/// The fault suite runs alone, after the other test collections: its processes and services would otherwise share the
-/// machine's cores with the rest of the suite, and its recovery times would measure that contention.
+/// The fault suite runs alone (collections run one at a time, in the seeded order): its processes and services would
+/// otherwise share the machine's cores with the rest of the suite, and its recovery times would measure that contention.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class FaultsCollection : ICollectionFixture<FaultCluster>

@@ -4,18 +4,11 @@ using Xunit.Sdk;
 namespace EventSourcedChat.Tests.Infrastructure;
 
 /// <summary>
-/// Orders test collections by <see cref="SeededOrder"/> on their display names; collections defined with
-/// DisableParallelization = true (the fault suite) still come after the others, as xunit runs them, shuffled among
-/// themselves.
+/// Orders test collections by <see cref="SeededOrder"/> on their display names, the fault suite's among them: collections
+/// run one at a time (parallelization is off for the assembly), so none shares the machine with another wherever it runs.
 /// </summary>
 public sealed class SeededTestCollectionOrderer(int seed) : ITestCollectionOrderer
 {
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
-        SeededOrder.Shuffle(testCollections, seed, collection => collection.DisplayName)
-            .OrderBy(RunsLast) // stable: the shuffled order holds within each part
-            .ToList();
-
-    private static bool RunsLast(ITestCollection collection) =>
-        collection.CollectionDefinition?.GetCustomAttributes(typeof(CollectionDefinitionAttribute))
-            .Any(a => a.GetNamedArgument<bool>(nameof(CollectionDefinitionAttribute.DisableParallelization))) == true;
+        SeededOrder.Shuffle(testCollections, seed, collection => collection.DisplayName).ToList();
 }
