@@ -162,26 +162,13 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
             await PostAsync(bob, random, "earlier");
             await hub.WaitUntilAsync(e => Posted(e, random).Count >= 1, what: "the earlier post");
         }
-        var fanOut = Host.Services.GetRequiredService<ChannelFanOut>();
-        var binding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        fanOut.BindingForJoin = () =>
-        {
-            binding.TrySetResult();
-            return release.Task;
-        };
-        try
+        await using (var held = new HeldBinding(Host.Services.GetRequiredService<ChannelFanOut>()))
         {
             await JoinAsync(bob, general);
-            await binding.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await held.Reached;
             // Sent while the node's binding for the channel is held back: the broker routes it nowhere.
             var (_, position) = await PostAsync(ada, general, "while binding");
             await PushedAsync(position);
-        }
-        finally
-        {
-            fanOut.BindingForJoin = null;
-            release.TrySetResult();
         }
         await PostAsync(ada, general, "after");
 
@@ -199,27 +186,14 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
         var ws = await WorkspaceAsync(ada, bob);
         var adaHub = await ConnectAsync(ada);
         var bobHub = await ConnectAsync(bob);
-        var fanOut = Host.Services.GetRequiredService<ChannelFanOut>();
-        var binding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        fanOut.BindingForJoin = () =>
-        {
-            binding.TrySetResult();
-            return release.Task;
-        };
         string general;
-        try
+        await using (var held = new HeldBinding(Host.Services.GetRequiredService<ChannelFanOut>()))
         {
             general = await ChannelAsync(ada, ws, "general");
-            await binding.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await held.Reached;
             await JoinAsync(bob, general);
             var (_, position) = await PostAsync(ada, general, "while binding");
             await PushedAsync(position);
-        }
-        finally
-        {
-            fanOut.BindingForJoin = null;
-            release.TrySetResult();
         }
         await PostAsync(ada, general, "after");
 
@@ -252,6 +226,34 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
         {
             var events = await client.WaitUntilAsync(e => Posted(e, general).Count >= 1, what: "the post");
             Assert.Equal(["to both nodes"], Posted(events, general).Select(TextOf));
+        }
+    }
+
+    /// <summary>Holds back the node's next binding of a channel for a join until disposed.</summary>
+    private sealed class HeldBinding : IAsyncDisposable
+    {
+        private readonly ChannelFanOut _fanOut;
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HeldBinding(ChannelFanOut fanOut)
+        {
+            _fanOut = fanOut;
+            fanOut.BindingForJoin = () =>
+            {
+                _reached.TrySetResult();
+                return _release.Task;
+            };
+        }
+
+        /// <summary>Completes when a join's binding is being held (fails after 10 s).</summary>
+        public Task Reached => _reached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        public ValueTask DisposeAsync()
+        {
+            _fanOut.BindingForJoin = null;
+            _release.TrySetResult();
+            return ValueTask.CompletedTask;
         }
     }
 }
