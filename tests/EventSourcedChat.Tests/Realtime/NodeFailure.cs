@@ -38,6 +38,10 @@ public sealed class NodeFailure(PostgresFixture db) : RealtimeTest(db)
             await hub.InvokeAsync("Resume", start);
             onA.Add(hub);
         }
+        // The balancer hands out the least-loaded registered node: wait until A's heartbeat reports its two connections,
+        // or a registration still saying 0 (written before the readers connected) would tie with B's.
+        var loads = string.Join(" ", new[] { $"{a.HubUrl}=2", $"{b.HubUrl}=0" }.Order(StringComparer.Ordinal));
+        await Eventually.Until(RegisteredAsync, r => r == loads, TimeSpan.FromSeconds(10), "both nodes' heartbeats with their loads");
 
         const int total = 300;
         var posting = Task.Run(async () =>
