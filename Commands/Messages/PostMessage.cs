@@ -45,14 +45,18 @@ public static class PostMessageEndpoint
             throw CommandRejected.Invalid($"clientMsgId has 1 to {MaxClientMsgIdLength} characters.");
         }
         var stream = Ids.ChannelStream(channelId);
-        // The client's id becomes the event id (per channel), so a retried send is stored once.
-        Guid? eventId = command.ClientMsgId is { } clientId ? Ids.DeterministicGuid(stream, clientId) : null;
+        // The client's id becomes the event id, per author and channel, so a retried send is stored once, and the same
+        // id from another author is another message.
+        Guid? eventId = command.ClientMsgId is { } clientId ? Ids.DeterministicGuid(stream, $"{actor.UserId}\n{clientId}") : null;
 
         // Posts to one channel take turns on the channel's state row instead of racing and retrying; the version
         // check still catches commands that append without taking the lock.
         return await ChatEventStore.RetryOnConflict(() => store.InTransactionAsync<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>>(async (tx, token) =>
         {
             var channel = await ChannelState.LockVisibleAsync(tx, channelId, actor, token);
+            // Decided first: a caller who may not post here learns nothing from replaying an id.
+            ChannelRules.EnsureMember(channel);
+            ChannelRules.EnsureNotArchived(channel);
             if (eventId is { } id && await store.Log.FindEventAsync(stream, id, token) is { } earlier)
             {
                 return TypedResults.Ok(new MessagePostedResponse(channelId, earlier.Version, earlier.Position, earlier.CreatedAt));

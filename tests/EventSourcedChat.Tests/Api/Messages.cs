@@ -39,6 +39,51 @@ public sealed class Messages(PostgresFixture db) : ApiTest(db)
     }
 
     [Fact]
+    public async Task The_same_client_msg_id_from_another_author_is_another_message()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada, bob));
+        await bob.Ok("POST", $"/v1/channels/{ch}/join");
+
+        var adas = await ada.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "ada's", clientMsgId = "shared-1" }, HttpStatusCode.Created);
+        var bobs = await bob.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "bob's", clientMsgId = "shared-1" }, HttpStatusCode.Created);
+
+        Assert.NotEqual(adas.GetProperty("seq").GetInt64(), bobs.GetProperty("seq").GetInt64());
+        var page = await bob.Ok("GET", $"/v1/channels/{ch}/messages/{bobs.GetProperty("seq").GetInt64()}?minPosition={bobs.GetProperty("position").GetInt64()}");
+        Assert.Equal("bob's", page.GetProperty("text").GetString());
+        Assert.Equal(bob.UserId, page.GetProperty("userId").GetString());
+    }
+
+    [Fact]
+    public async Task A_non_member_reusing_someone_s_client_msg_id_is_refused_and_learns_nothing()
+    {
+        var ada = await RegisterAsync("ada");
+        var eve = await RegisterAsync("eve");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada, eve));
+        await ada.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "ada's", clientMsgId = "guessable" }, HttpStatusCode.Created);
+        var count = await EventCountAsync();
+
+        var problem = await eve.Problem("POST", $"/v1/channels/{ch}/messages", new { text = "eve's", clientMsgId = "guessable" },
+            HttpStatusCode.Forbidden, "not_in_channel");
+
+        Assert.False(problem.TryGetProperty("seq", out _));
+        Assert.Equal(count, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task A_retry_after_the_channel_was_archived_is_decided_like_a_new_post()
+    {
+        var ada = await RegisterAsync("ada");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada));
+        var send = new { text = "before the archive", clientMsgId = "late-retry" };
+        await ada.Ok("POST", $"/v1/channels/{ch}/messages", send, HttpStatusCode.Created);
+        await ada.Ok("POST", $"/v1/channels/{ch}/archive");
+
+        await ada.Problem("POST", $"/v1/channels/{ch}/messages", send, HttpStatusCode.Conflict, "channel_archived");
+    }
+
+    [Fact]
     public async Task Concurrent_posts_to_one_channel_get_consecutive_seqs()
     {
         var ada = await RegisterAsync("ada");
