@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
@@ -15,15 +16,22 @@ public sealed record Register(string? Email, string? Password, string? DisplayNa
 
 public sealed record SignedIn(string UserId, string Token);
 
-public static class RegisterEndpoint
+public static partial class RegisterEndpoint
 {
+    /// <summary>
+    /// A valid email address as browsers check <c>&lt;input type="email"&gt;</c> (the WHATWG definition), so the
+    /// web client's own form accepts at log-in whatever registration accepted.
+    /// </summary>
+    [GeneratedRegex(@"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ValidEmail();
+
     public const int MaxDisplayNameLength = 80;
 
     public static UserRegistered Decide(string userId, Register command, Func<string, string> hash)
     {
-        var email = command.Email?.Trim();
-        if (email is null || email.Length is < 3 or > 254 || email.IndexOf('@', StringComparison.Ordinal) is <= 0
-            || email.EndsWith('@') || email.Any(char.IsWhiteSpace))
+        // Stored in lower case: addresses are compared without case (log-in, uniqueness), and shown as stored.
+        var email = command.Email?.Trim().ToLowerInvariant();
+        if (email is null || email.Length > 254 || !ValidEmail().IsMatch(email))
         {
             throw CommandRejected.Invalid("A valid email address is required.");
         }

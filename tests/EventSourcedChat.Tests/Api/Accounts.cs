@@ -64,6 +64,39 @@ public sealed class Accounts(PostgresFixture db) : ApiTest(db)
         Assert.Equal(0, await EventCountAsync());
     }
 
+    [Theory]
+    [InlineData("ada@@example.test")]
+    [InlineData("ada@example..test")]
+    [InlineData("ada@-example.test")]
+    [InlineData("ada@exa_mple.test")]
+    [InlineData("\"ada\"@example.test")]
+    [InlineData("ada(comment)@example.test")]
+    [InlineData("ada@example.test.")]
+    [InlineData("adä@example.test")]
+    [InlineData("@example.test")]
+    public async Task Email_addresses_a_browser_would_refuse_are_invalid_request(string email)
+    {
+        var response = await Anonymous().PostAsJsonAsync("/v1/auth/register", new { email, password = "correct horse battery", displayName = "Ada" });
+
+        await Problems.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        Assert.Equal(0, await EventCountAsync());
+    }
+
+    [Fact]
+    public async Task An_email_is_stored_in_lower_case_and_signs_in_in_any_case()
+    {
+        var email = $"Ada.Lovelace+{Guid.NewGuid():N}@Example.TEST";
+        var registered = await Anonymous().PostAsJsonAsync("/v1/auth/register", new { email, password = "correct horse battery", displayName = "Ada" });
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var userId = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("userId").GetString();
+
+        await using var cmd = Db.DataSource.CreateCommand("select email from ws_users where user_id = $1");
+        cmd.Parameters.AddWithValue(userId!);
+        Assert.Equal(email.ToLowerInvariant(), await cmd.ExecuteScalarAsync());
+        var login = await Anonymous().PostAsJsonAsync("/v1/auth/login", new { email = email.ToUpperInvariant(), password = "correct horse battery" });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+    }
+
     [Fact]
     public async Task A_wrong_password_is_unauthenticated()
     {
