@@ -1,11 +1,14 @@
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
 using Npgsql;
 
 namespace EventSourcedChat.EventStore;
 
 /// <summary>
 /// Applies versioned SQL scripts embedded in assemblies (resources named <c>*.Migrations.NNNN_name.sql</c>),
-/// each once, in name order, under a session advisory lock so that several processes may start at once.
+/// each once, in name order, under a session advisory lock so that several processes may start at once. Each applied
+/// script's SHA-256 is recorded; a script whose text changed after it was applied stops the start-up with an error.
 /// </summary>
 public sealed class Migrator(NpgsqlDataSource dataSource)
 {
@@ -27,30 +30,49 @@ public sealed class Migrator(NpgsqlDataSource dataSource)
             await Execute(conn, """
                 create table if not exists schema_migrations (
                     id text primary key,
-                    applied_at timestamptz not null default now())
+                    applied_at timestamptz not null default now());
+                alter table schema_migrations add column if not exists checksum text
                 """, ct);
-            var applied = new HashSet<string>(StringComparer.Ordinal);
-            await using (var cmd = new NpgsqlCommand("select id from schema_migrations", conn))
+            var applied = new Dictionary<string, string?>(StringComparer.Ordinal);
+            await using (var cmd = new NpgsqlCommand("select id, checksum from schema_migrations", conn))
             await using (var reader = await cmd.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
                 {
-                    applied.Add(reader.GetString(0));
+                    applied[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
                 }
             }
 
             var done = new List<string>();
-            foreach (var script in scripts.Where(s => !applied.Contains(s.Id)))
+            foreach (var script in scripts)
             {
                 var sql = await ReadResource(script.Assembly, script.Resource, ct);
+                var checksum = Checksum(sql);
+                if (applied.TryGetValue(script.Id, out var recorded))
+                {
+                    if (recorded is null)
+                    {
+                        // Applied before checksums were recorded: record the text as it is now.
+                        await Execute(conn, "update schema_migrations set checksum = @c where id = @id and checksum is null", ct,
+                            parameters: [("c", checksum), ("id", script.Id)]);
+                    }
+                    else if (recorded != checksum)
+                    {
+                        throw new InvalidOperationException(
+                            $"Migration {script.Id} was changed after it was applied (checksum {recorded} recorded, {checksum} now). "
+                            + "An applied migration must never change: put the change in a new migration.");
+                    }
+                    continue;
+                }
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 await using (var cmd = new NpgsqlCommand(sql, conn, tx))
                 {
                     await cmd.ExecuteNonQueryAsync(ct);
                 }
-                await using (var cmd = new NpgsqlCommand("insert into schema_migrations (id) values (@id)", conn, tx))
+                await using (var cmd = new NpgsqlCommand("insert into schema_migrations (id, checksum) values (@id, @c)", conn, tx))
                 {
                     cmd.Parameters.AddWithValue("id", script.Id);
+                    cmd.Parameters.AddWithValue("c", checksum);
                     await cmd.ExecuteNonQueryAsync(ct);
                 }
                 await tx.CommitAsync(ct);
@@ -80,12 +102,21 @@ public sealed class Migrator(NpgsqlDataSource dataSource)
         return await reader.ReadToEndAsync(ct);
     }
 
-    private static async Task Execute(NpgsqlConnection conn, string sql, CancellationToken ct, long? key = null)
+    /// <summary>SHA-256 of the script's text with its line endings as LF (a checkout with CRLF is the same script).</summary>
+    private static string Checksum(string sql) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql.Replace("\r\n", "\n", StringComparison.Ordinal))));
+
+    private static async Task Execute(NpgsqlConnection conn, string sql, CancellationToken ct, long? key = null,
+        (string Name, object Value)[]? parameters = null)
     {
         await using var cmd = new NpgsqlCommand(sql, conn);
         if (key is { } k)
         {
             cmd.Parameters.AddWithValue("k", k);
+        }
+        foreach (var (name, value) in parameters ?? [])
+        {
+            cmd.Parameters.AddWithValue(name, value);
         }
         await cmd.ExecuteNonQueryAsync(ct);
     }
