@@ -55,6 +55,7 @@ export class Api {
 
     register(email, password, displayName) { return this.request('POST', '/v1/auth/register', { email, password, displayName }); }
     login(email, password) { return this.request('POST', '/v1/auth/login', { email, password }); }
+    logout() { return this.request('POST', '/v1/auth/logout'); }
     user(userId) { return this.request('GET', `/v1/users/${enc(userId)}`); }
     workspaces(minPosition) { return this.request('GET', '/v1/workspaces', undefined, minPosition); }
     createWorkspace(name) { return this.request('POST', '/v1/workspaces', { name }); }

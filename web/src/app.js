@@ -41,6 +41,13 @@ function signedIn(result, displayName) {
     boot();
 }
 
+// The "Log out" buttons: the token is revoked on the server (it answers 401 everywhere afterwards), then the session ends
+// here. A token the server already refuses only ends the session here (logout, called on any 401).
+async function signOut() {
+    try { await api.logout(); } catch { /* already refused, or the server is away: the session ends here anyway */ }
+    await logout();
+}
+
 export async function logout() {
     localStorage.removeItem(SESSION_KEY);
     const rt = state.realtime;
@@ -129,7 +136,7 @@ function renderWorkspacePicker() {
     h('h2', null, 'Or join one'),
     h('p', null, 'Ask a workspace admin to add you with your user id. This page opens the workspace as soon as you are added.'),
     userIdBox(),
-    h('button', { type: 'button', class: 'link', onclick: logout }, 'Log out'));
+    h('button', { type: 'button', class: 'link', onclick: signOut }, 'Log out'));
     document.getElementById('app').replaceChildren(h('main', { class: 'center' }, form));
     name.focus();
     clearInterval(pickerPoll);
@@ -286,7 +293,7 @@ export function renderTopbar() {
     ui.meBox.replaceChildren(
         presenceDot(me()),
         h('span', { class: 'me-name', 'data-user-name': me() }, userName(me())),
-        h('button', { type: 'button', class: 'small', onclick: logout }, 'Log out'));
+        h('button', { type: 'button', class: 'small', onclick: signOut }, 'Log out'));
     restoreFocus(ui.meBox, focused);
 }
 

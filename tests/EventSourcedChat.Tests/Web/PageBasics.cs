@@ -47,6 +47,24 @@ public sealed class PageBasics(PostgresFixture db) : BrowserTest(db)
     }
 
     [Fact]
+    public async Task Logging_out_revokes_the_token_on_the_server()
+    {
+        var node = StartHost();
+        var page = await OpenPageAsync(node.Url.ToString());
+        await SignUpAsync(page, "Ada");
+        var token = await page.EvaluateAsync<string>("() => JSON.parse(localStorage.getItem('esc.session')).token");
+        using var http = new HttpClient { BaseAddress = node.Url };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/v1/workspaces")).StatusCode);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).First.ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).WaitForAsync();
+
+        Assert.Null(await page.EvaluateAsync<string?>("() => localStorage.getItem('esc.session')"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync("/v1/workspaces")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_main_flow_works_with_the_keyboard_alone()
     {
         var node = StartHost();
