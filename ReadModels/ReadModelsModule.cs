@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EventSourcedChat.ReadModels;
 
@@ -16,6 +17,7 @@ public static class ReadModelsModule
     {
         // Query services register here, one line each.
         services.AddSingleton<IMessageSearch, PostgresMessageSearch>();
+        services.TryAddSingleton<IPresenceReader, NoPresence>();
         return services;
     }
 

@@ -1,3 +1,5 @@
+using EventSourcedChat.ReadModels.Infrastructure;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using EventSourcedChat.Contracts.Api;
 
 namespace EventSourcedChat.Gateway.Presence;
@@ -11,6 +13,8 @@ public static class PresenceModule
         services.AddSingleton<LocalConnections>();
         services.AddSingleton<SerialDispatch>();
         services.AddSingleton<PresenceService>();
+        // REST views read presence from Redis through the same service as the hub.
+        services.Replace(ServiceDescriptor.Singleton<IPresenceReader>(sp => sp.GetRequiredService<PresenceService>()));
         services.AddSingleton<TypingService>();
         services.AddSingleton<PresenceListener>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceListener>());

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using EventSourcedChat.ReadModels.Infrastructure;
 using EventSourcedChat.Gateway.Hosting;
 using EventSourcedChat.Gateway.Realtime;
 using Microsoft.AspNetCore.SignalR;
@@ -32,7 +33,7 @@ public sealed class PresenceService(
     SerialDispatch dispatch,
     IHubContext<ChatHub, IChatClient> hub,
     NpgsqlDataSource db,
-    ILogger<PresenceService> logger)
+    ILogger<PresenceService> logger) : IPresenceReader
 {
     public const int MaxSubscriptions = 500;
 

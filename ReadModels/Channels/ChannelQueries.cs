@@ -17,7 +17,7 @@ public sealed record ChannelView(
     string ChannelId, string Name, bool IsPrivate, string? Topic, bool IsMember, int MemberCount,
     long UnreadCount, long MentionCount, long LastSeq, string Kind, bool Archived);
 
-/// <param name="Presence">Always <c>unknown</c> until presence (Redis) is served; then <c>active</c>, <c>away</c> or <c>offline</c>.</param>
+/// <param name="Presence"><c>active</c>, <c>away</c> or <c>offline</c> from the presence store (Redis); <c>unknown</c> while it does not answer.</param>
 public sealed record UserView(string UserId, string DisplayName, string Presence);
 
 public sealed record WorkspaceView(string WorkspaceId, string Name, string Role);
@@ -29,9 +29,6 @@ public sealed record WorkspaceView(string WorkspaceId, string Name, string Role)
 public static class ChannelQueries
 {
     public const string UnreadCheckpoint = "projection:" + UnreadProjection.ProjectionName;
-
-    /// <summary>Presence is served by the gateway (Redis) later; until then every user reads as unknown.</summary>
-    public const string UnknownPresence = "unknown";
 
     public static RouteGroupBuilder MapChannelQueries(this RouteGroupBuilder group)
     {
@@ -128,7 +125,7 @@ public static class ChannelQueries
         return channels.Count == 1 ? Results.Ok(channels[0]) : QueryActor.NotFound("The channel");
     }
 
-    private static async Task<IResult> ListMembers(string channelId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> ListMembers(string channelId, HttpContext http, NpgsqlDataSource db, IPresenceReader presence, CancellationToken ct)
     {
         var userId = QueryActor.UserId(http);
         if (await ChannelAccess.ForAsync(db, channelId, userId, ct) is null)
@@ -142,16 +139,17 @@ public static class ChannelQueries
             """);
         cmd.Parameters.AddWithValue(channelId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        var list = new List<UserView>();
+        var members = new List<(string UserId, string DisplayName)>();
         while (await r.ReadAsync(ct))
         {
-            list.Add(new UserView(r.GetString(0), r.GetString(1), UnknownPresence));
+            members.Add((r.GetString(0), r.GetString(1)));
         }
-        return Results.Ok(list);
+        var statuses = await presence.ReadAsync(members.Select(m => m.UserId).ToList());
+        return Results.Ok(members.Select(m => new UserView(m.UserId, m.DisplayName, statuses[m.UserId])).ToList());
     }
 
     /// <summary>A user is visible to themselves and to whoever shares a workspace with them.</summary>
-    private static async Task<IResult> GetUser(string userId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> GetUser(string userId, HttpContext http, NpgsqlDataSource db, IPresenceReader presence, CancellationToken ct)
     {
         var caller = QueryActor.UserId(http);
         await using var cmd = db.CreateCommand("""
@@ -164,10 +162,17 @@ public static class ChannelQueries
             """);
         cmd.Parameters.AddWithValue(userId);
         cmd.Parameters.AddWithValue(caller);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct)
-            ? Results.Ok(new UserView(r.GetString(0), r.GetString(1), UnknownPresence))
-            : QueryActor.NotFound("The user");
+        string displayName;
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            if (!await r.ReadAsync(ct))
+            {
+                return QueryActor.NotFound("The user");
+            }
+            displayName = r.GetString(1);
+        }
+        var statuses = await presence.ReadAsync([userId]);
+        return Results.Ok(new UserView(userId, displayName, statuses[userId]));
     }
 
     private static async Task<List<ChannelView>> ReadChannelsAsync(

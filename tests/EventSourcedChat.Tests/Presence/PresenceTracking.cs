@@ -1,3 +1,4 @@
+using System.Net;
 using EventSourcedChat.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -27,6 +28,31 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var envelope = carlHub.EventsOfType("presence.changed")[0];
         Assert.True(envelope.TryGetProperty("at", out _));
         Assert.Equal("active", (string?)await Redis.StringGetAsync(PresenceKey(ada.UserId)));
+    }
+
+    [Fact]
+    public async Task REST_reads_presence_from_the_same_store_as_the_hub()
+    {
+        var ada = await RegisterAsync("ada");
+        var carl = await RegisterAsync("carl");
+        var ws = await WorkspaceAsync(carl, ada);
+        var channel = (await carl.Ok("POST", $"/v1/workspaces/{ws}/channels", new { name = "general" }, HttpStatusCode.Created)).GetProperty("channelId").GetString();
+        await ada.Ok("POST", $"/v1/channels/{channel}/join");
+        var rest = carl with { Client = Gateway.CreateClient() };
+        rest.Client.DefaultRequestHeaders.Authorization = carl.Client.DefaultRequestHeaders.Authorization;
+        async Task<string?> UserPresence() => (await rest.Ok("GET", $"/v1/users/{ada.UserId}")).GetProperty("presence").GetString();
+        async Task<string?> MemberPresence() => (await rest.Ok("GET", $"/v1/channels/{channel}/members?minPosition=1")).EnumerateArray()
+            .Single(m => m.GetProperty("userId").GetString() == ada.UserId).GetProperty("presence").GetString();
+        Assert.Equal("offline", await UserPresence());
+
+        var adaHub = await ConnectAsync(ada);
+        Assert.Equal("active", await UserPresence());
+        Assert.Equal("active", await MemberPresence());
+        await adaHub.InvokeAsync("SetPresence", "away");
+        await Eventually.Until(UserPresence, p => p == "away", what: "away over REST");
+        await adaHub.DisposeAsync();
+
+        await Eventually.Until(MemberPresence, p => p == "offline", what: "offline over REST");
     }
 
     [Fact]
