@@ -1,6 +1,7 @@
 using EventSourcedChat.ReadModels.Audit;
 using EventSourcedChat.ReadModels.Channels;
 using EventSourcedChat.ReadModels.History;
+using EventSourcedChat.ReadModels.Infrastructure;
 using EventSourcedChat.ReadModels.Search;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -37,11 +37,11 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var carl = await RegisterAsync("carl");
         var ws = await WorkspaceAsync(carl, ada);
         var channel = (await carl.Ok("POST", $"/v1/workspaces/{ws}/channels", new { name = "general" }, HttpStatusCode.Created)).GetProperty("channelId").GetString();
-        await ada.Ok("POST", $"/v1/channels/{channel}/join");
+        var joined = (await ada.Ok("POST", $"/v1/channels/{channel}/join")).GetProperty("position").GetInt64();
         var rest = carl with { Client = Gateway.CreateClient() };
         rest.Client.DefaultRequestHeaders.Authorization = carl.Client.DefaultRequestHeaders.Authorization;
-        async Task<string?> UserPresence() => (await rest.Ok("GET", $"/v1/users/{ada.UserId}")).GetProperty("presence").GetString();
-        async Task<string?> MemberPresence() => (await rest.Ok("GET", $"/v1/channels/{channel}/members?minPosition=1")).EnumerateArray()
+        async Task<string?> UserPresence() => (await rest.Ok("GET", $"/v1/users/{ada.UserId}?minPosition={joined}")).GetProperty("presence").GetString();
+        async Task<string?> MemberPresence() => (await rest.Ok("GET", $"/v1/channels/{channel}/members?minPosition={joined}")).EnumerateArray()
             .Single(m => m.GetProperty("userId").GetString() == ada.UserId).GetProperty("presence").GetString();
         Assert.Equal("offline", await UserPresence());
 

@@ -288,7 +288,7 @@ public sealed class ChannelList(PostgresFixture db) : ApiTest(db)
     // ---- members, users, workspaces ----
 
     [Fact]
-    public async Task Members_of_a_visible_channel_are_listed_with_unknown_presence()
+    public async Task Members_of_a_visible_channel_are_listed_with_their_presence()
     {
         var ada = await RegisterAsync("ada");
         var bob = await RegisterAsync("bob");
@@ -300,7 +300,8 @@ public sealed class ChannelList(PostgresFixture db) : ApiTest(db)
         var position = (await ada.Ok("POST", $"/v1/channels/{secret}/members", new { userId = bob.UserId })).GetProperty("position").GetInt64();
 
         var members = await carol.Ok("GET", $"/v1/channels/{general}/members?minPosition={position}"); // public: any workspace member
-        Assert.Equal([(ada.UserId, "ada", "unknown"), (bob.UserId, "bob", "unknown")], members.EnumerateArray()
+        // Nobody is connected: offline (presence is read from Redis; Presence/PresenceTracking covers active and away).
+        Assert.Equal([(ada.UserId, "ada", "offline"), (bob.UserId, "bob", "offline")], members.EnumerateArray()
             .Select(m => (m.GetProperty("userId").GetString(), m.GetProperty("displayName").GetString(), m.GetProperty("presence").GetString())));
         Assert.Equal(2, (await bob.Ok("GET", $"/v1/channels/{secret}/members?minPosition={position}")).GetArrayLength());
         await carol.Problem("GET", $"/v1/channels/{secret}/members?minPosition={position}", null, HttpStatusCode.NotFound, "not_found");
@@ -320,7 +321,7 @@ public sealed class ChannelList(PostgresFixture db) : ApiTest(db)
         var seen = await ada.Ok("GET", $"/v1/users/{bob.UserId}?minPosition={head}");
         Assert.Equal(bob.UserId, seen.GetProperty("userId").GetString());
         Assert.Equal("bob", seen.GetProperty("displayName").GetString());
-        Assert.Equal("unknown", seen.GetProperty("presence").GetString());
+        Assert.Equal("offline", seen.GetProperty("presence").GetString());
         Assert.Equal("eve", (await eve.Ok("GET", $"/v1/users/{eve.UserId}?minPosition={head}")).GetProperty("displayName").GetString());
         await ada.Problem("GET", $"/v1/users/{eve.UserId}?minPosition={head}", null, HttpStatusCode.NotFound, "not_found");
         await eve.Problem("GET", $"/v1/users/{ada.UserId}?minPosition={head}", null, HttpStatusCode.NotFound, "not_found");

@@ -154,6 +154,9 @@ public sealed class PageBasics(PostgresFixture db) : BrowserTest(db)
         await page.GetByLabel("Name").FillAsync("general");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create", Exact = true }).ClickAsync();
         await Expect(page.Locator("#channel-title")).ToHaveTextAsync("#general");
+        // The dialog is modal until the channel has opened (its history loaded): until then the page behind it takes no
+        // typing, and keys sent to the composer were lost (seen: "Hello" never posted).
+        await Expect(page.Locator("dialog[open]")).ToHaveCountAsync(0);
     }
 
     /// <summary>Presses Tab until the focused element's text is <paramref name="text"/> (at most 40 times).</summary>
