@@ -135,6 +135,7 @@ public sealed class PageBasics(PostgresFixture db) : BrowserTest(db)
         await page.GetByLabel("Name").FillAsync("general");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create", Exact = true }).ClickAsync();
         await Expect(page.Locator("#channel-title")).ToHaveTextAsync("#general");
+        await Expect(page.Locator("dialog[open]")).ToHaveCountAsync(0); // modal until the channel has opened
         await Expect(page.Locator("#sidebar")).Not.ToBeInViewportAsync();
 
         await page.Locator("#composer").FillAsync("A long line that has to wrap on a phone screen instead of pushing the page sideways");
