@@ -15,6 +15,10 @@ scripts/web.sh setup
 scripts/web.sh build
 export ConnectionStrings__Postgres ConnectionStrings__Redis ConnectionStrings__RabbitMq
 
+# A local run on the built-in esc/esc credentials of scripts/services.sh: the Development environment allows them
+# (any other environment refuses to start with them, or with an unprotected key ring; see docs/operations.md).
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+
 URL="${ESC_URL:-http://127.0.0.1:5080}"
 echo "EventSourcedChat: starting Gateway on $URL (open it in a browser for the web client)"
 exec dotnet run -c Release --project Gateway -- --urls "$URL" "$@"

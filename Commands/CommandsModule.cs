@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -20,16 +21,14 @@ namespace EventSourcedChat.Commands;
 /// <summary>The write side as a mappable module: services and the REST command endpoints under <c>/v1</c>.</summary>
 public static class CommandsModule
 {
-    public static IServiceCollection AddCommands(this IServiceCollection services)
+    public static IServiceCollection AddCommands(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ChatEventStore>();
         services.AddSingleton<Tokens>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IAuditTrail, RecordAuditRead>();
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
-        services.AddDataProtection().SetApplicationName("EventSourcedChat");
-        services.AddOptions<KeyManagementOptions>()
-            .Configure<NpgsqlDataSource>((options, db) => options.XmlRepository = new PostgresXmlRepository(db));
+        services.AddKeyRing(configuration);
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme)
             .AddBearerToken(BearerTokenDefaults.AuthenticationScheme, options =>
             {

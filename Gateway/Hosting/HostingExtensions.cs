@@ -18,6 +18,8 @@ public static class HostingExtensions
 {
     public static WebApplicationBuilder AddEventSourcedChat(this WebApplicationBuilder builder)
     {
+        var insecure = InsecureDefaults.Enforce(builder.Configuration, builder.Environment);
+        builder.Services.AddSingleton(new InsecureDefaultsFound(insecure));
         var roles = Roles.From(builder.Configuration);
         builder.Services.AddSingleton(roles);
 
@@ -34,7 +36,7 @@ public static class HostingExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemHandling.Customize);
         builder.Services.AddExceptionHandler<ProblemHandling>();
-        builder.Services.AddCommands();
+        builder.Services.AddCommands(builder.Configuration);
         builder.Services.AddReadModels();
         builder.Services.AddRealtime(builder.Configuration, roles.Gateway);
         builder.Services.AddPresence();
@@ -85,6 +87,11 @@ public static class HostingExtensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
         app.Logger.LogInformation("Running roles {Roles}", app.Services.GetRequiredService<Roles>());
+        foreach (var found in app.Services.GetRequiredService<InsecureDefaultsFound>().Items)
+        {
+            app.Logger.Log(app.Environment.IsDevelopment() ? LogLevel.Information : LogLevel.Warning,
+                "Insecure default in the {Environment} environment: {Found}", app.Environment.EnvironmentName, found);
+        }
         return app;
     }
 

@@ -32,6 +32,7 @@ internal sealed class HostProcess : IDisposable
         info.Environment["ConnectionStrings__Postgres"] = connectionString;
         info.Environment["Roles"] = "api"; // no projector: the export reads the log, and nothing else competes for the cores
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["Security__AllowInsecureDefaults"] = "true"; // the built-in credentials of scripts/services.sh
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
         var host = new HostProcess(process, new Uri($"http://127.0.0.1:{port}/"));

@@ -59,6 +59,7 @@ internal sealed class GatewayProcess : IDisposable
         info.Environment["RateLimits__PostsPerSecond"] = "100000";
         info.Environment["RateLimits__PostsBurst"] = "100000";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["Security__AllowInsecureDefaults"] = "true"; // the built-in credentials of scripts/services.sh
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";

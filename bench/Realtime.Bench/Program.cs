@@ -7,6 +7,7 @@ using EventSourcedChat.Commands;
 using EventSourcedChat.Commands.Accounts;
 using EventSourcedChat.ReadSideBench;
 using EventSourcedChat.RealtimeBench;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -105,7 +106,7 @@ var tokens = new string[userCount];
     services.AddLogging();
     services.AddSingleton(TimeProvider.System);
     services.AddSingleton(db);
-    services.AddCommands();
+    services.AddCommands(new ConfigurationBuilder().Build()); // no key protection, like the host it starts
     await using var provider = services.BuildServiceProvider();
     var issuer = provider.GetRequiredService<Tokens>();
     for (var u = 0; u < userCount; u++)

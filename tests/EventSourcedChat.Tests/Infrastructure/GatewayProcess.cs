@@ -79,6 +79,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{chosen}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Security__AllowInsecureDefaults"] = "true"; // the built-in credentials of scripts/services.sh
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__EventSourcedChat"] = "Information";
         foreach (var (key, value) in settings)
