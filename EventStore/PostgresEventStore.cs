@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using EventSourcedChat.EventStore.Telemetry;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
@@ -9,7 +11,7 @@ namespace EventSourcedChat.EventStore;
 /// The event log on PostgreSQL: appends (one round trip, via <c>es_append</c>), stream and global reads,
 /// and the hash-chain check. Subscriptions are in <see cref="CatchUpSubscription"/>.
 /// </summary>
-public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider time)
+public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider time, EventStoreMetrics? metrics = null)
 {
     private const int MaxOrderRetries = 10;
 
@@ -36,6 +38,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         Validate(stream, events);
         if (onAppended is null)
         {
+            var started = Stopwatch.GetTimestamp();
             var at = time.GetUtcNow();
             var meta = StoredMetadata(metadata ?? new EventMetadata(), at);
             var appended = await WithOrderRetry(async () =>
@@ -46,6 +49,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
             if (!appended.Duplicate)
             {
                 _commits.Notify();
+                metrics?.Appended(events.Count);
+                metrics?.Committed(started);
             }
             return appended;
         }
@@ -71,7 +76,15 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         Validate(stream, events);
         var at = time.GetUtcNow();
         var meta = StoredMetadata(metadata ?? new EventMetadata(), at);
-        return Translate(stream, expected, () => Append(transaction.Connection!, transaction, stream, expected, events, meta, at, ct));
+        return Translate(stream, expected, async () =>
+        {
+            var appended = await Append(transaction.Connection!, transaction, stream, expected, events, meta, at, ct);
+            if (!appended.Duplicate)
+            {
+                metrics?.Appended(events.Count);
+            }
+            return appended;
+        });
     }
 
     /// <summary>
@@ -81,6 +94,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
     /// </summary>
     public async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken ct = default)
     {
+        var started = Stopwatch.GetTimestamp();
         var result = await WithOrderRetry(async () =>
         {
             await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -90,6 +104,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
             return result;
         });
         _commits.Notify();
+        metrics?.Committed(started);
         return result;
     }
 

@@ -1,3 +1,4 @@
+using EventSourcedChat.EventStore.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -23,6 +24,8 @@ public static class ServiceCollectionExtensions
         var withTimeout = resilience.WithConnectTimeout(connectionString);
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(withTimeout).Build());
         services.AddSingleton<Migrator>();
+        services.AddMetrics();
+        services.AddSingleton<EventStoreMetrics>();
         services.AddSingleton<PostgresEventStore>();
         services.AddSingleton<CheckpointStore>();
         services.AddSingleton<CatchUpSubscription>();

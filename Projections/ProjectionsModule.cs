@@ -32,6 +32,7 @@ public static class ProjectionsModule
         services.AddSingleton(options ?? ProjectionRunnerOptions.All);
         services.AddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
+        services.AddHostedService<RunnerLagMetrics>();
         return services;
     }
 }

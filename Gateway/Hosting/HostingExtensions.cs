@@ -58,6 +58,7 @@ public static class HostingExtensions
             builder.Services.AddProjectionCatalog();
         }
         builder.Services.AddChatRateLimits(builder.Configuration);
+        builder.AddTelemetryExport();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])

@@ -1,3 +1,4 @@
+using EventSourcedChat.Gateway.Telemetry;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -33,7 +34,8 @@ public sealed class PresenceService(
     SerialDispatch dispatch,
     IHubContext<ChatHub, IChatClient> hub,
     NpgsqlDataSource db,
-    ILogger<PresenceService> logger) : IPresenceReader
+    ILogger<PresenceService> logger,
+    GatewayMetrics metrics) : IPresenceReader
 {
     public const int MaxSubscriptions = 500;
 
@@ -321,6 +323,7 @@ public sealed class PresenceService(
             var status = json.RootElement.GetProperty("status").GetString();
             if (userId is not null && status is not null)
             {
+                metrics.PresenceChanged();
                 Deliver(userId, status);
             }
         }

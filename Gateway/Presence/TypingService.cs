@@ -1,3 +1,4 @@
+using EventSourcedChat.Gateway.Telemetry;
 using System.Text.Json;
 using EventSourcedChat.Gateway.Hosting;
 using EventSourcedChat.Gateway.Realtime;
@@ -24,7 +25,8 @@ public sealed class TypingService(
     SerialDispatch dispatch,
     IHubContext<ChatHub, IChatClient> hub,
     IConfiguration configuration,
-    ILogger<TypingService> logger)
+    ILogger<TypingService> logger,
+    GatewayMetrics metrics)
 {
     private readonly TimeSpan _throttle = TimeSpan.FromSeconds(
         double.TryParse(configuration["Typing:ThrottleSeconds"], System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 3);
@@ -65,6 +67,7 @@ public sealed class TypingService(
                 return; // throttled: one signal per user and channel per 3 s, whichever node it came through
             }
             await multiplexer.GetSubscriber().PublishAsync(options.TypingChannel, JsonSerializer.Serialize(new { channelId, userId }));
+            metrics.Typed();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

@@ -1,3 +1,4 @@
+using EventSourcedChat.Gateway.Telemetry;
 using System.Buffers;
 using System.Text.Json;
 using EventSourcedChat.Contracts.Realtime;
@@ -22,7 +23,7 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// </remarks>
 public sealed class ChannelFanOut(
     RealtimeBroker broker, IHubContext<ChatHub, IChatClient> hub, NpgsqlDataSource db, RealtimeOptions options,
-    ILogger<ChannelFanOut> logger, ChatHubLifetimeManager lifetime)
+    ILogger<ChannelFanOut> logger, ChatHubLifetimeManager lifetime, GatewayMetrics metrics)
 {
     private readonly SemaphoreSlim _topology = new(1, 1);
     private readonly Lock _gate = new();
@@ -31,6 +32,18 @@ public sealed class ChannelFanOut(
     private readonly Dictionary<string, HashSet<ConnectionState>> _byUser = new(StringComparer.Ordinal);
 
     public HandOverStats Stats { get; } = new();
+
+    /// <summary>How many hub connections this node has (metrics).</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connections.Count;
+            }
+        }
+    }
 
     public static string ChannelGroup(string channelId) => $"channel:{channelId}";
 
@@ -53,7 +66,7 @@ public sealed class ChannelFanOut(
             ?? throw new InvalidOperationException($"connection {connectionId} is not registered with the hub's lifetime manager");
         await DirectoryCaughtUpAsync(ct);
         var channels = await ReadChannelsAsync(userId, ct);
-        var state = new ConnectionState(connection, userId, options.ResumeGrace, Stats, logger);
+        var state = new ConnectionState(connection, userId, options.ResumeGrace, Stats, logger, metrics);
         var keys = new List<string>();
         await _topology.WaitAsync(ct);
         try
@@ -304,7 +317,7 @@ public sealed class ChannelFanOut(
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             logger.LogWarning(e, "Hand-over after a join failed for {ConnectionId}; sending resync.required", state.ConnectionId);
-            state.Send(ResyncRequired(state.LastDelivered.Position));
+            SendResync(state, state.LastDelivered.Position);
         }
     }
 
@@ -358,6 +371,7 @@ public sealed class ChannelFanOut(
         {
             return;
         }
+        metrics.Resumed();
         await state.ResumeGate.WaitAsync(ct);
         try
         {
@@ -414,7 +428,7 @@ public sealed class ChannelFanOut(
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 logger.LogWarning(e, "Hand-over after the broker recovery failed for {ConnectionId}; sending resync.required", state.ConnectionId);
-                state.Send(ResyncRequired(state.LastDelivered.Position));
+                SendResync(state, state.LastDelivered.Position);
             }
         });
         Interlocked.Increment(ref Stats.Recoveries);
@@ -434,7 +448,7 @@ public sealed class ChannelFanOut(
             {
                 if (from == LogCursor.Start)
                 {
-                    state.Send(ResyncRequired(0));
+                    SendResync(state, 0);
                 }
                 else
                 {
@@ -452,16 +466,19 @@ public sealed class ChannelFanOut(
         }
     }
 
-    private static RealtimeEnvelope ResyncRequired(long position) =>
-        new("resync.required", null, null, null, DateTimeOffset.UtcNow,
-            JsonSerializer.SerializeToElement(new { position }, Contracts.Events.EventTypes.Json));
+    private void SendResync(ConnectionState state, long position)
+    {
+        metrics.ResyncRequired();
+        state.Send(new RealtimeEnvelope("resync.required", null, null, null, DateTimeOffset.UtcNow,
+            JsonSerializer.SerializeToElement(new { position }, Contracts.Events.EventTypes.Json)));
+    }
 
     private async Task<LogCursor> ReplayAsync(ConnectionState state, string userId, long position, IReadOnlySet<long> skip, CancellationToken ct)
     {
         LogCursor? from = position <= 0 ? LogCursor.Start : await CursorOfAsync(position, ct);
         if (from is null)
         {
-            state.Send(ResyncRequired(position));
+            SendResync(state, position);
             return LogCursor.Start;
         }
         return await ReplayFromAsync(state, userId, from.Value, position, skip, ct);
@@ -488,7 +505,7 @@ public sealed class ChannelFanOut(
         }
         if (await BacklogExceedsAsync(channels, from, options.MaxResumeBacklog, ct))
         {
-            state.Send(ResyncRequired(position));
+            SendResync(state, position);
             return LogCursor.Start;
         }
         var cursor = from;

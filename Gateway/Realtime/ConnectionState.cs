@@ -1,3 +1,4 @@
+using EventSourcedChat.Gateway.Telemetry;
 using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Push;
@@ -36,15 +37,18 @@ internal sealed class ConnectionState
 
     /// <param name="grace">How long live channel events are held after connecting, waiting for a Resume (clients call it
     /// right after connecting; holding them keeps the replay and live events in one order without a gap).</param>
-    public ConnectionState(HubConnectionContext connection, string userId, TimeSpan grace, HandOverStats stats, ILogger logger)
+    public ConnectionState(HubConnectionContext connection, string userId, TimeSpan grace, HandOverStats stats, ILogger logger, GatewayMetrics? metrics = null)
     {
         _stats = stats;
+        _metrics = metrics;
         _connection = connection;
         _logger = logger;
         ConnectionId = connection.ConnectionId;
         UserId = userId;
         _ = Task.Delay(grace).ContinueWith(_ => EndGrace(), TaskScheduler.Default);
     }
+
+    private readonly GatewayMetrics? _metrics;
 
     public string ConnectionId { get; }
 
@@ -110,6 +114,7 @@ internal sealed class ConnectionState
                 }
             }
             Write(live.Payload);
+            _metrics?.DeliveredLive(message.At);
         }
     }
 
@@ -202,6 +207,7 @@ internal sealed class ConnectionState
                 seen.Add(message.LogPosition);
             }
             Write(LiveEvent.Serialize(LiveEvent.EnvelopeOf(message)));
+            _metrics?.DeliveredReplayed();
         }
     }
 
@@ -236,6 +242,7 @@ internal sealed class ConnectionState
             {
                 last = live.Message.Cursor;
                 Write(live.Payload);
+                _metrics?.DeliveredLive(live.Message.At);
                 Interlocked.Increment(ref _stats.Flushed);
             }
             else

@@ -1,3 +1,4 @@
+using EventSourcedChat.Gateway.Telemetry;
 using EventSourcedChat.Gateway.Hosting;
 
 namespace EventSourcedChat.Gateway.Realtime;
@@ -20,7 +21,13 @@ public static class RealtimeModule
         services.AddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<ChatHub>>(sp => sp.GetRequiredService<ChatHubLifetimeManager>());
         services.AddSingleton<Microsoft.AspNetCore.SignalR.IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<RealtimeBroker>();
-        services.AddSingleton<ChannelFanOut>();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton(sp =>
+        {
+            var fanOut = ActivatorUtilities.CreateInstance<ChannelFanOut>(sp);
+            sp.GetRequiredService<GatewayMetrics>().Observe(() => fanOut.ConnectionCount, () => fanOut.BoundChannelCount);
+            return fanOut;
+        });
         if (gateway)
         {
             services.AddHostedService<RealtimeBrokerService>();

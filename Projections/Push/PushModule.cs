@@ -16,6 +16,7 @@ public static class PushModule
         };
         services.AddSingleton(options);
         services.AddSingleton<PushBus>();
+        services.AddSingleton<PushMetrics>();
         services.AddSingleton<PushWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<PushWorker>());
         return services;

@@ -22,7 +22,7 @@ namespace EventSourcedChat.Projections.Push;
 /// </remarks>
 public sealed class PushWorker(
     NpgsqlDataSource db, CatchUpSubscription subscription, PushBus buses, PushOptions options, ILogger<PushWorker> logger,
-    ResilienceOptions? resilience = null, RunnerStatus? status = null)
+    ResilienceOptions? resilience = null, RunnerStatus? status = null, PushMetrics? metrics = null)
     : BackgroundService
 {
     private readonly RunnerStatus _status = status ?? new RunnerStatus(db);
@@ -64,6 +64,7 @@ public sealed class PushWorker(
                 wait = backoff.Next();
                 LastInterruption = e;
                 Interlocked.Increment(ref _interruptions);
+                metrics?.Restarted();
                 logger.LogWarning(e, "Push worker interrupted; retrying in {Delay}", wait);
             }
             try
@@ -100,7 +101,7 @@ public sealed class PushWorker(
             var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{options.Exchange}?type=direct"));
             // An operator's restart (POST /v1/admin/projections/push/restart) ends this run; the caller starts the next.
             if (await _status.RunUntilRestartAsync(PushOptions.CheckpointName, started, token => subscription.RunAsync(PushOptions.CheckpointName,
-                    (batch, t) => SendBoundedAsync(endpoint, batch, options.ConfirmTimeout, t), CheckpointMode.AfterHandler, token), ct))
+                    (batch, t) => SendBoundedAsync(endpoint, batch, options.ConfirmTimeout, metrics, t), CheckpointMode.AfterHandler, token), ct))
             {
                 logger.LogInformation("Push worker restarted on request");
             }
@@ -173,16 +174,18 @@ public sealed class PushWorker(
     /// would stop sending while still holding its lease. The wait itself is bounded too (<c>WaitAsync</c>), in case a
     /// send does not honour its cancellation.
     /// </remarks>
-    private static async Task SendBoundedAsync(ISendEndpoint endpoint, EventBatch batch, TimeSpan timeout, CancellationToken ct)
+    private static async Task SendBoundedAsync(ISendEndpoint endpoint, EventBatch batch, TimeSpan timeout, PushMetrics? metrics, CancellationToken ct)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bounded.CancelAfter(timeout);
         try
         {
             await SendAsync(endpoint, batch, bounded.Token).WaitAsync(bounded.Token);
+            metrics?.Sent(batch.Events.Count);
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
+            metrics?.ConfirmTimedOut();
             throw new TimeoutException(
                 $"The broker did not confirm a batch of {batch.Events.Count} events (up to {batch.Checkpoint}) within {timeout}", e);
         }
