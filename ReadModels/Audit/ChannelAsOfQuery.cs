@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using EventSourcedChat.Contracts.Audit;
@@ -69,7 +70,9 @@ public static class ChannelAsOfQuery
         var options = json.Value.SerializerOptions;
         return Results.Stream(async body =>
         {
-            await using var w = new Utf8JsonWriter(body);
+            // JsonSerializer flushes its writer synchronously: it writes to a buffer that goes out asynchronously.
+            var buffer = new ArrayBufferWriter<byte>(FlushBytes * 2);
+            await using var w = new Utf8JsonWriter(buffer);
             w.WriteStartObject();
             w.WriteString("channelId", channelId);
             w.WritePropertyName("at");
@@ -96,15 +99,17 @@ public static class ChannelAsOfQuery
                 }
                 JsonSerializer.Serialize(w, message, options);
                 (count, last) = (count + 1, message.Seq);
-                if (w.BytesPending >= FlushBytes)
+                if (buffer.WrittenCount >= FlushBytes)
                 {
-                    await w.FlushAsync(http.RequestAborted);
+                    await body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+                    buffer.ResetWrittenCount();
                 }
             }
             w.WriteEndArray();
             w.WriteString("nextCursor", next);
             w.WriteEndObject();
             await w.FlushAsync(http.RequestAborted);
+            await body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
         }, "application/json; charset=utf-8");
     }
 
