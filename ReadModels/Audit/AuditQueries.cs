@@ -27,7 +27,7 @@ public static class AuditQueries
         var audit = group.MapGroup("/audit/channels/{channelId}").WithTags("Audit");
         audit.MapGet("/events", EventsAsync).WithName("AuditEvents").Produces(200, contentType: "application/x-ndjson");
         audit.MapGet("/verify", VerifyAsync).WithName("AuditVerify").Produces<ChainVerification>();
-        audit.MapGet("/as-of", AsOfAsync).WithName("AuditAsOf").Produces<ChannelAsOf>();
+        audit.MapChannelAsOf();
         return group;
     }
 
@@ -65,32 +65,9 @@ public static class AuditQueries
         return Results.Ok(new ChainVerification(result.Ok, result.Events, result.FirstBadVersion));
     }
 
-    /// <summary><c>?at=</c> an ISO 8601 instant with an offset (<c>2026-11-23T10:00:00Z</c>).</summary>
-    private static async Task<IResult> AsOfAsync(
-        string channelId, HttpContext http, NpgsqlDataSource db, PostgresEventStore log, IAuditTrail trail, CancellationToken ct)
-    {
-        var raw = http.Request.Query["at"];
-        if (raw.Count != 1 || !DateTimeOffset.TryParse(raw[0], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at)
-            || !HasOffset(raw[0]!))
-        {
-            return QueryActor.Invalid("at is an ISO 8601 instant with a time zone, e.g. 2026-11-23T10:00:00Z.");
-        }
-        // The recorded range is the stream up to its head when asked; the state shows the part stored at or before at.
-        var head = await log.GetStreamVersionAsync($"channel-{channelId}", ct);
-        if (await RecordAsync(http, trail, channelId, "as-of", 1, head, at, ct) is null)
-        {
-            return QueryActor.NotFound("The channel");
-        }
-        var channel = await ChannelAsOfBuilder.BuildAsync(db, channelId, at, head, ct);
-        return Results.Ok(channel);
-    }
-
-    private static Task<AuditReadRecorded?> RecordAsync(
+    internal static Task<AuditReadRecorded?> RecordAsync(
         HttpContext http, IAuditTrail trail, string channelId, string read, long from, long to, DateTimeOffset? at, CancellationToken ct) =>
         trail.RecordAsync(new AuditReadRequest(channelId, QueryActor.UserId(http), http.TraceIdentifier, read, from, to, at), ct);
-
-    private static bool HasOffset(string value) =>
-        value.EndsWith('Z') || value.EndsWith('z') || (value.Length > 6 && value[^6] is '+' or '-' && value[^3] == ':');
 
     private static bool TryLong(HttpContext http, string name, out long? value)
     {

@@ -34,9 +34,9 @@ public static class ChannelQueries
     {
         var queries = group.MapGroup("").WaitsFor(UnreadCheckpoint, ChannelAccess.Directory);
         queries.MapGet("/workspaces", ListWorkspaces).WithName("ListWorkspaces").Produces<List<WorkspaceView>>();
-        queries.MapGet("/workspaces/{workspaceId}/channels", ListChannels).WithName("ListChannels").Produces<List<ChannelView>>();
+        queries.MapListChannels();
         queries.MapGet("/channels/{channelId}", GetChannel).WithName("GetChannel").Produces<ChannelView>();
-        queries.MapGet("/channels/{channelId}/members", ListMembers).WithName("ListChannelMembers").Produces<List<UserView>>();
+        queries.MapListChannelMembers();
         queries.MapGet("/users/{userId}", GetUser).WithName("GetUser").Produces<UserView>();
         return group;
     }
@@ -46,7 +46,7 @@ public static class ChannelQueries
     /// seq they joined at, so a new member does not see the history as unread. Each count is a few index probes
     /// (counter differences), plus range counts bounded by the deletions and mentions in the caller's unread window.
     /// </summary>
-    private const string ChannelSelect = """
+    internal const string ChannelSelect = """
         select c.channel_id, c.name, c.kind, c.topic, m.user_id is not null, c.member_count,
                coalesce(u.unread, 0), coalesce(u.mentions, 0), c.last_seq, c.archived
           from rm_directory.channels c
@@ -93,27 +93,6 @@ public static class ChannelQueries
         return Results.Ok(list);
     }
 
-    /// <summary>Public channels of the workspace, plus the caller's private channels and DMs; by kind, then name.</summary>
-    private static async Task<IResult> ListChannels(string workspaceId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
-    {
-        var userId = QueryActor.UserId(http);
-        await using (var member = db.CreateCommand(
-            "select exists (select 1 from rm_directory.workspace_members where workspace_id = $1 and user_id = $2)"))
-        {
-            member.Parameters.AddWithValue(workspaceId);
-            member.Parameters.AddWithValue(userId);
-            if (!(bool)(await member.ExecuteScalarAsync(ct))!)
-            {
-                return QueryActor.NotFound("The workspace");
-            }
-        }
-        var channels = await ReadChannelsAsync(db, userId, """
-             where c.workspace_id = $2 and (c.kind = 'public' or m.user_id is not null)
-             order by c.kind = 'dm', c.name, c.channel_id
-            """, workspaceId, ct);
-        return Results.Ok(channels);
-    }
-
     private static async Task<IResult> GetChannel(string channelId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         var userId = QueryActor.UserId(http);
@@ -121,31 +100,8 @@ public static class ChannelQueries
         {
             return QueryActor.NotFound("The channel");
         }
-        var channels = await ReadChannelsAsync(db, userId, " where c.channel_id = $2", channelId, ct);
+        var channels = await ReadChannelsAsync(db, userId, " where c.channel_id = $2", ct, channelId);
         return channels.Count == 1 ? Results.Ok(channels[0]) : QueryActor.NotFound("The channel");
-    }
-
-    private static async Task<IResult> ListMembers(string channelId, HttpContext http, NpgsqlDataSource db, IPresenceReader presence, CancellationToken ct)
-    {
-        var userId = QueryActor.UserId(http);
-        if (await ChannelAccess.ForAsync(db, channelId, userId, ct) is null)
-        {
-            return QueryActor.NotFound("The channel");
-        }
-        await using var cmd = db.CreateCommand("""
-            select u.user_id, u.display_name from rm_directory.channel_members m
-              join rm_directory.users u on u.user_id = m.user_id
-             where m.channel_id = $1 order by u.display_name, u.user_id
-            """);
-        cmd.Parameters.AddWithValue(channelId);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        var members = new List<(string UserId, string DisplayName)>();
-        while (await r.ReadAsync(ct))
-        {
-            members.Add((r.GetString(0), r.GetString(1)));
-        }
-        var statuses = await presence.ReadAsync(members.Select(m => m.UserId).ToList());
-        return Results.Ok(members.Select(m => new UserView(m.UserId, m.DisplayName, statuses[m.UserId])).ToList());
     }
 
     /// <summary>A user is visible to themselves and to whoever shares a workspace with them.</summary>
@@ -175,12 +131,16 @@ public static class ChannelQueries
         return Results.Ok(new UserView(userId, displayName, statuses[userId]));
     }
 
-    private static async Task<List<ChannelView>> ReadChannelsAsync(
-        NpgsqlDataSource db, string userId, string where, string argument, CancellationToken ct)
+    /// <summary>The channels <see cref="ChannelSelect"/> and <paramref name="where"/> give; $1 is the caller, $2.. the arguments.</summary>
+    internal static async Task<List<ChannelView>> ReadChannelsAsync(
+        NpgsqlDataSource db, string userId, string where, CancellationToken ct, params object[] arguments)
     {
         await using var cmd = db.CreateCommand(ChannelSelect + where);
         cmd.Parameters.AddWithValue(userId);
-        cmd.Parameters.AddWithValue(argument);
+        foreach (var argument in arguments)
+        {
+            cmd.Parameters.AddWithValue(argument);
+        }
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<ChannelView>();
         while (await r.ReadAsync(ct))

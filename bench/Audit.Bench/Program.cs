@@ -9,13 +9,16 @@ using NpgsqlTypes;
 
 // Audit export benchmark: one channel of N events (default 1,000,000), exported as NDJSON through the real host
 // (GET /v1/audit/channels/{ch}/events), against raw COPY and a plain Npgsql SELECT of the same rows in the same run.
-//   dotnet bench/Audit.Bench/bin/Release/net10.0/EventSourcedChat.Audit.Bench.dll [--events N] [--rounds N] [--reuse] [--gateway-dll PATH]
+//   dotnet bench/Audit.Bench/bin/Release/net10.0/EventSourcedChat.Audit.Bench.dll [--events N] [--rounds N] [--reuse] [--gateway-dll PATH] [--as-of]
+// --as-of: instead, read the channel's whole as-of view (GET /v1/audit/channels/{ch}/as-of?at=) each round, with the
+// host's peak RSS against a 10,000-message page (?limit=10000).
 // Needs ConnectionStrings__Postgres (any database of the server; the bench uses its own database esc_auditbench).
 
 var inv = CultureInfo.InvariantCulture;
 var events = (int)Option("--events", 1_000_000);
 var rounds = (int)Option("--rounds", 3);
 var reuse = args.Contains("--reuse");
+var asOf = args.Contains("--as-of");
 const int Batch = 1_000;
 const int SmallExport = 10_000;
 const string Email = "auditor@auditbench.test";
@@ -59,6 +62,39 @@ var stream = $"channel-{channel}";
 var total = await ScalarAsync<long>("select version from es_streams where stream_id = $1", stream);
 var tableMiB = await ScalarAsync<long>("select pg_total_relation_size('es_events')") / 1048576.0;
 Console.WriteLine($"channel {channel}: {total:N0} events; es_events with indexes {tableMiB:N0} MiB");
+
+if (asOf)
+{
+    // Warm-up, then the rounds; the host is idle between them.
+    var asOfPath = $"/v1/audit/channels/{channel}/as-of?at={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddYears(1).ToString("O", inv))}";
+    await AsOfRead.ReadAsync(http, host, asOfPath + "&limit=1000");
+    var idle = host.RssMiB();
+    var page = new List<double>();
+    var whole = new List<(long Messages, long Bytes, double Seconds, double PeakRss)>();
+    for (var round = 1; round <= rounds; round++)
+    {
+        var first = await AsOfRead.ReadAsync(http, host, asOfPath + $"&limit={SmallExport}");
+        page.Add(first.PeakRss);
+        var full = await AsOfRead.ReadAsync(http, host, asOfPath);
+        if (full.Messages != total - 2)
+        {
+            throw new InvalidOperationException($"the as-of view held {full.Messages} messages, not {total - 2}");
+        }
+        whole.Add(full);
+        Console.WriteLine(string.Create(inv, $"round {round}: as-of of {full.Messages:N0} messages ({full.Bytes / 1048576.0:N0} MiB) in {full.Seconds:F1} s "
+            + $"({full.Messages / full.Seconds:N0} messages/s); host peak RSS {first.PeakRss:N0} MiB ({SmallExport:N0}-message page) vs {full.PeakRss:N0} MiB (whole view)"));
+    }
+    static double MedianOf(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+    Console.WriteLine();
+    Console.WriteLine(string.Create(inv, $"medians over {rounds} rounds, {total:N0} events: as-of view {MedianOf(whole.Select(w => w.Messages / w.Seconds)):N0} messages/s, "
+        + $"{MedianOf(whole.Select(w => w.Seconds)):F1} s; host RSS idle {idle:N0} MiB, peak {MedianOf(page):N0} MiB for a {SmallExport:N0}-message page, "
+        + $"peak {MedianOf(whole.Select(w => w.PeakRss)):N0} MiB for the whole view"));
+    return 0;
+}
 
 // Warm-up (plans, connections, JIT), then the rounds.
 await ExportAsync($"?limit={SmallExport}");

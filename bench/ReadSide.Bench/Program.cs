@@ -206,11 +206,11 @@ try
     }
 
     // 3.4 Channel list with counts.
-    var list = await api.GetJsonAsync(reader, $"v1/workspaces/{workspace}/channels");
+    var list = await api.GetJsonAsync(reader, $"v1/workspaces/{workspace}/channels?limit=1000");
     var withUnread = list.EnumerateArray().Count(c => c.GetProperty("unreadCount").GetInt64() > 0);
     var withMentions = list.EnumerateArray().Count(c => c.GetProperty("mentionCount").GetInt64() > 0);
-    await TimeAsync(api, reader, 1, 10, _ => $"v1/workspaces/{workspace}/channels");
-    var lt = await TimeAsync(api, reader, 1, 200, _ => $"v1/workspaces/{workspace}/channels");
+    await TimeAsync(api, reader, 1, 10, _ => $"v1/workspaces/{workspace}/channels?limit=1000");
+    var lt = await TimeAsync(api, reader, 1, 200, _ => $"v1/workspaces/{workspace}/channels?limit=1000");
     results.Add(new Row("3", $"channel list: {list.GetArrayLength():N0} channels, member of {MemberChannels + 1}, {withUnread} with unread, {withMentions} with mentions; 200 reqs",
         Fmt(lt), "(none)", null));
 

@@ -17,19 +17,34 @@ export class Api {
     }
 
     /** minPosition: a query answers once the read models have applied that position (what a command answered). */
-    async request(method, path, body, minPosition) {
+    async request(method, path, body, minPosition, withLink = false) {
         // A query asked to wait for a position answers 503 `stale` after the API's bounded wait: it is asked again
         // (twice) before the error reaches the page.
         for (let attempt = 0; ; attempt++) {
             try {
-                return await this.send(method, path, body, minPosition);
+                return await this.send(method, path, body, minPosition, withLink);
             } catch (err) {
                 if (err.code !== 'stale' || attempt >= 2) throw err;
             }
         }
     }
 
-    async send(method, path, body, minPosition) {
+    /**
+     * Every item of a paged list (channels, members): asks for the largest pages and follows each answer's
+     * `Link: <...>; rel="next"` header until a page has none.
+     */
+    async all(path, minPosition) {
+        const items = [];
+        let next = `${path}${path.includes('?') ? '&' : '?'}limit=${PAGE_LIMIT}`;
+        for (let pages = 0; next && pages < MAX_PAGES; pages++) {
+            const page = await this.request('GET', next, undefined, minPosition, true);
+            items.push(...page.json);
+            next = page.next;
+        }
+        return items;
+    }
+
+    async send(method, path, body, minPosition, withLink = false) {
         const headers = { Accept: 'application/json' };
         if (minPosition) headers['X-Min-Position'] = String(minPosition);
         if (this.token) headers.Authorization = `Bearer ${this.token}`;
@@ -50,6 +65,7 @@ export class Api {
             throw new ApiError(response.status, json?.code, json?.detail || json?.title);
         }
         if (method !== 'GET' && typeof json?.position === 'number' && json.position > this.position) this.position = json.position;
+        if (withLink) return { json, next: /<([^>]*)>;\s*rel="next"/.exec(response.headers.get('Link') || '')?.[1] || null };
         return json;
     }
 
@@ -60,14 +76,14 @@ export class Api {
     workspaces(minPosition) { return this.request('GET', '/v1/workspaces', undefined, minPosition); }
     createWorkspace(name) { return this.request('POST', '/v1/workspaces', { name }); }
     addWorkspaceMember(ws, userId) { return this.request('POST', `/v1/workspaces/${enc(ws)}/members`, { userId }); }
-    channels(ws, minPosition) { return this.request('GET', `/v1/workspaces/${enc(ws)}/channels`, undefined, minPosition); }
+    channels(ws, minPosition) { return this.all(`/v1/workspaces/${enc(ws)}/channels`, minPosition); }
     createChannel(ws, name, isPrivate, topic) { return this.request('POST', `/v1/workspaces/${enc(ws)}/channels`, { name, isPrivate, topic: topic || undefined }); }
     openDm(ws, userIds) { return this.request('POST', `/v1/workspaces/${enc(ws)}/dms`, { userIds }); }
     channel(ch) { return this.request('GET', `/v1/channels/${enc(ch)}`); }
     join(ch) { return this.request('POST', `/v1/channels/${enc(ch)}/join`); }
     leave(ch) { return this.request('POST', `/v1/channels/${enc(ch)}/leave`); }
     invite(ch, userId) { return this.request('POST', `/v1/channels/${enc(ch)}/members`, { userId }); }
-    members(ch, minPosition) { return this.request('GET', `/v1/channels/${enc(ch)}/members`, undefined, minPosition); }
+    members(ch, minPosition) { return this.all(`/v1/channels/${enc(ch)}/members`, minPosition); }
     history(ch, before, limit = 50) {
         const q = new URLSearchParams({ limit: String(limit) });
         if (before) q.set('before', String(before));
@@ -88,3 +104,6 @@ export class Api {
 }
 
 const enc = encodeURIComponent;
+/** The lists' largest page (docs/api.md), and a bound on the pages one list read follows. */
+const PAGE_LIMIT = 1000;
+const MAX_PAGES = 1000;

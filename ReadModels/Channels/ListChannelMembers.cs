@@ -1,0 +1,64 @@
+using EventSourcedChat.ReadModels.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+
+namespace EventSourcedChat.ReadModels.Channels;
+
+/// <summary>
+/// <c>GET /v1/channels/{channelId}/members?limit=&amp;cursor=</c>: the channel's members by display name, then id, with
+/// their presence (one Redis read per page); paged as <see cref="Paging"/> says (the cursor is the last member's sort key).
+/// </summary>
+public static class ListChannelMembers
+{
+    private const string Select = """
+        select u.user_id, u.display_name from rm_directory.channel_members m
+          join rm_directory.users u on u.user_id = m.user_id
+         where m.channel_id = $1
+        """;
+    private const string After = " and (u.display_name, u.user_id) > ($3, $4)";
+    private const string Order = " order by u.display_name, u.user_id limit $2";
+
+    public static RouteGroupBuilder MapListChannelMembers(this RouteGroupBuilder group)
+    {
+        group.MapGet("/channels/{channelId}/members", HandleAsync).WithName("ListChannelMembers").Produces<List<UserView>>();
+        return group;
+    }
+
+    private static async Task<IResult> HandleAsync(
+        string channelId, HttpContext http, NpgsqlDataSource db, IPresenceReader presence, CancellationToken ct)
+    {
+        if (!Paging.TryRead(http, 2, out var limit, out var after, out var error))
+        {
+            return QueryActor.Invalid(error);
+        }
+        if (await ChannelAccess.ForAsync(db, channelId, QueryActor.UserId(http), ct) is null)
+        {
+            return QueryActor.NotFound("The channel");
+        }
+        await using var cmd = db.CreateCommand(Select + (after is null ? "" : After) + Order);
+        cmd.Parameters.AddWithValue(channelId);
+        cmd.Parameters.AddWithValue(limit + 1);
+        if (after is [var name, var id])
+        {
+            cmd.Parameters.AddWithValue(name);
+            cmd.Parameters.AddWithValue(id);
+        }
+        var members = new List<(string UserId, string DisplayName)>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                members.Add((r.GetString(0), r.GetString(1)));
+            }
+        }
+        if (members.Count > limit)
+        {
+            members.RemoveRange(limit, members.Count - limit);
+            Paging.SetNext(http, Paging.Encode(members[^1].DisplayName, members[^1].UserId));
+        }
+        var statuses = await presence.ReadAsync(members.Select(m => m.UserId).ToList());
+        return Results.Ok(members.Select(m => new UserView(m.UserId, m.DisplayName, statuses[m.UserId])).ToList());
+    }
+}
