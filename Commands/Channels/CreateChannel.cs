@@ -35,7 +35,7 @@ public static class CreateChannelEndpoint
 
     public static RouteGroupBuilder MapCreateChannel(this RouteGroupBuilder group)
     {
-        group.MapPost("/workspaces/{workspaceId}/channels", Handle).WithName("CreateChannel");
+        group.MapPost("/workspaces/{workspaceId}/channels", Handle).WithName("CreateChannel").RequireRateLimiting(RateLimitPolicies.CreatingChannels);
         return group;
     }
 
