@@ -42,7 +42,8 @@ public static class DeleteMessageEndpoint
 
     public static RouteGroupBuilder MapDeleteMessage(this RouteGroupBuilder group)
     {
-        group.MapDelete("/channels/{channelId}/messages/{seq:long}", Handle).WithName("DeleteMessage").RequireRateLimiting(RateLimitPolicies.Posting);
+        group.MapDelete("/channels/{channelId}/messages/{seq:long}", Handle).WithName("DeleteMessage")
+            .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

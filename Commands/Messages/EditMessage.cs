@@ -37,7 +37,8 @@ public static class EditMessageEndpoint
 
     public static RouteGroupBuilder MapEditMessage(this RouteGroupBuilder group)
     {
-        group.MapPatch("/channels/{channelId}/messages/{seq:long}", Handle).WithName("EditMessage").RequireRateLimiting(RateLimitPolicies.Posting);
+        group.MapPatch("/channels/{channelId}/messages/{seq:long}", Handle).WithName("EditMessage")
+            .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

@@ -33,7 +33,8 @@ public static class PostMessageEndpoint
 
     public static RouteGroupBuilder MapPostMessage(this RouteGroupBuilder group)
     {
-        group.MapPost("/channels/{channelId}/messages", Handle).WithName("PostMessage").RequireRateLimiting(RateLimitPolicies.Posting);
+        group.MapPost("/channels/{channelId}/messages", Handle).WithName("PostMessage")
+            .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

@@ -30,7 +30,8 @@ public static class CreateWorkspaceEndpoint
 
     public static RouteGroupBuilder MapCreateWorkspace(this RouteGroupBuilder group)
     {
-        group.MapPost("/workspaces", Handle).WithName("CreateWorkspace").RequireRateLimiting(RateLimitPolicies.CreatingWorkspaces);
+        group.MapPost("/workspaces", Handle).WithName("CreateWorkspace")
+            .RequireRateLimiting(RateLimitPolicies.CreatingWorkspaces).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

@@ -25,7 +25,8 @@ public static class AuditQueries
 {
     public static RouteGroupBuilder MapAuditQueries(this RouteGroupBuilder group)
     {
-        var audit = group.MapGroup("/audit/channels/{channelId}").WithTags("Audit").RequireRateLimiting(RateLimitPolicies.AuditReads);
+        var audit = group.MapGroup("/audit/channels/{channelId}").WithTags("Audit")
+            .RequireRateLimiting(RateLimitPolicies.AuditReads).ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapGet("/events", EventsAsync).WithName("AuditEvents").Produces(200, contentType: "application/x-ndjson");
         audit.MapGet("/verify", VerifyAsync).WithName("AuditVerify").Produces<ChainVerification>();
         audit.MapGet("/as-of", AsOfAsync).WithName("AuditAsOf").Produces<ChannelAsOf>();

@@ -99,6 +99,25 @@ public sealed class EndpointLimits(PostgresFixture db) : ApiTest(db)
         await bob.Ok("GET", $"/v1/audit/channels/{ch}/verify");
     }
 
+    [Fact]
+    public async Task The_openapi_document_lists_429_on_every_rate_limited_endpoint()
+    {
+        var doc = await Anonymous().GetFromJsonAsync<System.Text.Json.JsonElement>("/openapi/v1.json");
+        var paths = doc.GetProperty("paths");
+
+        foreach (var (path, method) in new[]
+        {
+            ("/v1/auth/register", "post"), ("/v1/workspaces", "post"), ("/v1/workspaces/{workspaceId}/channels", "post"),
+            ("/v1/channels/{channelId}/messages", "post"), ("/v1/audit/channels/{channelId}/verify", "get"),
+            ("/v1/audit/channels/{channelId}/events", "get"), ("/v1/audit/channels/{channelId}/as-of", "get"),
+        })
+        {
+            var responses = paths.GetProperty(path).GetProperty(method).GetProperty("responses");
+            Assert.True(responses.TryGetProperty("429", out var limited) && limited.GetProperty("content").TryGetProperty("application/problem+json", out _),
+                $"{method.ToUpperInvariant()} {path} does not list 429 with the problem shape");
+        }
+    }
+
     private static async Task AssertLimitedAsync(HttpResponseMessage response)
     {
         Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"no Retry-After on {(int)response.StatusCode}");
