@@ -25,12 +25,15 @@ public sealed class SharedTokenBucketLimiter : ReplenishingRateLimiter
         _key = key;
         _bucket = bucket;
         _redis = redis;
-        // One token at a time, as often as the shared bucket gains one, so both refill alike.
+        // Refilled at the shared bucket's rate: a token at a time when that takes a second or more (a per-hour limit
+        // does not wait an hour for its next token), else each second's worth at once.
+        var perToken = bucket.Period / bucket.Tokens;
+        var second = TimeSpan.FromSeconds(1);
         _local = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = bucket.Burst,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = bucket.Period / bucket.Tokens,
+            TokensPerPeriod = perToken >= second ? 1 : (int)Math.Ceiling(bucket.Tokens * (second / bucket.Period)),
+            ReplenishmentPeriod = perToken >= second ? perToken : second,
             QueueLimit = 0,
             AutoReplenishment = false,
         });
