@@ -49,7 +49,8 @@ public static partial class RegisterEndpoint
 
     public static RouteGroupBuilder MapRegister(this RouteGroupBuilder group)
     {
-        group.MapPost("/auth/register", Handle).AllowAnonymous().WithName("Register");
+        group.MapPost("/auth/register", Handle).AllowAnonymous().WithName("Register")
+            .RequireRateLimiting(RateLimitPolicies.Registering).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

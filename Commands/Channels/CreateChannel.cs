@@ -35,7 +35,8 @@ public static class CreateChannelEndpoint
 
     public static RouteGroupBuilder MapCreateChannel(this RouteGroupBuilder group)
     {
-        group.MapPost("/workspaces/{workspaceId}/channels", Handle).WithName("CreateChannel");
+        group.MapPost("/workspaces/{workspaceId}/channels", Handle).WithName("CreateChannel")
+            .RequireRateLimiting(RateLimitPolicies.CreatingChannels).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

@@ -1,6 +1,7 @@
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
@@ -41,7 +42,8 @@ public static class DeleteMessageEndpoint
 
     public static RouteGroupBuilder MapDeleteMessage(this RouteGroupBuilder group)
     {
-        group.MapDelete("/channels/{channelId}/messages/{seq:long}", Handle).WithName("DeleteMessage").RequireRateLimiting(RateLimits.Posting);
+        group.MapDelete("/channels/{channelId}/messages/{seq:long}", Handle).WithName("DeleteMessage")
+            .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

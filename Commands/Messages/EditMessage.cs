@@ -1,6 +1,7 @@
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
@@ -36,7 +37,8 @@ public static class EditMessageEndpoint
 
     public static RouteGroupBuilder MapEditMessage(this RouteGroupBuilder group)
     {
-        group.MapPatch("/channels/{channelId}/messages/{seq:long}", Handle).WithName("EditMessage").RequireRateLimiting(RateLimits.Posting);
+        group.MapPatch("/channels/{channelId}/messages/{seq:long}", Handle).WithName("EditMessage")
+            .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

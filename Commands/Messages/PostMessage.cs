@@ -1,5 +1,6 @@
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
@@ -32,7 +33,8 @@ public static class PostMessageEndpoint
 
     public static RouteGroupBuilder MapPostMessage(this RouteGroupBuilder group)
     {
-        group.MapPost("/channels/{channelId}/messages", Handle).WithName("PostMessage").RequireRateLimiting(RateLimits.Posting);
+        group.MapPost("/channels/{channelId}/messages", Handle).WithName("PostMessage")
+            .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

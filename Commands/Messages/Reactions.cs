@@ -1,6 +1,7 @@
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -35,9 +36,11 @@ public static class ReactionsEndpoint
     {
         const string path = "/channels/{channelId}/messages/{seq:long}/reactions/{emoji}";
         group.MapPut(path, (string channelId, long seq, string emoji, HttpContext http, ChatEventStore store, CancellationToken ct) =>
-            Handle(channelId, seq, emoji, add: true, http, store, ct)).WithName("AddReaction").RequireRateLimiting(RateLimits.Posting);
+            Handle(channelId, seq, emoji, add: true, http, store, ct)).WithName("AddReaction")
+                .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         group.MapDelete(path, (string channelId, long seq, string emoji, HttpContext http, ChatEventStore store, CancellationToken ct) =>
-            Handle(channelId, seq, emoji, add: false, http, store, ct)).WithName("RemoveReaction").RequireRateLimiting(RateLimits.Posting);
+            Handle(channelId, seq, emoji, add: false, http, store, ct)).WithName("RemoveReaction")
+                .RequireRateLimiting(RateLimitPolicies.Posting).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

@@ -1,4 +1,5 @@
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
@@ -29,7 +30,8 @@ public static class CreateWorkspaceEndpoint
 
     public static RouteGroupBuilder MapCreateWorkspace(this RouteGroupBuilder group)
     {
-        group.MapPost("/workspaces", Handle).WithName("CreateWorkspace");
+        group.MapPost("/workspaces", Handle).WithName("CreateWorkspace")
+            .RequireRateLimiting(RateLimitPolicies.CreatingWorkspaces).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 

@@ -4,6 +4,7 @@ using EventSourcedChat.Commands;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Presence;
+using EventSourcedChat.Gateway.RateLimiting;
 using EventSourcedChat.Gateway.Realtime;
 using EventSourcedChat.Projections;
 using EventSourcedChat.Projections.Infrastructure;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Audit;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.ReadModels.Infrastructure;
@@ -24,7 +25,8 @@ public static class AuditQueries
 {
     public static RouteGroupBuilder MapAuditQueries(this RouteGroupBuilder group)
     {
-        var audit = group.MapGroup("/audit/channels/{channelId}").WithTags("Audit");
+        var audit = group.MapGroup("/audit/channels/{channelId}").WithTags("Audit")
+            .RequireRateLimiting(RateLimitPolicies.AuditReads).ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapGet("/events", EventsAsync).WithName("AuditEvents").Produces(200, contentType: "application/x-ndjson");
         audit.MapGet("/verify", VerifyAsync).WithName("AuditVerify").Produces<ChainVerification>();
         audit.MapChannelAsOf();

@@ -12,6 +12,23 @@ public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? se
 {
     private static int _count;
 
+    /// <summary>
+    /// The suite registers, creates workspaces and channels and reads audit logs from 127.0.0.1 far faster than people
+    /// do (hundreds in a few minutes): every host of the suite starts with these limits, and a test of a limit sets its
+    /// own. Posting keeps the host's defaults unless a test sets them.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> SuiteRateLimits { get; } = new Dictionary<string, string?>
+    {
+        ["RateLimits:RegistrationsPerHour"] = "1000000",
+        ["RateLimits:RegistrationsBurst"] = "1000000",
+        ["RateLimits:WorkspacesPerHour"] = "1000000",
+        ["RateLimits:WorkspacesBurst"] = "1000000",
+        ["RateLimits:ChannelsPerHour"] = "1000000",
+        ["RateLimits:ChannelsBurst"] = "1000000",
+        ["RateLimits:AuditReadsPerHour"] = "1000000",
+        ["RateLimits:AuditReadsBurst"] = "1000000",
+    };
+
     /// <summary>This host in log entries: "host #N (Roles)", N counting the hosts of the test process.</summary>
     public string Label { get; } =
         $"host #{Interlocked.Increment(ref _count)} ({(settings?.TryGetValue("Roles", out var roles) == true ? roles : null) ?? "all"})";
@@ -21,6 +38,12 @@ public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? se
         builder.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
         // RabbitMQ is shared by parallel test runs: each test database gets its own exchange (queues are per node).
         builder.UseSetting("Realtime:Exchange", $"chat.events.{PostgresFixture.DatabaseName}");
+        // Redis too: each test database gets its own rate-limit buckets.
+        builder.UseSetting("RateLimits:Prefix", $"esc:{PostgresFixture.DatabaseName}:ratelimit:");
+        foreach (var (key, value) in SuiteRateLimits)
+        {
+            builder.UseSetting(key, value);
+        }
         foreach (var (key, value) in settings ?? [])
         {
             builder.UseSetting(key, value);
