@@ -1,6 +1,7 @@
 using System.Globalization;
 using EventSourcedChat.Cli.Api;
 using Spectre.Console;
+using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.Cli.Audit;
 
@@ -49,7 +50,7 @@ public static class AuditCommands
         await console.Progress().AutoClear(false).StartAsync(async progress =>
         {
             var task = progress.AddTask($"verify {Path.GetFileName(path)}", maxValue: Math.Max(1, file.Length));
-            result = await ChainVerifier.VerifyAsync(file, channelId is null ? null : $"channel-{channelId}", bytes => task.Value = bytes, ct);
+            result = await ChainVerifier.VerifyAsync(file, channelId is null ? null : StreamNames.Channel(channelId), bytes => task.Value = bytes, ct);
             task.Value = task.MaxValue;
         });
         Print(console, result);

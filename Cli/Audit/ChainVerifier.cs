@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.Cli.Audit;
 
@@ -47,7 +48,7 @@ public static class ChainVerifier
             using var doc = JsonDocument.Parse(line);
             var e = doc.RootElement;
             var seq = e.GetProperty("seq").GetInt64();
-            stream ??= "channel-" + e.GetProperty("data").GetProperty("channelId").GetString();
+            stream ??= StreamNames.Channel(e.GetProperty("data").GetProperty("channelId").GetString()!);
             var prevHash = e.GetProperty("prevHash").GetString()!;
             var fail = (string? why) => { (firstBad, problem) = (seq, why); };
             if (events > 1 && seq != expectedSeq)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.Commands.Infrastructure;
 
@@ -24,7 +25,7 @@ public static class Ids
     /// <summary>Ids in paths are 32 hex digits; anything else cannot name a thing and is simply not found.</summary>
     public static bool IsValid(string? id) => id is { Length: 32 } && id.All(char.IsAsciiHexDigitLower);
 
-    public static string UserStream(string userId) => $"user-{userId}";
-    public static string WorkspaceStream(string workspaceId) => $"workspace-{workspaceId}";
-    public static string ChannelStream(string channelId) => $"channel-{channelId}";
+    public static string UserStream(string userId) => StreamNames.User(userId);
+    public static string WorkspaceStream(string workspaceId) => StreamNames.Workspace(workspaceId);
+    public static string ChannelStream(string channelId) => StreamNames.Channel(channelId);
 }

@@ -26,7 +26,10 @@ public abstract class Projection
 
     public string Schema => $"rm_{Name}";
 
-    public string CheckpointName => $"projection:{Name}";
+    public string CheckpointName => CheckpointOf(Name);
+
+    /// <summary>The checkpoint of the projection named <paramref name="name"/> (the one place its format is written).</summary>
+    public static string CheckpointOf(string name) => $"projection:{name}";
 
     /// <summary>DDL for the projection's tables, unqualified and idempotent (<c>create table if not exists</c>).</summary>
     public abstract string CreateSql { get; }

@@ -26,7 +26,7 @@ public sealed record PushMessage(
 /// <summary>Maps stored events to push messages and their routing keys (channel id, <c>user.{id}</c>).</summary>
 public static partial class PushRouting
 {
-    public const string ChannelStreamPrefix = "channel-";
+    public const string ChannelStreamPrefix = StreamNames.ChannelPrefix;
 
     public static string UserKey(string userId) => $"user.{userId}";
 
@@ -59,7 +59,7 @@ public static partial class PushRouting
             }
             return new PushMessage(name, channelId, e.Version, e.Position, e.TxId, e.Position, e.CreatedAt, data, userId);
         }
-        if (e.StreamId.StartsWith("user-", StringComparison.Ordinal) && NameOf(e.Type) == "read.marker")
+        if (StreamNames.IsUser(e.StreamId) && NameOf(e.Type) == "read.marker")
         {
             var marker = JsonSerializer.Deserialize<ReadMarkerMoved>(e.Data, EventTypes.Json)!;
             var data = JsonSerializer.SerializeToElement(new { channelId = marker.ChannelId, seq = marker.Seq }, EventTypes.Json);

@@ -20,7 +20,7 @@ public sealed class SearchProjection : Projection
     public const string ProjectionName = "search";
 
     /// <summary>The checkpoint that queries reading <c>rm_search</c> wait for.</summary>
-    public const string Checkpoint = "projection:" + ProjectionName;
+    public static readonly string Checkpoint = CheckpointOf(ProjectionName);
 
     /// <summary>The text search configuration of <c>tsv</c>; queries must build their tsquery with the same one.</summary>
     public const string TextSearchConfig = "english";

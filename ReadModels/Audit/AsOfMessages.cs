@@ -86,7 +86,7 @@ public static class AsOfMessages
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         await using (var declare = new NpgsqlCommand(Declare, conn, tx))
         {
-            declare.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"channel-{channelId}" });
+            declare.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StreamNames.Channel(channelId) });
             declare.Parameters.Add(new NpgsqlParameter<long> { TypedValue = toSeq });
             declare.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
             declare.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSeq });

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.ReadModels.Audit;
 
@@ -41,7 +42,7 @@ public static class AuditQueries
         {
             return QueryActor.Invalid("fromSeq is a non-negative integer and limit a positive one.");
         }
-        var stream = $"channel-{channelId}";
+        var stream = StreamNames.Channel(channelId);
         var head = await log.GetStreamVersionAsync(stream, ct);
         var from = Math.Max(fromSeq ?? 0, 1);
         var to = limit is { } l ? Math.Min(head, from + Math.Min(l, long.MaxValue - from) - 1) : head;
@@ -57,7 +58,7 @@ public static class AuditQueries
     private static async Task<IResult> VerifyAsync(
         string channelId, HttpContext http, PostgresEventStore log, IAuditTrail trail, CancellationToken ct)
     {
-        var stream = $"channel-{channelId}";
+        var stream = StreamNames.Channel(channelId);
         var head = await log.GetStreamVersionAsync(stream, ct);
         if (await RecordAsync(http, trail, channelId, "verify", 1, head, null, ct) is null)
         {

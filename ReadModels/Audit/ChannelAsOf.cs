@@ -43,7 +43,7 @@ public sealed class ChannelState
     public static async Task<ChannelState> ReadAsync(NpgsqlDataSource db, string channelId, DateTimeOffset at, long toSeq, CancellationToken ct)
     {
         var state = new ChannelState();
-        var stream = $"channel-{channelId}";
+        var stream = StreamNames.Channel(channelId);
         await using (var last = db.CreateCommand("""
             select coalesce(max(version), 0) from es_events where stream_id = $1 and version <= $2 and created_at <= $3
             """))

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.ReadModels.Audit;
 
@@ -60,7 +61,7 @@ public static class ChannelAsOfQuery
             return QueryActor.Invalid("at is not the instant of the cursor: give the cursor alone, or with the same at.");
         }
         // The recorded range is the stream up to its head when first asked; the state shows the part stored at or before at.
-        var head = from?.ToSeq ?? await log.GetStreamVersionAsync($"channel-{channelId}", ct);
+        var head = from?.ToSeq ?? await log.GetStreamVersionAsync(StreamNames.Channel(channelId), ct);
         var afterSeq = from?.AfterSeq ?? 0;
         if (await AuditQueries.RecordAsync(http, trail, channelId, "as-of", afterSeq + 1, head, at, ct) is null)
         {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using EventSourcedChat.Projections.Infrastructure;
 
 namespace EventSourcedChat.ReadModels.Channels;
 
@@ -28,7 +29,7 @@ public sealed record WorkspaceView(string WorkspaceId, string Name, string Role)
 /// </summary>
 public static class ChannelQueries
 {
-    public const string UnreadCheckpoint = "projection:" + UnreadProjection.ProjectionName;
+    public static readonly string UnreadCheckpoint = Projection.CheckpointOf(UnreadProjection.ProjectionName);
 
     public static RouteGroupBuilder MapChannelQueries(this RouteGroupBuilder group)
     {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using EventSourcedChat.Projections.Infrastructure;
 
 namespace EventSourcedChat.ReadModels.History;
 
@@ -21,7 +22,7 @@ public static class HistoryQueries
     public static RouteGroupBuilder MapHistoryQueries(this RouteGroupBuilder group)
     {
         var channel = group.MapGroup("/channels/{channelId}")
-            .WaitsFor($"projection:{HistoryProjection.ProjectionName}", ChannelAccess.Directory);
+            .WaitsFor(Projection.CheckpointOf(HistoryProjection.ProjectionName), ChannelAccess.Directory);
         channel.MapGet("/messages", GetPageAsync).WithName("GetMessages").Produces<MessagePage>();
         channel.MapGet("/messages/{seq:long}", GetMessageAsync).WithName("GetMessage").Produces<MessageView>();
         channel.MapGet("/messages/{seq:long}/thread", GetThreadAsync).WithName("GetThread").Produces<ThreadPage>();

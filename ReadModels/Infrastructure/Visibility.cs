@@ -1,11 +1,13 @@
 using Npgsql;
+using EventSourcedChat.Projections.Directory;
+using EventSourcedChat.Projections.Infrastructure;
 
 namespace EventSourcedChat.ReadModels.Infrastructure;
 
 /// <summary>What the caller may see of a channel, from the directory projection (invariant 8).</summary>
 public sealed record ChannelAccess(string ChannelId, string WorkspaceId, string Kind, bool IsMember)
 {
-    public const string Directory = "projection:directory";
+    public static readonly string Directory = Projection.CheckpointOf(DirectoryProjection.ProjectionName);
 
     /// <summary>
     /// The caller's access to a channel, or null when they may not see it: private channels and DMs for their members
