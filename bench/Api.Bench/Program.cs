@@ -7,6 +7,7 @@ using Npgsql;
 // End-to-end posting benchmark through the HTTP API of the real host, started as a separate process.
 //   dotnet run -c Release --project bench/Api.Bench [-- --quick] [--gateway-dll PATH] [--port N]
 //        [--warmup S] [--duration S] [--big-history N] [--samples N]
+//   dotnet run -c Release --project bench/Api.Bench -- --telemetry-cost [--rounds N] [--warmup S] [--duration S]
 // Needs ConnectionStrings__Postgres (any database on the server; the bench drops and creates esc_apibench).
 
 var quick = args.Contains("--quick");
@@ -26,6 +27,14 @@ var dll = OptionText("--gateway-dll") ?? GatewayProcess.DefaultDll();
 if (!File.Exists(dll))
 {
     throw new FileNotFoundException($"{dll} not found; build it first: dotnet build Gateway/Gateway.csproj -c Release", dll);
+}
+
+if (args.Contains("--telemetry-cost"))
+{
+    // Telemetry off and on, alternating rounds on one database: see TelemetryCostBench.
+    var telemetryDatabase = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
+    Console.WriteLine($"Api.Bench --telemetry-cost: {Environment.ProcessorCount} cores, {Option("--rounds", 3)} rounds of {warmup.TotalSeconds} s + {duration.TotalSeconds} s per side");
+    return await TelemetryCostBench.RunAsync(dll, telemetryDatabase, (int)Option("--rounds", 3), warmup, duration);
 }
 
 var total = Stopwatch.StartNew();
