@@ -150,6 +150,17 @@ public static class ChatctlCommand
         });
         root.Subcommands.Add(new Command("analytics", "analysts: the read-only analytics views") { views, query });
 
+        // status: the deployment at a glance, refreshed in place
+        var interval = new Option<double>("--interval") { DefaultValueFactory = _ => 2, Description = "seconds between refreshes" };
+        var refreshes = new Option<int?>("--refreshes") { Description = "stop after this many refreshes (0: print once); default: until Ctrl+C" };
+        var overview = new Command("status", "operators: head of the log, projection and push lag and rates, live gateways and their connections") { interval, refreshes };
+        Run(overview, async (p, ct) =>
+        {
+            await StatusCommand.RunAsync(Api(p), console, TimeSpan.FromSeconds(Math.Max(0.1, p.GetValue(interval))), p.GetValue(refreshes), ct);
+            return 0;
+        });
+        root.Subcommands.Add(overview);
+
         // projections status | restart | rebuild
         var status = new Command("status", "each projection's (and the push worker's) state, owner, checkpoint, head and lag");
         Run(status, async (p, ct) =>

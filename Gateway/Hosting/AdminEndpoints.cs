@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using EventSourcedChat.Contracts.Api;
+using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Projections.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -12,6 +13,10 @@ namespace EventSourcedChat.Gateway.Hosting;
 public sealed record ProjectionStatusView(
     string Name, string State, long Position, long LagEvents, double LagSeconds, string? Owner, string? Error,
     long? FailedPosition, Guid? FailedEventId, RebuildProgress? Rebuild, long CheckpointPosition, long HeadPosition, long Lag);
+
+/// <summary>The deployment's status: <paramref name="Gateways"/> is null while Redis (the gateway registry) does not answer.</summary>
+public sealed record InstanceStatusView(
+    DateTimeOffset At, long HeadPosition, List<ProjectionStatusView> Runners, IReadOnlyList<GatewayView>? Gateways);
 
 /// <summary>
 /// Operations for the instance's administrators (user ids in the <c>Admins</c> setting): the state and lag of every
@@ -26,6 +31,7 @@ public static class AdminEndpoints
                 ? await next(context)
                 : Results.Problem(statusCode: 403, title: "Forbidden", detail: "Instance administrators only.",
                     extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Forbidden }));
+        admin.MapGet("/status", InstanceStatus).WithName("InstanceStatus");
         admin.MapGet("/projections", Status).WithName("ProjectionStatus");
         admin.MapPost("/projections/{name}/restart", Restart).WithName("RestartProjection");
         admin.MapPost("/projections/{name}/rebuild", Rebuild).WithName("RebuildProjection");
@@ -40,13 +46,26 @@ public static class AdminEndpoints
     }
 
     private static async Task<Ok<List<ProjectionStatusView>>> Status(
+        LogRunners runners, RunnerStatus status, ProjectionRebuilder rebuilder, CancellationToken ct) =>
+        TypedResults.Ok(await RunnersAsync(runners, status, rebuilder, ct));
+
+    /// <summary>The deployment at a glance (<c>chatctl status</c>): the head of the log, every runner, every live gateway.</summary>
+    private static async Task<Ok<InstanceStatusView>> InstanceStatus(
+        LogRunners runners, RunnerStatus status, ProjectionRebuilder rebuilder, GatewayList gateways, TimeProvider time, CancellationToken ct)
+    {
+        var views = await RunnersAsync(runners, status, rebuilder, ct);
+        return TypedResults.Ok(new InstanceStatusView(
+            time.GetUtcNow(), views.Count == 0 ? 0 : views.Max(v => v.HeadPosition), views, await gateways.ReadAsync()));
+    }
+
+    private static async Task<List<ProjectionStatusView>> RunnersAsync(
         LogRunners runners, RunnerStatus status, ProjectionRebuilder rebuilder, CancellationToken ct)
     {
         var rebuilds = rebuilder.Progress.ToDictionary(p => p.Projection);
         var states = await status.ReadAsync(runners.All, ct);
-        return TypedResults.Ok(states.Select(s => new ProjectionStatusView(
+        return states.Select(s => new ProjectionStatusView(
             s.Name, s.State, s.Position, s.LagEvents, Math.Round(s.LagSeconds, 3), s.Owner, s.Error, s.FailedPosition, s.FailedEventId,
-            rebuilds.GetValueOrDefault(s.Name), s.Position, s.HeadPosition, s.LagEvents)).ToList());
+            rebuilds.GetValueOrDefault(s.Name), s.Position, s.HeadPosition, s.LagEvents)).ToList();
     }
 
     /// <summary>Asks the node that owns the runner, whichever it is, to start it again from its checkpoint.</summary>

@@ -19,6 +19,7 @@ public static class PresenceModule
         services.AddSingleton<PresenceListener>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceListener>());
         services.AddSingleton<GatewayRegistry>();
+        services.AddSingleton<GatewayList>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRegistry>());
         return services;
     }

@@ -158,6 +158,40 @@ public sealed class Chatctl(PostgresFixture db) : AuditTest(db)
         Assert.Contains("404", Printed, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Status_shows_the_head_and_rates_every_runner_and_the_live_gateways_and_is_for_admins_only()
+    {
+        var ada = await RegisterAsync("ada");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada));
+        await PostAsync(ada, ch, "hello");
+        await using var adminHost = new ChatHost(Db, new() { ["Roles"] = "api", ["Admins"] = ada.UserId });
+
+        Assert.Equal(0, await RunAsync(ada, adminHost, "status", "--refreshes", "0"));
+        Assert.Contains("head of the log", Printed, StringComparison.Ordinal);
+        foreach (var runner in new[] { "history", "directory", "unread", "search", "push" })
+        {
+            Assert.Contains(runner, Printed, StringComparison.Ordinal);
+        }
+        // The shared host is a gateway: its registry entry (hub URL and connection count) is listed.
+        await Eventually.Until(async () =>
+        {
+            _console.GetStringBuilder().Clear();
+            await RunAsync(ada, adminHost, "status", "--refreshes", "0");
+            return Printed;
+        }, printed => printed.Contains("/v1/gateway", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "a live gateway listed");
+
+        // Refreshed: rates from the change between two readings.
+        _console.GetStringBuilder().Clear();
+        Assert.Equal(0, await RunAsync(ada, adminHost, "status", "--refreshes", "2", "--interval", "0.2"));
+        Assert.Matches(@"appended \d+\.\d events/s", Printed);
+        Assert.Contains("applied/s", Printed, StringComparison.Ordinal);
+
+        var bob = await RegisterAsync("bob");
+        _console.GetStringBuilder().Clear();
+        Assert.Equal(ChatctlCommand.Failed, await RunAsync(bob, adminHost, "status", "--refreshes", "0"));
+        Assert.Contains("403", Printed, StringComparison.Ordinal);
+    }
+
     private async Task<DateTime> StartedAtAsync(string name) =>
         await Eventually.Until(
             () => ScalarAsync<DateTime?>("select started_at from projection_status where name = $1 and state = 'running' and started_at is not null", name),
