@@ -129,5 +129,5 @@ public abstract class SecurityTest(PostgresFixture db) : ApiTest(db)
         }
     }
 
-    protected static string Cut(string s) => s.Length > 60 ? string.Concat(s.AsSpan(0, 60), "…") : s;
+    protected internal static string Cut(string s) => s.Length > 60 ? string.Concat(s.AsSpan(0, 60), "…") : s;
 }

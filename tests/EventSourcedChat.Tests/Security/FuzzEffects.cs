@@ -1,0 +1,308 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Tests.Infrastructure;
+
+namespace EventSourcedChat.Tests.Security;
+
+/// <summary>One event the log holds: what an accepted command appended.</summary>
+internal sealed record LoggedEvent(string Stream, long Version, string Type, JsonElement Data, long Position);
+
+/// <summary>
+/// The documented effect of an accepted (2xx) fuzzed command, judged from what the request carried: the status, exactly
+/// the events appended (stream, type and every field the request decides, normalised as API.md and docs/api.md say:
+/// trimmed text, lower-case email, blank topic as none), the answer's ids, seq and position, and the state read back
+/// through the API. Commands that API.md calls idempotent may append nothing, when the read-back shows the state held.
+/// </summary>
+internal sealed class FuzzEffects(SecurityWorld w, Scene s)
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Null when the effect is the documented one, else what differs.</summary>
+    public async Task<string?> CheckAsync(Command c, HttpClient client, byte[]? body, int status, string answerText, IReadOnlyList<LoggedEvent> appended)
+    {
+        var request = Parse(body);
+        var answer = answerText.Length == 0 ? (JsonElement?)null : JsonDocument.Parse(answerText).RootElement.Clone();
+        var last = appended.Count == 0 ? (long?)null : appended[^1].Position;
+        var ch = s.ChannelId;
+        var channel = $"channel-{ch}";
+        string? Status(int expected) => status == expected ? null : $"answered {status}, documented {expected}";
+        string? Position() => answer?.TryGetProperty("position", out var p) != true ? "no position in the answer"
+            : last is { } l && p.GetInt64() != l ? $"answered position {p.GetInt64()}, the last event appended is at {l}" : null;
+        string? Text(string name) => Field(request, name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
+
+        switch (c.Key)
+        {
+            case "POST /v1/auth/register":
+            {
+                var userId = answer?.GetProperty("userId").GetString();
+                return Status(201) ?? Exactly(appended, ($"user-{userId}", typeof(UserRegistered),
+                           new { userId, email = Text("email")!.Trim().ToLowerInvariant(), displayName = Text("displayName")!.Trim() }))
+                       ?? await TokenWorksAsync(answer!.Value, expected: true);
+            }
+            case "POST /v1/auth/login":
+                return Status(200) ?? Exactly(appended)
+                       ?? (answer?.GetProperty("userId").GetString() == c.Caller.UserId ? null : $"signed in as {answer?.GetProperty("userId")}")
+                       ?? await TokenWorksAsync(answer!.Value, expected: true);
+            case "POST /v1/auth/logout":
+                return Status(204) ?? Exactly(appended) ?? await RevokedAsync(client);
+            case "POST /v1/workspaces":
+            {
+                var id = answer?.GetProperty("workspaceId").GetString();
+                var by = c.Caller.UserId;
+                var name = Text("name")!.Trim();
+                return Status(201) ?? Exactly(appended,
+                           ($"workspace-{id}", typeof(WorkspaceCreated), new { workspaceId = id, name, createdBy = by }),
+                           ($"workspace-{id}", typeof(WorkspaceMemberAdded), new { workspaceId = id, userId = by, role = "admin", addedBy = by }))
+                       ?? Position()
+                       ?? await ReadBackAsync(client, "/v1/workspaces", last, r => r.EnumerateArray().Any(x =>
+                           x.GetProperty("workspaceId").GetString() == id && x.GetProperty("name").GetString() == name && x.GetProperty("role").GetString() == "admin"));
+            }
+            case "POST /v1/workspaces/{workspaceId}/members":
+            {
+                var userId = Text("userId")!.Trim();
+                var role = Text("role") ?? "member";
+                return Status(200) ?? ExactlyOrNothing(appended, ($"workspace-{w.WorkspaceId}", typeof(WorkspaceMemberAdded),
+                           new { workspaceId = w.WorkspaceId, userId, role, addedBy = c.Caller.UserId }))
+                       ?? Position()
+                       ?? await RoleIsAsync(userId, role);
+            }
+            case "POST /v1/workspaces/{workspaceId}/channels":
+            {
+                var id = answer?.GetProperty("channelId").GetString();
+                var name = Text("name")!.Trim();
+                var isPrivate = Field(request, "isPrivate")?.ValueKind == JsonValueKind.True;
+                var topic = Topic(Text("topic"));
+                return Status(201) ?? Exactly(appended,
+                           ($"channel-{id}", typeof(ChannelCreated), new
+                           {
+                               channelId = id, workspaceId = w.WorkspaceId, name, kind = isPrivate ? "private" : "public", topic,
+                               createdBy = c.Caller.UserId, members = Array.Empty<string>(),
+                           }),
+                           ($"channel-{id}", typeof(MemberJoined), new { channelId = id, userId = c.Caller.UserId, invitedBy = (string?)null }))
+                       ?? Position()
+                       ?? await ReadBackAsync(client, $"/v1/channels/{id}", last, r =>
+                           r.GetProperty("name").GetString() == name && r.GetProperty("isPrivate").GetBoolean() == isPrivate
+                           && r.GetProperty("topic").GetString() == topic && r.GetProperty("kind").GetString() == (isPrivate ? "private" : "public"));
+            }
+            case "POST /v1/workspaces/{workspaceId}/dms":
+            {
+                var id = answer?.GetProperty("channelId").GetString();
+                var members = Field(request, "userIds")!.Value.EnumerateArray().Select(u => u.GetString()!).Append(c.Caller.UserId)
+                    .Distinct().Order(StringComparer.Ordinal).ToArray();
+                return Status(200) ?? (appended.Count == 0 ? null : Exactly(appended,
+                           [
+                               ($"channel-{id}", typeof(ChannelCreated), new
+                               {
+                                   channelId = id, workspaceId = w.WorkspaceId, name = "", kind = "dm", topic = (string?)null,
+                                   createdBy = c.Caller.UserId, members,
+                               }),
+                               .. members.Select(m => ($"channel-{id}", typeof(MemberJoined),
+                                   (object)new { channelId = id, userId = m, invitedBy = m == c.Caller.UserId ? null : c.Caller.UserId })),
+                           ]))
+                       ?? Position()
+                       ?? await ReadBackAsync(client, $"/v1/channels/{id}", last, r => r.GetProperty("kind").GetString() == "dm");
+            }
+            case "PATCH /v1/channels/{channelId}":
+            {
+                var name = Text("name")?.Trim();
+                var topic = Field(request, "topic") is { ValueKind: JsonValueKind.String } ? Topic(Text("topic")) : null;
+                var expected = new List<(string, Type, object)>();
+                if (name is not null && appended.Any(e => e.Type == Stored(typeof(ChannelRenamed))))
+                {
+                    expected.Add((channel, typeof(ChannelRenamed), new { channelId = ch, name, by = c.Caller.UserId }));
+                }
+                if (Field(request, "topic") is { ValueKind: JsonValueKind.String } && appended.Any(e => e.Type == Stored(typeof(ChannelTopicSet))))
+                {
+                    expected.Add((channel, typeof(ChannelTopicSet), new { channelId = ch, topic, by = c.Caller.UserId }));
+                }
+                return Status(200) ?? Exactly(appended, [.. expected]) ?? Position()
+                       ?? await ReadBackAsync(client, $"/v1/channels/{ch}", last, r =>
+                           (name is null || r.GetProperty("name").GetString() == name)
+                           && (Field(request, "topic") is not { ValueKind: JsonValueKind.String } || r.GetProperty("topic").GetString() == topic));
+            }
+            case "POST /v1/channels/{channelId}/members":
+            {
+                var userId = Text("userId")!.Trim();
+                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(MemberJoined), new { channelId = ch, userId, invitedBy = c.Caller.UserId }))
+                       ?? Position() ?? await MembersHaveAsync(client, userId, true, last);
+            }
+            case "POST /v1/channels/{channelId}/messages":
+            {
+                var text = Text("text")!.Trim();
+                var root = Field(request, "threadRootSeq") is { ValueKind: JsonValueKind.Number } r ? r.GetInt64() : (long?)null;
+                var seq = answer?.GetProperty("seq").GetInt64();
+                if (status == 200)
+                {
+                    // The same clientMsgId again: the first result, nothing appended.
+                    return Exactly(appended) ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{seq}", null,
+                        m => m.GetProperty("userId").GetString() == c.Caller.UserId);
+                }
+                return Status(201) ?? Exactly(appended, (channel, typeof(MessagePosted), new { channelId = ch, userId = c.Caller.UserId, text, threadRootSeq = root }))
+                       ?? (appended[0].Version == seq ? null : $"answered seq {seq}, the event's version is {appended[0].Version}")
+                       ?? (answer?.GetProperty("channelId").GetString() == ch ? null : "answered another channel")
+                       ?? Position()
+                       ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{seq}", last, m =>
+                           m.GetProperty("text").GetString() == text && m.GetProperty("userId").GetString() == c.Caller.UserId
+                           && (m.GetProperty("threadRootSeq").ValueKind == JsonValueKind.Null ? null : m.GetProperty("threadRootSeq").GetInt64()) == root);
+            }
+            case "PATCH /v1/channels/{channelId}/messages/{seq:long}":
+            {
+                var text = Text("text")!.Trim();
+                return Status(200) ?? Exactly(appended, (channel, typeof(MessageEdited), new { channelId = ch, seq = s.Seq, text, by = c.Caller.UserId }))
+                       ?? Position()
+                       ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => m.GetProperty("text").GetString() == text);
+            }
+            case "PUT /v1/channels/{channelId}/messages/{seq:long}/reactions/{emoji}":
+            case "DELETE /v1/channels/{channelId}/messages/{seq:long}/reactions/{emoji}":
+            {
+                var add = c.Method == "PUT";
+                return Status(200) ?? ExactlyOrNothing(appended, (channel, add ? typeof(ReactionAdded) : typeof(ReactionRemoved),
+                           new { channelId = ch, seq = s.Seq, emoji = "thumbsup", userId = c.Caller.UserId }))
+                       ?? Position()
+                       ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => add == m.GetProperty("reactions").EnumerateArray().Any(g =>
+                           g.GetProperty("emoji").GetString() == "thumbsup" && g.GetProperty("userIds").EnumerateArray().Any(u => u.GetString() == c.Caller.UserId)));
+            }
+            case "POST /v1/channels/{channelId}/read":
+                // Never backwards: a marker already at or past seq moves nothing.
+                return Status(200) ?? ExactlyOrNothing(appended, ($"user-{c.Caller.UserId}", typeof(ReadMarkerMoved),
+                    new { userId = c.Caller.UserId, channelId = ch, seq = Field(request, "seq")!.Value.GetInt64() })) ?? Position();
+            case "POST /v1/channels/{channelId}/legal-hold":
+            {
+                var reason = Text("reason") is { } t && !string.IsNullOrWhiteSpace(t) ? t.Trim() : null;
+                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(LegalHoldPlaced), new { channelId = ch, reason, by = c.Caller.UserId }))
+                       ?? Position() ?? await HeldAsync(true);
+            }
+            case "DELETE /v1/channels/{channelId}/legal-hold":
+                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(LegalHoldLifted), new { channelId = ch, by = c.Caller.UserId }))
+                       ?? Position() ?? await HeldAsync(false);
+            case "POST /v1/channels/{channelId}/join":
+            case "POST /v1/channels/{channelId}/leave":
+            {
+                var join = c.Key.EndsWith("/join", StringComparison.Ordinal);
+                return Status(200) ?? ExactlyOrNothing(appended, join
+                           ? (channel, typeof(MemberJoined), new { channelId = ch, userId = c.Caller.UserId, invitedBy = (string?)null })
+                           : (channel, typeof(MemberLeft), new { channelId = ch, userId = c.Caller.UserId, removedBy = (string?)null }))
+                       ?? Position() ?? await MembersHaveAsync(w.Creator.Client, c.Caller.UserId, join, last);
+            }
+            case "DELETE /v1/channels/{channelId}/members/{userId}":
+                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(MemberLeft), new { channelId = ch, userId = w.Member.UserId, removedBy = c.Caller.UserId }))
+                       ?? Position() ?? await MembersHaveAsync(client, w.Member.UserId, false, last);
+            case "POST /v1/channels/{channelId}/archive":
+            case "POST /v1/channels/{channelId}/unarchive":
+            {
+                var archive = c.Key.EndsWith("/archive", StringComparison.Ordinal);
+                return Status(200) ?? ExactlyOrNothing(appended, (channel, archive ? typeof(ChannelArchived) : typeof(ChannelUnarchived), new { channelId = ch, by = c.Caller.UserId }))
+                       ?? Position() ?? await ReadBackAsync(client, $"/v1/channels/{ch}", last, r => r.GetProperty("archived").GetBoolean() == archive);
+            }
+            case "DELETE /v1/channels/{channelId}/messages/{seq:long}":
+                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(MessageDeleted), new { channelId = ch, seq = s.Seq, by = c.Caller.UserId }))
+                       ?? Position()
+                       ?? await ReadBackAsync(w.Creator.Client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => m.GetProperty("deleted").GetBoolean());
+            default:
+                return $"accepted ({status}), and no documented effect is known for {c.Key}";
+        }
+    }
+
+    private static string Stored(Type type) => EventTypes.StoredTypeOf(type);
+
+    private static string? Topic(string? topic) => string.IsNullOrWhiteSpace(topic) ? null : topic.Trim();
+
+    /// <summary>The request as the server binds it: the last of duplicate fields wins, names without case.</summary>
+    private static JsonElement? Parse(byte[]? body)
+    {
+        try
+        {
+            return body is null || body.Length == 0 ? null : JsonDocument.Parse(body).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JsonElement? Field(JsonElement? request, string name) =>
+        request is { ValueKind: JsonValueKind.Object } r
+            ? r.EnumerateObject().LastOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)) is { Value.ValueKind: not JsonValueKind.Undefined } p
+                ? p.Value : null
+            : null;
+
+    private static string? ExactlyOrNothing(IReadOnlyList<LoggedEvent> appended, (string Stream, Type Type, object Data) expected) =>
+        appended.Count == 0 ? null : Exactly(appended, expected);
+
+    /// <summary>The appended events are exactly these, in order: stream, type, and every field given.</summary>
+    private static string? Exactly(IReadOnlyList<LoggedEvent> appended, params (string Stream, Type Type, object Data)[] expected)
+    {
+        string Describe(IEnumerable<LoggedEvent> events) => events.Any() ? string.Join(", ", events.Select(e => $"{e.Type} on {e.Stream}")) : "nothing";
+        if (appended.Count != expected.Length || appended.Zip(expected).Any(p => p.First.Stream != p.Second.Stream || p.First.Type != Stored(p.Second.Type)))
+        {
+            return $"appended {Describe(appended)}; documented: " +
+                   (expected.Length == 0 ? "nothing" : string.Join(", ", expected.Select(e => $"{Stored(e.Type)} on {e.Stream}")));
+        }
+        foreach (var (e, (_, type, data)) in appended.Zip(expected))
+        {
+            foreach (var field in JsonSerializer.SerializeToElement(data, Web).EnumerateObject())
+            {
+                if (!e.Data.TryGetProperty(field.Name, out var stored) || !JsonElement.DeepEquals(stored, field.Value))
+                {
+                    return $"{e.Type} has {field.Name} = {SecurityTest.Cut(stored.ValueKind == JsonValueKind.Undefined ? "(none)" : stored.GetRawText())}, " +
+                           $"the request carried {SecurityTest.Cut(field.Value.GetRawText())}";
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>GET <paramref name="path"/> once the read models reached <paramref name="position"/>: null when it shows the effect.</summary>
+    private static async Task<string?> ReadBackAsync(HttpClient client, string path, long? position, Func<JsonElement, bool> shows)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (position is { } p)
+        {
+            request.Headers.Add("X-Min-Position", p.ToString(CultureInfo.InvariantCulture));
+        }
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return response.StatusCode == HttpStatusCode.OK && shows(JsonDocument.Parse(text).RootElement)
+            ? null : $"read back GET {SecurityTest.Cut(path)}: {(int)response.StatusCode} {SecurityTest.Cut(text)}";
+    }
+
+    private Task<string?> MembersHaveAsync(HttpClient client, string userId, bool member, long? position) =>
+        ReadBackAsync(client, $"/v1/channels/{s.ChannelId}/members", position,
+            r => member == r.EnumerateArray().Any(m => m.GetProperty("userId").GetString() == userId));
+
+    private async Task<string?> TokenWorksAsync(JsonElement answer, bool expected)
+    {
+        using var client = w.ClientWith(answer.GetProperty("token").GetString());
+        using var response = await client.GetAsync("/v1/workspaces");
+        return (response.StatusCode == HttpStatusCode.OK) == expected ? null : $"the answered token gets {(int)response.StatusCode} on GET /v1/workspaces";
+    }
+
+    private static async Task<string?> RevokedAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/v1/workspaces");
+        return response.StatusCode == HttpStatusCode.Unauthorized ? null : $"the logged-out token still gets {(int)response.StatusCode}";
+    }
+
+    /// <summary>Workspace roles have no query of their own: the write side's table is read.</summary>
+    private async Task<string?> RoleIsAsync(string userId, string role)
+    {
+        await using var cmd = w.Db.DataSource.CreateCommand("select role from ws_workspace_members where workspace_id = $1 and user_id = $2");
+        cmd.Parameters.AddWithValue(w.WorkspaceId);
+        cmd.Parameters.AddWithValue(userId);
+        var actual = await cmd.ExecuteScalarAsync() as string;
+        return actual == role ? null : $"the user's role is {actual ?? "(none)"}, the request asked for {role}";
+    }
+
+    /// <summary>Legal holds have no query: the hold is the last hold event of the channel's stream.</summary>
+    private async Task<string?> HeldAsync(bool held)
+    {
+        await using var cmd = w.Db.DataSource.CreateCommand(
+            "select type from es_events where stream_id = $1 and type = any($2) order by version desc limit 1");
+        cmd.Parameters.AddWithValue($"channel-{s.ChannelId}");
+        cmd.Parameters.AddWithValue(new[] { Stored(typeof(LegalHoldPlaced)), Stored(typeof(LegalHoldLifted)) });
+        var last = await cmd.ExecuteScalarAsync() as string;
+        return (last == Stored(typeof(LegalHoldPlaced))) == held ? null : $"the channel is {(held ? "not " : "")}on hold";
+    }
+}
