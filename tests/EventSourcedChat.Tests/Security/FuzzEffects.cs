@@ -20,9 +20,21 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
     /// <summary>Null when the effect is the documented one, else what differs.</summary>
-    public async Task<string?> CheckAsync(Command c, HttpClient client, byte[]? body, int status, string answerText, IReadOnlyList<LoggedEvent> appended)
+    public async Task<string?> CheckAsync(Command c, HttpClient client, string path, byte[]? body, string? contentType, int status, string answerText,
+        IReadOnlyList<LoggedEvent> appended)
     {
-        var request = Parse(body);
+        try
+        {
+            return await JudgeAsync(c, client, path, Parse(body, contentType), status, answerText, appended);
+        }
+        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or JsonException or NullReferenceException or FormatException)
+        {
+            return $"accepted ({status}) with an answer or effect that is not the documented one ({e.GetType().Name}: {e.Message}): {SecurityTest.Cut(answerText)}";
+        }
+    }
+
+    private async Task<string?> JudgeAsync(Command c, HttpClient client, string path, JsonElement? request, int status, string answerText, IReadOnlyList<LoggedEvent> appended)
+    {
         var answer = answerText.Length == 0 ? (JsonElement?)null : JsonDocument.Parse(answerText).RootElement.Clone();
         var last = appended.Count == 0 ? (long?)null : appended[^1].Position;
         var ch = s.ChannelId;
@@ -31,6 +43,13 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
         string? Position() => answer?.TryGetProperty("position", out var p) != true ? "no position in the answer"
             : last is { } l && p.GetInt64() != l ? $"answered position {p.GetInt64()}, the last event appended is at {l}" : null;
         string? Text(string name) => Field(request, name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
+        // Numbers bind from JSON numbers and from strings that hold one (the web defaults of minimal APIs).
+        long? Number(string name) => Field(request, name) switch
+        {
+            { ValueKind: JsonValueKind.Number } n => n.GetInt64(),
+            { ValueKind: JsonValueKind.String } n => long.Parse(n.GetString()!, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
+            _ => null,
+        };
 
         switch (c.Key)
         {
@@ -131,7 +150,7 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
             case "POST /v1/channels/{channelId}/messages":
             {
                 var text = Text("text")!.Trim();
-                var root = Field(request, "threadRootSeq") is { ValueKind: JsonValueKind.Number } r ? r.GetInt64() : (long?)null;
+                var root = Number("threadRootSeq");
                 var seq = answer?.GetProperty("seq").GetInt64();
                 if (status == 200)
                 {
@@ -158,16 +177,17 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
             case "DELETE /v1/channels/{channelId}/messages/{seq:long}/reactions/{emoji}":
             {
                 var add = c.Method == "PUT";
+                var emoji = Uri.UnescapeDataString(path.Split('/')[^1]); // the path's emoji, as the server decodes it
                 return Status(200) ?? ExactlyOrNothing(appended, (channel, add ? typeof(ReactionAdded) : typeof(ReactionRemoved),
-                           new { channelId = ch, seq = s.Seq, emoji = "thumbsup", userId = c.Caller.UserId }))
+                           new { channelId = ch, seq = s.Seq, emoji, userId = c.Caller.UserId }))
                        ?? Position()
                        ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => add == m.GetProperty("reactions").EnumerateArray().Any(g =>
-                           g.GetProperty("emoji").GetString() == "thumbsup" && g.GetProperty("userIds").EnumerateArray().Any(u => u.GetString() == c.Caller.UserId)));
+                           g.GetProperty("emoji").GetString() == emoji && g.GetProperty("userIds").EnumerateArray().Any(u => u.GetString() == c.Caller.UserId)));
             }
             case "POST /v1/channels/{channelId}/read":
                 // Never backwards: a marker already at or past seq moves nothing.
                 return Status(200) ?? ExactlyOrNothing(appended, ($"user-{c.Caller.UserId}", typeof(ReadMarkerMoved),
-                    new { userId = c.Caller.UserId, channelId = ch, seq = Field(request, "seq")!.Value.GetInt64() })) ?? Position();
+                    new { userId = c.Caller.UserId, channelId = ch, seq = Number("seq")!.Value })) ?? Position();
             case "POST /v1/channels/{channelId}/legal-hold":
             {
                 var reason = Text("reason") is { } t && !string.IsNullOrWhiteSpace(t) ? t.Trim() : null;
@@ -209,12 +229,14 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
 
     private static string? Topic(string? topic) => string.IsNullOrWhiteSpace(topic) ? null : topic.Trim();
 
-    /// <summary>The request as the server binds it: the last of duplicate fields wins, names without case.</summary>
-    private static JsonElement? Parse(byte[]? body)
+    /// <summary>The request as the server binds it: decoded by its charset (UTF-8 unless told).</summary>
+    private static JsonElement? Parse(byte[]? body, string? contentType)
     {
         try
         {
-            return body is null || body.Length == 0 ? null : JsonDocument.Parse(body).RootElement.Clone();
+            var charset = contentType is null ? null : System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType).CharSet;
+            var text = (charset is null ? System.Text.Encoding.UTF8 : System.Text.Encoding.GetEncoding(charset)).GetString(body ?? []);
+            return text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone();
         }
         catch (JsonException)
         {
@@ -222,6 +244,7 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
         }
     }
 
+    /// <summary>A field as the server binds it: names without case, the last of duplicate fields wins.</summary>
     private static JsonElement? Field(JsonElement? request, string name) =>
         request is { ValueKind: JsonValueKind.Object } r
             ? r.EnumerateObject().LastOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)) is { Value.ValueKind: not JsonValueKind.Undefined } p

@@ -25,6 +25,7 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
 {
     private string _foreignChannel = "";
     private string _foreignPrivate = "";
+    private int _accepted;
 
     private async Task ForeignChannelsAsync()
     {
@@ -57,11 +58,18 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
         {
             async Task<string?> SendAsync(string path, byte[]? body, string? contentType, int? expected, bool mustAccept = false)
             {
+                if (mustAccept || e.FreshToken)
+                {
+                    await ForgetFailedLoginsAsync(); // the failed log-ins of earlier cases throttle this client address
+                }
                 var client = e.FreshToken ? World.ClientWith(await World.LoginAsync(e.Caller))
                     : e.Key.StartsWith("POST /v1/auth/", StringComparison.Ordinal) ? World.Host.CreateClient() : e.Caller.Client;
                 return await SendAndCheckAsync(client, e.Method, path, body, contentType, expected, mustAccept: mustAccept,
-                    accepted: (status, answer, appended) => effects.CheckAsync(e, client, body, status, answer, appended));
+                    accepted: (status, answer, appended) => effects.CheckAsync(e, client, path, body, contentType, status, answer, appended));
             }
+            // First the documented request itself: accepted, with exactly its effect (later cases may find it done).
+            tally.Add(e.Key, "valid", "the documented request",
+                await SendAsync(e.Path, e.Fields.Length > 0 ? Encoding.UTF8.GetBytes(e.Valid().ToJsonString()) : null, "application/json", null, mustAccept: true));
             var valid = e.Fields.Length > 0 ? Encoding.UTF8.GetBytes(e.Valid().ToJsonString()) : null;
             foreach (var (label, path, foreign) in e.BadPaths)
             {
@@ -73,11 +81,9 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
             {
                 tally.Add(e.Key, category, label, await SendAsync(e.Path, body, contentType, null));
             }
-            // Last, the documented request itself: accepted, with exactly its effect.
-            tally.Add(e.Key, "valid", "the documented request",
-                await SendAsync(e.Path, e.Fields.Length > 0 ? Encoding.UTF8.GetBytes(e.Valid().ToJsonString()) : null, "application/json", null, mustAccept: true));
         }
         tally.Report(output, "Command endpoints");
+        output.WriteLine($"accepted (2xx), each judged by its effect on the log: {_accepted}");
         tally.AssertNone();
     }
 
@@ -142,6 +148,7 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
                 {
                     return $"{status}";
                 }
+                _accepted++;
                 var appended = await AppendedAfterAsync(before.Head);
                 if (accepted is not null)
                 {
@@ -214,6 +221,7 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
         tally.Add("GET /v1/channels/{channelId}/messages", "minPosition", "beyond the log",
             await SendAndCheckAsync(w.Member.Client, "GET", $"/v1/channels/{ch}/messages?minPosition=9223372036854775807", null, null, 503));
         tally.Report(output, "Query endpoints");
+        output.WriteLine($"accepted (2xx), each judged by its effect on the log: {_accepted}");
         tally.AssertNone();
     }
 
@@ -233,6 +241,7 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
                 await SendAndCheckAsync(client, "POST", $"/v1/admin/projections/{name}/restart", null, null, null));
         }
         tally.Report(output, "Admin endpoints");
+        output.WriteLine($"accepted (2xx), each judged by its effect on the log: {_accepted}");
         tally.AssertNone();
     }
 
