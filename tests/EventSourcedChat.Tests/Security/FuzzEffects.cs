@@ -66,6 +66,19 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
                        ?? await TokenWorksAsync(answer!.Value, expected: true);
             case "POST /v1/auth/logout":
                 return Status(204) ?? Exactly(appended) ?? await RevokedAsync(client);
+            case "POST /v1/gateway/negotiate":
+            {
+                // SignalR's negotiation (its transport protocol, which the official clients read, rather than problem+json):
+                // a connection id, and from version 1 a token to open the WebSocket with; a version the server does not
+                // speak is an answer with "error" and no connection. Nothing in the log either way.
+                var version = Uri.UnescapeDataString(path.Split("negotiateVersion=", 2) is [_, var v] ? v.Split('&')[0] : "0");
+                var negotiated = version is "0" or "1"
+                    ? answer?.TryGetProperty("connectionId", out _) == true && answer?.TryGetProperty("connectionToken", out _) == (version == "1")
+                      && answer?.TryGetProperty("error", out _) == false
+                    : answer?.TryGetProperty("error", out _) == true && answer?.TryGetProperty("connectionId", out _) == false;
+                return Status(200) ?? Exactly(appended)
+                       ?? (negotiated ? null : $"negotiateVersion {SecurityTest.Cut(version)} answered {SecurityTest.Cut(answerText)}");
+            }
             case "POST /v1/workspaces":
             {
                 var id = answer?.GetProperty("workspaceId").GetString();

@@ -28,7 +28,7 @@ internal sealed record HubMethod(string Method, string Valid, string[] Wrong, st
 internal static class FuzzTargets
 {
     /// <summary>The hub's transport route: its methods and frames are fuzzed over it.</summary>
-    public const string HubRoute = "* /v1/gateway";
+    public const string HubRoute = "GET /v1/gateway";
 
     public static readonly string[] AdminRoutes =
         ["GET /v1/admin/projections", "POST /v1/admin/projections/{name}/rebuild", "POST /v1/admin/projections/{name}/restart"];
@@ -66,6 +66,9 @@ internal static class FuzzTargets
             new("POST /v1/auth/login", "POST", w.Spare, "/v1/auth/login", [], [("email", Kind.Text), ("password", Kind.Text)],
                 () => new JsonObject { ["email"] = w.Spare.Email, ["password"] = SecurityWorld.Password }),
             new("POST /v1/auth/logout", "POST", w.Spare, "/v1/auth/logout", [], [], () => [], FreshToken: true),
+            new("POST /v1/gateway/negotiate", "POST", w.Member, "/v1/gateway/negotiate?negotiateVersion=1",
+                [.. QueryValues.Concat(Injections.Select(Uri.EscapeDataString)).Select(v => ($"negotiateVersion={SecurityTest.Cut(v)}", $"/v1/gateway/negotiate?negotiateVersion={v}", false)),
+                 ("no version", "/v1/gateway/negotiate", false)], [], () => []),
             new("POST /v1/workspaces", "POST", w.Spare, "/v1/workspaces", [], [("name", Kind.Text)], () => new JsonObject { ["name"] = "fuzz" }),
             new("POST /v1/workspaces/{workspaceId}/members", "POST", w.Admin, $"/v1/workspaces/{w.WorkspaceId}/members", Workspace("/members"),
                 [("userId", Kind.Text), ("role", Kind.Text)], () => new JsonObject { ["userId"] = w.Spare.UserId, ["role"] = "member" }),
@@ -134,7 +137,7 @@ internal static class FuzzTargets
                  .. BadSeqs.Select(q => ($"seq {q}", $"/v1/channels/{ch}/messages/{q}/thread", false))], ["after", "limit"]),
             new("GET /v1/users/{userId}", w.Member, $"/v1/users/{w.Creator.UserId}",
                 [.. BadIds.Select(b => ($"user {SecurityTest.Cut(b)}", $"/v1/users/{b}", false)), ("another workspace's user", $"/v1/users/{w.Other.UserId}", true)], []),
-            new("GET /v1/search/", w.Member, $"/v1/search?workspaceId={w.WorkspaceId}&q=secret",
+            new("GET /v1/search", w.Member, $"/v1/search?workspaceId={w.WorkspaceId}&q=secret",
                 [.. BadIds.Select(b => ($"workspace {SecurityTest.Cut(b)}", $"/v1/search?workspaceId={b}&q=secret", false)),
                  ("another workspace", $"/v1/search?workspaceId={w.OtherWorkspaceId}&q=secret", true),
                  ("another workspace's channel", $"/v1/search?workspaceId={w.WorkspaceId}&q=secret&channelId={foreignPrivate}", true),
@@ -145,6 +148,8 @@ internal static class FuzzTargets
             new("GET /v1/audit/channels/{channelId}/as-of", w.Auditor, $"/v1/audit/channels/{ch}/as-of?at=2020-01-01T00:00:00Z",
                 Audit("/as-of?at=2020-01-01T00:00:00Z", upperCase: false), ["at"]),
             new("GET /v1/admin/projections", w.Member, "/v1/admin/projections", [], []),
+            new("GET /openapi/v1.json", w.Member, "/openapi/v1.json",
+                [.. BadIds.Concat(Injections.Select(Uri.EscapeDataString)).Select(b => ($"document {SecurityTest.Cut(b)}", $"/openapi/{b}.json", false))], []),
         ];
     }
 
