@@ -95,8 +95,9 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
             {
                 var userId = Text("userId")!.Trim();
                 var role = Text("role") ?? "member";
-                return Status(200) ?? ExactlyOrNothing(appended, ($"workspace-{w.WorkspaceId}", typeof(WorkspaceMemberAdded),
-                           new { workspaceId = w.WorkspaceId, userId, role, addedBy = c.Caller.UserId }))
+                return Status(200) ?? await IdempotentAsync(appended, ($"workspace-{w.WorkspaceId}", typeof(WorkspaceMemberAdded),
+                           new { workspaceId = w.WorkspaceId, userId, role, addedBy = c.Caller.UserId }),
+                           new([typeof(WorkspaceMemberAdded)], d => Is(d, "userId", userId), (_, d) => d is { } x && Is(x, "role", role)))
                        ?? Position()
                        ?? await RoleIsAsync(userId, role);
             }
@@ -157,7 +158,8 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
             case "POST /v1/channels/{channelId}/members":
             {
                 var userId = Text("userId")!.Trim();
-                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(MemberJoined), new { channelId = ch, userId, invitedBy = c.Caller.UserId }))
+                return Status(200) ?? await IdempotentAsync(appended, (channel, typeof(MemberJoined), new { channelId = ch, userId, invitedBy = c.Caller.UserId }),
+                           Flag(typeof(MemberJoined), typeof(MemberLeft), true, d => Is(d, "userId", userId)))
                        ?? Position() ?? await MembersHaveAsync(client, userId, true, last);
             }
             case "POST /v1/channels/{channelId}/messages":
@@ -191,46 +193,55 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
             {
                 var add = c.Method == "PUT";
                 var emoji = Uri.UnescapeDataString(path.Split('/')[^1]); // the path's emoji, as the server decodes it
-                return Status(200) ?? ExactlyOrNothing(appended, (channel, add ? typeof(ReactionAdded) : typeof(ReactionRemoved),
-                           new { channelId = ch, seq = s.Seq, emoji, userId = c.Caller.UserId }))
+                return Status(200) ?? await IdempotentAsync(appended, (channel, add ? typeof(ReactionAdded) : typeof(ReactionRemoved),
+                           new { channelId = ch, seq = s.Seq, emoji, userId = c.Caller.UserId }),
+                           Flag(typeof(ReactionAdded), typeof(ReactionRemoved), add,
+                               d => d.GetProperty("seq").GetInt64() == s.Seq && Is(d, "emoji", emoji) && Is(d, "userId", c.Caller.UserId)))
                        ?? Position()
                        ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => add == m.GetProperty("reactions").EnumerateArray().Any(g =>
                            g.GetProperty("emoji").GetString() == emoji && g.GetProperty("userIds").EnumerateArray().Any(u => u.GetString() == c.Caller.UserId)));
             }
             case "POST /v1/channels/{channelId}/read":
                 // Never backwards: a marker already at or past seq moves nothing.
-                return Status(200) ?? ExactlyOrNothing(appended, ($"user-{c.Caller.UserId}", typeof(ReadMarkerMoved),
-                    new { userId = c.Caller.UserId, channelId = ch, seq = Number("seq")!.Value })) ?? Position();
+                return Status(200) ?? await IdempotentAsync(appended, ($"user-{c.Caller.UserId}", typeof(ReadMarkerMoved),
+                    new { userId = c.Caller.UserId, channelId = ch, seq = Number("seq")!.Value }),
+                    new([typeof(ReadMarkerMoved)], d => Is(d, "channelId", ch), (_, d) => d?.GetProperty("seq").GetInt64() >= Number("seq"))) ?? Position();
             case "POST /v1/channels/{channelId}/legal-hold":
             {
                 var reason = Text("reason") is { } t && !string.IsNullOrWhiteSpace(t) ? t.Trim() : null;
-                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(LegalHoldPlaced), new { channelId = ch, reason, by = c.Caller.UserId }))
-                       ?? Position() ?? await HeldAsync(true);
+                return Status(200) ?? await IdempotentAsync(appended, (channel, typeof(LegalHoldPlaced), new { channelId = ch, reason, by = c.Caller.UserId }),
+                           Flag(typeof(LegalHoldPlaced), typeof(LegalHoldLifted), true, _ => true))
+                       ?? Position();
             }
             case "DELETE /v1/channels/{channelId}/legal-hold":
-                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(LegalHoldLifted), new { channelId = ch, by = c.Caller.UserId }))
-                       ?? Position() ?? await HeldAsync(false);
+                return Status(200) ?? await IdempotentAsync(appended, (channel, typeof(LegalHoldLifted), new { channelId = ch, by = c.Caller.UserId }),
+                           Flag(typeof(LegalHoldPlaced), typeof(LegalHoldLifted), false, _ => true))
+                       ?? Position();
             case "POST /v1/channels/{channelId}/join":
             case "POST /v1/channels/{channelId}/leave":
             {
                 var join = c.Key.EndsWith("/join", StringComparison.Ordinal);
-                return Status(200) ?? ExactlyOrNothing(appended, join
+                return Status(200) ?? await IdempotentAsync(appended, join
                            ? (channel, typeof(MemberJoined), new { channelId = ch, userId = c.Caller.UserId, invitedBy = (string?)null })
-                           : (channel, typeof(MemberLeft), new { channelId = ch, userId = c.Caller.UserId, removedBy = (string?)null }))
+                           : (channel, typeof(MemberLeft), new { channelId = ch, userId = c.Caller.UserId, removedBy = (string?)null }),
+                           Flag(typeof(MemberJoined), typeof(MemberLeft), join, d => Is(d, "userId", c.Caller.UserId)))
                        ?? Position() ?? await MembersHaveAsync(w.Creator.Client, c.Caller.UserId, join, last);
             }
             case "DELETE /v1/channels/{channelId}/members/{userId}":
-                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(MemberLeft), new { channelId = ch, userId = w.Member.UserId, removedBy = c.Caller.UserId }))
+                return Status(200) ?? await IdempotentAsync(appended, (channel, typeof(MemberLeft), new { channelId = ch, userId = w.Member.UserId, removedBy = c.Caller.UserId }),
+                           Flag(typeof(MemberJoined), typeof(MemberLeft), false, d => Is(d, "userId", w.Member.UserId)))
                        ?? Position() ?? await MembersHaveAsync(client, w.Member.UserId, false, last);
             case "POST /v1/channels/{channelId}/archive":
             case "POST /v1/channels/{channelId}/unarchive":
             {
                 var archive = c.Key.EndsWith("/archive", StringComparison.Ordinal);
-                return Status(200) ?? ExactlyOrNothing(appended, (channel, archive ? typeof(ChannelArchived) : typeof(ChannelUnarchived), new { channelId = ch, by = c.Caller.UserId }))
+                return Status(200) ?? await IdempotentAsync(appended, (channel, archive ? typeof(ChannelArchived) : typeof(ChannelUnarchived), new { channelId = ch, by = c.Caller.UserId }),
+                           Flag(typeof(ChannelArchived), typeof(ChannelUnarchived), archive, _ => true))
                        ?? Position() ?? await ReadBackAsync(client, $"/v1/channels/{ch}", last, r => r.GetProperty("archived").GetBoolean() == archive);
             }
             case "DELETE /v1/channels/{channelId}/messages/{seq:long}":
-                return Status(200) ?? ExactlyOrNothing(appended, (channel, typeof(MessageDeleted), new { channelId = ch, seq = s.Seq, by = c.Caller.UserId }))
+                return Status(200) ?? await IdempotentAsync(appended, (channel, typeof(MessageDeleted), new { channelId = ch, seq = s.Seq, by = c.Caller.UserId }),
+                           new([typeof(MessageDeleted)], d => d.GetProperty("seq").GetInt64() == s.Seq, (type, _) => type is not null))
                        ?? Position()
                        ?? await ReadBackAsync(w.Creator.Client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => m.GetProperty("deleted").GetBoolean());
             default:
@@ -264,8 +275,55 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
                 ? p.Value : null
             : null;
 
-    private static string? ExactlyOrNothing(IReadOnlyList<LoggedEvent> appended, (string Stream, Type Type, object Data) expected) =>
-        appended.Count == 0 ? null : Exactly(appended, expected);
+    /// <summary>
+    /// The state an idempotent command sets, read from the log: the events that set it (<c>Types</c>), which of them are
+    /// about the same thing (<c>About</c>), and whether the last of those (type and data; none before any) means it holds.
+    /// </summary>
+    private sealed record State(Type[] Types, Func<JsonElement, bool> About, Func<string?, JsonElement?, bool> Holds);
+
+    /// <summary>A state switched on and off by two events, off before either (not a member, not archived, no hold).</summary>
+    private static State Flag(Type on, Type off, bool setsOn, Func<JsonElement, bool> about) =>
+        new([on, off], about, (type, _) => (type == Stored(on)) == setsOn);
+
+    private static bool Is(JsonElement data, string field, string value) =>
+        data.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() == value;
+
+    /// <summary>
+    /// An idempotent command (API.md): when its state already held, it appends nothing; otherwise exactly its event. Both
+    /// judged on the log: nothing appended is right only if the state held, an event only if it did not hold before it.
+    /// </summary>
+    private async Task<string?> IdempotentAsync(IReadOnlyList<LoggedEvent> appended, (string Stream, Type Type, object Data) expected, State state)
+    {
+        if (appended.Count > 0 && Exactly(appended, expected) is { } wrong)
+        {
+            return wrong;
+        }
+        var (type, data) = await LastAsync(expected.Stream, state, appended.Count > 0 ? appended[0].Position : long.MaxValue);
+        var held = state.Holds(type, data);
+        return appended.Count == 0
+            ? held ? null : $"appended nothing, but what {Stored(expected.Type)} would set did not hold"
+            : held ? $"appended {appended[0].Type} although that already held: documented idempotent, nothing to append" : null;
+    }
+
+    /// <summary>The last event of <paramref name="stream"/> before <paramref name="before"/> that sets <paramref name="state"/>.</summary>
+    private async Task<(string? Type, JsonElement? Data)> LastAsync(string stream, State state, long before)
+    {
+        await using var cmd = w.Db.DataSource.CreateCommand(
+            "select type, data::text from es_events where stream_id = $1 and type = any($2) and position < $3 order by position desc");
+        cmd.Parameters.AddWithValue(stream);
+        cmd.Parameters.AddWithValue(state.Types.Select(Stored).ToArray());
+        cmd.Parameters.AddWithValue(before);
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            var data = JsonDocument.Parse(r.GetString(1)).RootElement.Clone();
+            if (state.About(data))
+            {
+                return (r.GetString(0), data);
+            }
+        }
+        return (null, null);
+    }
 
     /// <summary>The appended events are exactly these, in order: stream, type, and every field given.</summary>
     private static string? Exactly(IReadOnlyList<LoggedEvent> appended, params (string Stream, Type Type, object Data)[] expected)
@@ -329,16 +387,5 @@ internal sealed class FuzzEffects(SecurityWorld w, Scene s)
         cmd.Parameters.AddWithValue(userId);
         var actual = await cmd.ExecuteScalarAsync() as string;
         return actual == role ? null : $"the user's role is {actual ?? "(none)"}, the request asked for {role}";
-    }
-
-    /// <summary>Legal holds have no query: the hold is the last hold event of the channel's stream.</summary>
-    private async Task<string?> HeldAsync(bool held)
-    {
-        await using var cmd = w.Db.DataSource.CreateCommand(
-            "select type from es_events where stream_id = $1 and type = any($2) order by version desc limit 1");
-        cmd.Parameters.AddWithValue($"channel-{s.ChannelId}");
-        cmd.Parameters.AddWithValue(new[] { Stored(typeof(LegalHoldPlaced)), Stored(typeof(LegalHoldLifted)) });
-        var last = await cmd.ExecuteScalarAsync() as string;
-        return (last == Stored(typeof(LegalHoldPlaced))) == held ? null : $"the channel is {(held ? "not " : "")}on hold";
     }
 }

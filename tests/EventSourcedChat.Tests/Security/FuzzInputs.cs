@@ -35,7 +35,7 @@ internal static class FuzzInputs
 
     public static readonly string[] ControlText =
     [
-        "\0", "a\0b", "\u0007bell", "\u001b[31mred", "\uFEFFbom", "\u202Eevil", "\ud800", "x\udc00y", "\r\n\t", "👍🏽\u200D", "\u0085\u2028",
+        "\0", "a\0b", "\u0007bell", "\u001b[31mred", "\uFEFFbom", "\u202Eevil", "\ud800", "x\udc00y", "\r\n\t", "👍🏽\u200D", "\u0085\u2028", "  padded\t ",
     ];
 
     public static readonly string[] HugeText = [new string('a', 500_000), new string('é', 300_000)];
