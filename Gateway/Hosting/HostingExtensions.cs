@@ -85,7 +85,9 @@ public static class HostingExtensions
         app.MapAdmin();
         app.MapRealtime();
         app.MapPresence();
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // The one document there is, at a fixed route: a route value for the document name answered unknown names with
+        // a plain-text 404 that echoed the name, where every other bad path gets problem+json (found by the fuzzer).
+        app.MapOpenApi("/openapi/v1.json");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
         app.Logger.LogInformation("Running roles {Roles}", app.Services.GetRequiredService<Roles>());

@@ -13,6 +13,9 @@ namespace EventSourcedChat.Tests.Infrastructure;
 public sealed class HubClient : IAsyncDisposable
 {
     private const char RecordSeparator = '\u001e';
+
+    /// <summary>The one server-to-client method this client records (the hub's <c>IChatClient.Event</c>).</summary>
+    public const string EventTarget = "event";
     private readonly WebSocket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Lock _gate = new();
@@ -209,7 +212,7 @@ public sealed class HubClient : IAsyncDisposable
                 switch (message.GetProperty("type").GetInt32())
                 {
                     // The typed hub sends "Event"; SignalR clients match method names case-insensitively.
-                    case 1 when string.Equals(message.GetProperty("target").GetString(), "event", StringComparison.OrdinalIgnoreCase):
+                    case 1 when string.Equals(message.GetProperty("target").GetString(), EventTarget, StringComparison.OrdinalIgnoreCase):
                         lock (_gate)
                         {
                             _events.Add(message.GetProperty("arguments")[0]);

@@ -19,10 +19,24 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     /// <c>unauthenticated</c> unless <c>Open</c> (register, log-in, health), when they get the member's answer.
     /// <c>Mutates</c>: an accepted call changes the scene, so each such cell gets a fresh one.
     /// </summary>
-    private sealed record Endpoint(string Method, string Path, string Expected, bool Mutates = false, bool Open = false, Func<SecurityWorld, Scene?, object?>? Body = null)
+    private sealed record Endpoint(string Method, string Path, string Expected, bool Mutates = false, bool Open = false, Func<SecurityWorld, Scene?, object?>? Body = null,
+        string? Pattern = null)
     {
         public bool OnChannel => Path.Contains("{ch}", StringComparison.Ordinal);
+
+        /// <summary>The endpoint's route as the app's route table names it (<c>METHOD pattern</c>): what <see cref="EndpointCoverage"/> compares.</summary>
+        public string Route => $"{Method} " + (Pattern ?? Path.Split('?')[0]
+            .Replace("{ws}", "{workspaceId}", StringComparison.Ordinal)
+            .Replace("{ch}", "{channelId}", StringComparison.Ordinal)
+            .Replace("{seq}", "{seq:long}", StringComparison.Ordinal)
+            .Replace("{member}", "{userId}", StringComparison.Ordinal));
     }
+
+    /// <summary>The routes the matrix covers: every REST endpoint's, and the hub's (its <c>connect</c> cells).</summary>
+    internal static IEnumerable<string> Routes => Endpoints.Values.Select(e => e.Route).Append(FuzzTargets.HubRoute).Distinct();
+
+    /// <summary>The hub methods the matrix covers.</summary>
+    internal static IEnumerable<string> HubMethodNames => HubMethods.Keys.Select(k => k.Split(' ')[0]).Where(m => m != "connect").Distinct();
 
     private const string AllOk = "200 200 200 200 200 200 200";
     private const string WorkspaceOk = "404 200 200 200 200 200 200";
@@ -32,6 +46,9 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     private const string PrivateMembers = "404 404 404 200 200 404 404";
     private const string PrivateCreator = "404 404 404 403 200 404 404";
     private const string Auditors = "404 404 404 404 404 200 200";
+
+    private const string PublicChannel = "(public channel)";
+    private const string PrivateChannel = "(private channel)";
 
     private static readonly Dictionary<string, Endpoint> Endpoints = Build();
 
@@ -46,20 +63,25 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("POST /v1/auth/logout", new("POST", "/v1/auth/logout", "204 204 204 204 204 204 204")),
             ("GET /v1/connect", new("GET", "/v1/connect", AllOk)),
             ("GET /health/live", new("GET", "/health/live", AllOk, Open: true)),
+            ("GET /health/ready", new("GET", "/health/ready", AllOk, Open: true)),
+            ("POST /v1/gateway/negotiate", new("POST", "/v1/gateway/negotiate?negotiateVersion=1", AllOk)),
+            ("GET /openapi/v1.json", new("GET", "/openapi/v1.json", AllOk, Open: true)),
             ("POST /v1/workspaces", new("POST", "/v1/workspaces", "201 201 201 201 201 201 201", Mutates: true, Body: (_, _) => new { name = "more" })),
             ("GET /v1/workspaces", new("GET", "/v1/workspaces", AllOk)),
-            ("POST /v1/workspaces/{ws}/members", new("POST", "/v1/workspaces/{ws}/members", "404 403 403 403 403 200 403",
+            ("POST /v1/workspaces/{workspaceId}/members", new("POST", "/v1/workspaces/{ws}/members", "404 403 403 403 403 200 403",
                 Body: (w, _) => new { userId = w.Spare.UserId, role = "member" })),
-            ("POST /v1/workspaces/{ws}/channels", new("POST", "/v1/workspaces/{ws}/channels", "404 201 201 201 201 201 201", Mutates: true,
+            ("POST /v1/workspaces/{workspaceId}/channels", new("POST", "/v1/workspaces/{ws}/channels", "404 201 201 201 201 201 201", Mutates: true,
                 Body: (_, _) => new { name = $"n{Guid.NewGuid():N}"[..20] })),
-            ("GET /v1/workspaces/{ws}/channels", new("GET", "/v1/workspaces/{ws}/channels", WorkspaceOk)),
-            ("POST /v1/workspaces/{ws}/dms", new("POST", "/v1/workspaces/{ws}/dms", WorkspaceOk, Mutates: true,
+            ("GET /v1/workspaces/{workspaceId}/channels", new("GET", "/v1/workspaces/{ws}/channels", WorkspaceOk)),
+            ("POST /v1/workspaces/{workspaceId}/dms", new("POST", "/v1/workspaces/{ws}/dms", WorkspaceOk, Mutates: true,
                 Body: (w, _) => new { userIds = new[] { w.Spare.UserId } })),
-            ("GET /v1/users/{member}", new("GET", "/v1/users/{member}", WorkspaceOk)),
+            ("GET /v1/users/{userId}", new("GET", "/v1/users/{member}", WorkspaceOk)),
             ("GET /v1/search", new("GET", "/v1/search?workspaceId={ws}&q=secret", WorkspaceOk)),
             ("GET /v1/admin/projections", new("GET", "/v1/admin/projections", "403 403 403 403 403 403 403")),
-            ("POST /v1/admin/projections/{name}/rebuild", new("POST", "/v1/admin/projections/history/rebuild", "403 403 403 403 403 403 403")),
-            ("POST /v1/admin/projections/{name}/restart", new("POST", "/v1/admin/projections/history/restart", "403 403 403 403 403 403 403")),
+            ("POST /v1/admin/projections/{name}/rebuild", new("POST", "/v1/admin/projections/history/rebuild", "403 403 403 403 403 403 403",
+                Pattern: "/v1/admin/projections/{name}/rebuild")),
+            ("POST /v1/admin/projections/{name}/restart", new("POST", "/v1/admin/projections/history/restart", "403 403 403 403 403 403 403",
+                Pattern: "/v1/admin/projections/{name}/restart")),
         };
         // Channel endpoints, each on a public and on a private channel: (method, path, public answers, private answers, mutates, body).
         var channel = new List<(string Method, string Path, string Public, string Private, bool Mutates, Func<SecurityWorld, Scene?, object?>? Body)>
@@ -90,10 +112,12 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
         };
         foreach (var (method, path, pub, priv, mutates, body) in channel)
         {
-            var shown = path.Replace("?at={now}", "", StringComparison.Ordinal);
-            list.Add(($"{method} {shown.Replace("{ch}", "{public}", StringComparison.Ordinal)}", new(method, path, pub, mutates, Body: body)));
-            list.Add(($"{method} {shown.Replace("{ch}", "{private}", StringComparison.Ordinal)}", new(method, path, priv, mutates, Body: body)));
+            Endpoint Of(string expected) => new(method, path, expected, mutates, Body: body);
+            list.Add(($"{Of(pub).Route} {PublicChannel}", Of(pub)));
+            list.Add(($"{Of(priv).Route} {PrivateChannel}", Of(priv)));
         }
+        // Keyed by route (and the channel kind): the key must be the route the endpoint is on.
+        Assert.All(list, e => Assert.StartsWith(e.Endpoint.Route, e.Key, StringComparison.Ordinal));
         return list.ToDictionary(e => e.Key, e => e.Endpoint);
     }
 
@@ -141,7 +165,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
         Scene? scene = null;
         if (e.OnChannel)
         {
-            var isPrivate = endpoint.Contains("{private}", StringComparison.Ordinal);
+            var isPrivate = endpoint.EndsWith(PrivateChannel, StringComparison.Ordinal);
             scene = e.Mutates && IsAuthenticated(caller) ? await World.SceneAsync(isPrivate) : isPrivate ? World.Private : World.Public;
         }
         var token = endpoint == "POST /v1/auth/logout" && IsAuthenticated(caller)

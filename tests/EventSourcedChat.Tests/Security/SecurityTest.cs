@@ -34,13 +34,19 @@ public abstract class SecurityTest(PostgresFixture db) : ApiTest(db)
             }
             // The world is shared, log-in throttling counts are not: the fuzzer's failed log-ins from this one client
             // address would otherwise block the matrix's log-ins (throttling has its own tests in Api/Accounts).
-            await using var clear = Db.DataSource.CreateCommand("delete from ws_login_failures");
-            await clear.ExecuteNonQueryAsync();
+            await ForgetFailedLoginsAsync();
         }
         finally
         {
             Gate.Release();
         }
+    }
+
+    /// <summary>Clears log-in throttling: every client of the test host has the same address.</summary>
+    protected async Task ForgetFailedLoginsAsync()
+    {
+        await using var clear = Db.DataSource.CreateCommand("delete from ws_login_failures");
+        await clear.ExecuteNonQueryAsync();
     }
 
     private async Task<bool> StillThereAsync(SecurityWorld world)
@@ -129,5 +135,5 @@ public abstract class SecurityTest(PostgresFixture db) : ApiTest(db)
         }
     }
 
-    protected static string Cut(string s) => s.Length > 60 ? string.Concat(s.AsSpan(0, 60), "…") : s;
+    protected internal static string Cut(string s) => s.Length > 60 ? string.Concat(s.AsSpan(0, 60), "…") : s;
 }

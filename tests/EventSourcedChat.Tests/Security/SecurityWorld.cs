@@ -201,6 +201,17 @@ public sealed class SecurityWorld : IAsyncDisposable
         return new Scene(ch, isPrivate, seq, position);
     }
 
+    /// <summary>New channels of the other workspace, a public one and a private one with a message: ids the caller may not see.</summary>
+    public async Task<(string Public, string Private)> ForeignChannelsAsync()
+    {
+        var open = (await Other.Ok("POST", $"/v1/workspaces/{OtherWorkspaceId}/channels",
+            new { name = $"f{Guid.NewGuid():N}"[..20] }, HttpStatusCode.Created)).GetProperty("channelId").GetString()!;
+        var closed = (await Other.Ok("POST", $"/v1/workspaces/{OtherWorkspaceId}/channels",
+            new { name = $"f{Guid.NewGuid():N}"[..20], isPrivate = true }, HttpStatusCode.Created)).GetProperty("channelId").GetString()!;
+        await Other.Ok("POST", $"/v1/channels/{closed}/messages", new { text = "foreign secret" }, HttpStatusCode.Created);
+        return (open, closed);
+    }
+
     /// <summary>Waits until the directory, history and search projections applied <paramref name="position"/>.</summary>
     public async Task CaughtUpAsync(long position) =>
         await Eventually.Until(
