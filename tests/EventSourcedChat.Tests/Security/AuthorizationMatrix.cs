@@ -78,6 +78,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("GET /v1/users/{userId}", new("GET", "/v1/users/{member}", WorkspaceOk)),
             ("GET /v1/search", new("GET", "/v1/search?workspaceId={ws}&q=secret", WorkspaceOk)),
             ("GET /v1/admin/projections", new("GET", "/v1/admin/projections", "403 403 403 403 403 403 403")),
+            ("GET /v1/admin/status", new("GET", "/v1/admin/status", "403 403 403 403 403 403 403")),
             ("POST /v1/admin/projections/{name}/rebuild", new("POST", "/v1/admin/projections/history/rebuild", "403 403 403 403 403 403 403",
                 Pattern: "/v1/admin/projections/{name}/rebuild")),
             ("POST /v1/admin/projections/{name}/restart", new("POST", "/v1/admin/projections/history/restart", "403 403 403 403 403 403 403",

@@ -31,7 +31,7 @@ internal static class FuzzTargets
     public const string HubRoute = "GET /v1/gateway";
 
     public static readonly string[] AdminRoutes =
-        ["GET /v1/admin/projections", "POST /v1/admin/projections/{name}/rebuild", "POST /v1/admin/projections/{name}/restart"];
+        ["GET /v1/admin/projections", "POST /v1/admin/projections/{name}/rebuild", "POST /v1/admin/projections/{name}/restart", "GET /v1/admin/status"];
 
     private static (string, string, bool)[] ChannelPaths(string foreignChannel, string foreignPrivate, string suffix, string valid) =>
     [
@@ -148,6 +148,7 @@ internal static class FuzzTargets
             new("GET /v1/audit/channels/{channelId}/as-of", w.Auditor, $"/v1/audit/channels/{ch}/as-of?at=2020-01-01T00:00:00Z",
                 Audit("/as-of?at=2020-01-01T00:00:00Z", upperCase: false), ["at"]),
             new("GET /v1/admin/projections", w.Member, "/v1/admin/projections", [], []),
+            new("GET /v1/admin/status", w.Member, "/v1/admin/status", [], []),
             new("GET /openapi/v1.json", w.Member, "/openapi/v1.json",
                 [.. BadIds.Concat(Injections.Select(Uri.EscapeDataString)).Select(b => ($"document {SecurityTest.Cut(b)}", $"/openapi/{b}.json", false))], []),
         ];

@@ -226,6 +226,7 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SecurityWorld.TokenOfUser(World.Admin));
         var tally = new FuzzTally();
         tally.Add(FuzzTargets.AdminRoutes[0], "valid", "status", await SendAndCheckAsync(client, "GET", "/v1/admin/projections", null, null, 200));
+        tally.Add(FuzzTargets.AdminRoutes[3], "valid", "status", await SendAndCheckAsync(client, "GET", "/v1/admin/status", null, null, 200));
         foreach (var name in BadIds.Concat(Injections.Select(Uri.EscapeDataString)).Concat(["HISTORY", "history%01", "history.v2", new string('h', 5000)]))
         {
             tally.Add(FuzzTargets.AdminRoutes[1], "bad path ids", Cut(name),
