@@ -9,7 +9,8 @@ public readonly record struct StreamFrom(string StreamId, long FromVersion);
 /// <summary>
 /// Reads of a set of streams in subscription order (transaction id, then position) after a cursor, as a reader that
 /// joins a subscription's stream needs them (a gateway's resume replay): only rows below the snapshot's xmin, like
-/// <see cref="PostgresEventStore.ReadSubscriptionBatchAsync"/>, so nothing read later can land behind the cursor.
+/// <see cref="PostgresEventStore.ReadSubscriptionBatchAsync"/>, so nothing read later can land behind the cursor; and the
+/// look-ups such a reader starts from (the cursor of a position, the log's head).
 /// </summary>
 public sealed class StreamSetReader(NpgsqlDataSource dataSource)
 {
