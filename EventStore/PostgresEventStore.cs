@@ -17,7 +17,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
 
     private readonly CommitNotifier _commits = new(dataSource);
 
-    private const string Columns =
+    internal const string Columns =
         "position, tx_id, stream_id, version, event_id, type, data::text, metadata::text, created_at, prev_hash, hash";
 
     public NpgsqlDataSource DataSource => dataSource;

@@ -27,6 +27,7 @@ public static class ServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<EventStoreMetrics>();
         services.AddSingleton<PostgresEventStore>();
+        services.AddSingleton<StreamSetReader>();
         services.AddSingleton<CheckpointStore>();
         services.AddSingleton<CatchUpSubscription>();
         services.AddSingleton<AppendNotifier>();

@@ -3,7 +3,9 @@
 #
 #   scripts/web.sh setup [--browser]   install nodejs+npm (and chromium + an emoji font with --browser) with apt when missing
 #   scripts/web.sh build               npm ci when web/node_modules is missing or older than package-lock.json,
-#                                      then bundle web/src into web/dist (git-ignored), which the Gateway serves at /
+#                                      then bundle web/src into web/dist (git-ignored), which the Gateway serves at /,
+#                                      and check that web/src's imports go one way without a cycle
+#                                      (scripts/check-web-imports.mjs; the build fails when they do not)
 #
 # Progress goes to stderr. Nothing is downloaded by npm but the packages in web/package-lock.json (no browser download:
 # the tests drive /usr/bin/chromium).
@@ -51,6 +53,7 @@ build() {
         npm ci --no-audit --no-fund --loglevel=error >&2
     fi
     node build.mjs >&2
+    node "$ROOT/scripts/check-web-imports.mjs"
 }
 
 case "${1:-}" in

@@ -5,30 +5,31 @@ using Microsoft.AspNetCore.SignalR;
 namespace EventSourcedChat.Gateway.Realtime;
 
 /// <summary>
-/// The hub at <c>/v1/gateway</c>. It holds no business rules: delivery and resume are <see cref="ChannelFanOut"/>'s,
-/// presence and typing <see cref="PresenceService"/>'s and <see cref="TypingService"/>'s.
+/// The hub at <c>/v1/gateway</c>. It holds no business rules: opening a connection's delivery is
+/// <see cref="HubConnections"/>', resume <see cref="ResumeHandOver"/>'s, presence and typing
+/// <see cref="PresenceService"/>'s and <see cref="TypingService"/>'s.
 /// </summary>
 [Authorize]
-public sealed class ChatHub(ChannelFanOut fanOut, PresenceService presence, TypingService typing) : Hub<IChatClient>
+public sealed class ChatHub(HubConnections connections, ResumeHandOver handOver, PresenceService presence, TypingService typing) : Hub<IChatClient>
 {
     private string UserId => Context.UserIdentifier ?? throw new HubException("unauthenticated");
 
     public override async Task OnConnectedAsync()
     {
-        await fanOut.ConnectedAsync(Context.ConnectionId, UserId, Context.ConnectionAborted);
+        await connections.ConnectedAsync(Context.ConnectionId, UserId, Context.ConnectionAborted);
         await presence.ConnectedAsync(Context.ConnectionId, UserId);
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        await fanOut.DisconnectedAsync(Context.ConnectionId, UserId);
+        await connections.DisconnectedAsync(Context.ConnectionId, UserId);
         await presence.DisconnectedAsync(Context.ConnectionId, UserId);
         await base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Replays every channel event after <paramref name="position"/> in the caller's channels, then live ones.</summary>
-    public Task Resume(long position) => fanOut.ResumeAsync(Context.ConnectionId, UserId, position, Context.ConnectionAborted);
+    public Task Resume(long position) => handOver.ResumeAsync(Context.ConnectionId, position, Context.ConnectionAborted);
 
     public Task Typing(string channelId) => typing.TypingAsync(UserId, channelId);
 

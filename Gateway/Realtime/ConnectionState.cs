@@ -1,9 +1,7 @@
 using EventSourcedChat.Gateway.Telemetry;
 using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
-using EventSourcedChat.Projections.Push;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace EventSourcedChat.Gateway.Realtime;
 
@@ -13,11 +11,9 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// delivered cursor is dropped.
 /// </summary>
 /// <remarks>
-/// Events are written to the SignalR connection directly, under this connection's lock, as pre-serialized hub messages
-/// (a live event is serialized once for all the connections it goes to, see <see cref="LiveEvent"/>).
-/// <see cref="HubConnectionContext.WriteAsync(SerializedHubMessage, CancellationToken)"/> takes the connection's write
-/// lock at once when it is free and otherwise queues behind the writes before it (first come, first served), so
-/// the order of the calls is the order on the wire, without a queue or a pump task of our own per connection.
+/// Events are written to the SignalR connection directly (<see cref="ConnectionWriter"/>), under this connection's
+/// lock, as pre-serialized hub messages (a live event is serialized once for all the connections it goes to, see
+/// <see cref="LiveEvent"/>).
 /// </remarks>
 internal sealed class ConnectionState
 {
@@ -25,8 +21,7 @@ internal sealed class ConnectionState
     private const int MaxRememberedBeforeResume = 10_000;
 
     private readonly Lock _gate = new();
-    private readonly HubConnectionContext _connection;
-    private readonly ILogger _logger;
+    private readonly ConnectionWriter _writer;
     private LogCursor _lastDelivered = LogCursor.Start;
     private List<LiveEvent>? _buffer = [];
     private bool _initial = true;
@@ -41,8 +36,7 @@ internal sealed class ConnectionState
     {
         _stats = stats;
         _metrics = metrics;
-        _connection = connection;
-        _logger = logger;
+        _writer = new ConnectionWriter(connection, logger);
         ConnectionId = connection.ConnectionId;
         UserId = userId;
         _ = Task.Delay(grace).ContinueWith(_ => EndGrace(), TaskScheduler.Default);
@@ -54,12 +48,12 @@ internal sealed class ConnectionState
 
     public string UserId { get; }
 
-    /// <summary>The channels this connection receives; guarded by <see cref="ChannelFanOut"/>'s registry lock.</summary>
+    /// <summary>The channels this connection receives; guarded by <see cref="ConnectionRegistry"/>'s lock.</summary>
     public HashSet<string> Channels { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The seq of the <c>member.joined</c> of each channel joined while connected (a replay reads those channels from
-    /// there even before the directory has them); guarded by <see cref="ChannelFanOut"/>'s registry lock.
+    /// there even before the directory has them); guarded by <see cref="ConnectionRegistry"/>'s lock.
     /// </summary>
     public Dictionary<string, long> JoinedSeqs { get; } = new(StringComparer.Ordinal);
 
@@ -101,11 +95,11 @@ internal sealed class ConnectionState
                 }
                 return;
             }
-            if (message.Cursor <= _lastDelivered)
+            if (live.Cursor <= _lastDelivered)
             {
                 return; // already delivered (a second routing copy, a re-send after a worker crash, or replayed)
             }
-            _lastDelivered = message.Cursor;
+            _lastDelivered = live.Cursor;
             if (_liveBeforeResume is { } seen)
             {
                 if (seen.Count < MaxRememberedBeforeResume)
@@ -189,7 +183,7 @@ internal sealed class ConnectionState
             _recoveryPending = false;
             if (from == LogCursor.Start)
             {
-                var first = _buffer is { Count: > 0 } held && held[0].Message.Cursor < joined ? held[0].Message.Cursor : joined;
+                var first = _buffer is { Count: > 0 } held && held[0].Cursor < joined ? held[0].Cursor : joined;
                 from = new LogCursor(first.TxId, first.Position - 1);
             }
             return true;
@@ -206,7 +200,7 @@ internal sealed class ConnectionState
             {
                 seen.Add(message.LogPosition);
             }
-            Write(LiveEvent.Serialize(LiveEvent.EnvelopeOf(message)));
+            Write(LiveEvent.Serialize(message.ToEnvelope()));
             _metrics?.DeliveredReplayed();
         }
     }
@@ -238,9 +232,9 @@ internal sealed class ConnectionState
     {
         foreach (var live in _buffer ?? [])
         {
-            if (live.Message.Cursor > last)
+            if (live.Cursor > last)
             {
-                last = live.Message.Cursor;
+                last = live.Cursor;
                 Write(live.Payload);
                 _metrics?.DeliveredLive(live.Message.At);
                 Interlocked.Increment(ref _stats.Flushed);
@@ -272,61 +266,6 @@ internal sealed class ConnectionState
         }
     }
 
-    /// <summary>Writes to the connection; called under <see cref="_gate"/>, so calls (and frames) keep their order.</summary>
-    private void Write(SerializedHubMessage payload)
-    {
-        var written = _connection.WriteAsync(payload);
-        if (!written.IsCompletedSuccessfully)
-        {
-            _ = ObserveAsync(written);
-        }
-    }
-
-    private async Task ObserveAsync(ValueTask written)
-    {
-        try
-        {
-            await written;
-        }
-#pragma warning disable CA1031 // a failed send to one connection must not disturb the others; the connection is going away
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            _logger.LogDebug(e, "Sending to connection {ConnectionId} failed", ConnectionId);
-        }
-    }
-}
-
-/// <summary>
-/// A live event from the broker with its hub message (<c>event</c> with the envelope), serialized at most once per
-/// protocol whatever the number of connections it goes to.
-/// </summary>
-internal sealed class LiveEvent(PushMessage message)
-{
-    /// <summary>The hub method clients receive (what the typed <see cref="IChatClient.Event"/> sends).</summary>
-    public const string Method = nameof(IChatClient.Event);
-
-    public PushMessage Message { get; } = message;
-
-    public SerializedHubMessage Payload { get; } = Serialize(EnvelopeOf(message));
-
-    public static RealtimeEnvelope EnvelopeOf(PushMessage m) => new(m.Type, m.ChannelId, m.Seq, m.Position, m.At, m.Data);
-
-    public static SerializedHubMessage Serialize(RealtimeEnvelope envelope) => new(new InvocationMessage(Method, [envelope]));
-}
-
-/// <summary>Counts of the resume hand-over on this node (tests and diagnostics).</summary>
-public sealed class HandOverStats
-{
-    /// <summary>Live channel events that arrived while a Resume replayed.</summary>
-    public long BufferedDuringReplay;
-
-    /// <summary>Held live events delivered after a replay or grace.</summary>
-    public long Flushed;
-
-    /// <summary>Held live events dropped because the replay had delivered them.</summary>
-    public long DroppedAsDelivered;
-
-    /// <summary>Broker connection recoveries after which every connection's hand-over was re-run.</summary>
-    public long Recoveries;
+    /// <summary>Called under <see cref="_gate"/>, so calls (and frames) keep their order.</summary>
+    private void Write(SerializedHubMessage payload) => _writer.Write(payload);
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.Projections.Push;
+using EventSourcedChat.Contracts.Realtime;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 

@@ -24,10 +24,17 @@ public static class RealtimeModule
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton(sp =>
         {
-            var fanOut = ActivatorUtilities.CreateInstance<ChannelFanOut>(sp);
-            sp.GetRequiredService<GatewayMetrics>().Observe(() => fanOut.ConnectionCount, () => fanOut.BoundChannelCount);
-            return fanOut;
+            var registry = new ConnectionRegistry();
+            sp.GetRequiredService<GatewayMetrics>().Observe(() => registry.ConnectionCount, () => registry.BoundChannelCount);
+            return registry;
         });
+        services.AddSingleton<ChannelBindings>();
+        services.AddSingleton<MemberChannels>();
+        services.AddSingleton<HubConnections>();
+        services.AddSingleton<HandOverStats>();
+        services.AddSingleton<LogReplay>();
+        services.AddSingleton<ResumeHandOver>();
+        services.AddSingleton<ChannelFanOut>();
         if (gateway)
         {
             services.AddHostedService<RealtimeBrokerService>();

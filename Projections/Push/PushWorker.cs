@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Projections.Infrastructure;
 using MassTransit;
@@ -212,7 +213,7 @@ public sealed class PushWorker(
             {
                 continue;
             }
-            foreach (var key in PushRouting.KeysOf(message))
+            foreach (var key in RoutingKeys.Of(message))
             {
                 sends.Add((message, key));
             }

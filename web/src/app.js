@@ -1,12 +1,21 @@
 // EventSourcedChat web client: one page, plain DOM, the public REST API and the SignalR hub only.
-// Entry point: session, workspaces, the shell (top bar, sidebar, channel header), search, keyboard shortcuts.
+// Entry point: session, workspaces, the shell (top bar, sidebar, channel header), search, keyboard shortcuts. Nothing
+// imports it: it subscribes the shell's views to the state's changes (onChange) and passes its actions to the dialogs.
 import { h, highlightNodes, time, field } from './dom.js';
-import { SESSION_KEY, WORKSPACE_KEY, api, state, ui, me, withCreated, channelLabel, storeOf, userName, refreshUserNodes, presenceDot, toast, plural } from './store.js';
-import { updatePresenceSubscription, renderTyping, startRealtime } from './events.js';
+import { SESSION_KEY, WORKSPACE_KEY, api, state, ui, me, withCreated, channelLabel, storeOf, userName, presenceDot, toast, plural, onChange } from './store.js';
+import { refreshChannels, loadMembers } from './channels.js';
+import { renderTyping, startRealtime } from './events.js';
 import { loadOlder, markReadSoon, markRead, rerenderFor, act, composerInput, composerForm, renderMessages, openThread, closeThread, renderThread } from './messages.js';
 import { dialog, createChannelDialog, browseDialog, inviteDialog, addToWorkspaceDialog, dmDialog } from './dialogs.js';
 
 let bannerTimer = null;
+
+onChange('signed-out', () => logout());
+onChange('channels', () => { renderSidebar(); renderHeader(); });
+onChange('members', channelId => { renderSidebar(); if (channelId === state.current) renderHeader(); });
+onChange('unread', () => renderSidebar());
+onChange('connection', () => renderBanner());
+onChange('workspaces', () => renderTopbar());
 
 function loadSession() {
     try { return JSON.parse(localStorage.getItem(SESSION_KEY)); } catch { return null; }
@@ -48,7 +57,7 @@ async function signOut() {
     await logout();
 }
 
-export async function logout() {
+async function logout() {
     localStorage.removeItem(SESSION_KEY);
     const rt = state.realtime;
     state.realtime = null;
@@ -180,37 +189,7 @@ function isAdmin() {
     return state.workspaces.find(w => w.workspaceId === state.wsId)?.role === 'admin';
 }
 
-export async function refreshChannels(minPosition) {
-    let list;
-    try { list = await api.channels(state.wsId, minPosition); } catch { return; }
-    const seen = new Set();
-    for (const c of list) {
-        seen.add(c.channelId);
-        const known = state.channels.get(c.channelId);
-        state.channels.set(c.channelId, { ...c, lastSeq: Math.max(c.lastSeq ?? 0, known?.lastSeq ?? 0) });
-        if (c.kind === 'dm' && !state.members.has(c.channelId)) loadMembers(c.channelId);
-    }
-    for (const id of [...state.channels.keys()]) if (!seen.has(id)) state.channels.delete(id);
-    renderSidebar();
-    renderHeader();
-}
-
-export async function loadMembers(channelId, minPosition) {
-    try {
-        const list = await api.members(channelId, minPosition);
-        for (const m of list) {
-            const known = state.users.get(m.userId);
-            state.users.set(m.userId, { displayName: m.displayName, presence: known?.presence ?? m.presence });
-        }
-        state.members.set(channelId, list.map(m => m.userId));
-        updatePresenceSubscription();
-        renderSidebar();
-        if (channelId === state.current) renderHeader();
-        refreshUserNodes();
-    } catch { /* not visible any more */ }
-}
-
-export async function openChannel(channelId, { focus = true } = {}) {
+async function openChannel(channelId, { focus = true } = {}) {
     if (state.thread && state.thread.channelId !== channelId) state.thread = null;
     state.current = channelId;
     state.editing = state.picker = state.confirmDelete = null;
@@ -284,7 +263,7 @@ function onWorkspaceChosen(e) {
     return selectWorkspace(value);
 }
 
-export function renderTopbar() {
+function renderTopbar() {
     if (!ui.shell) return;
     ui.workspaceSelect.replaceChildren(
         ...state.workspaces.map(w => h('option', { value: w.workspaceId, selected: w.workspaceId === state.wsId }, w.name)),
@@ -297,7 +276,7 @@ export function renderTopbar() {
     restoreFocus(ui.meBox, focused);
 }
 
-export function renderBanner() {
+function renderBanner() {
     if (!ui.banner) return;
     clearTimeout(bannerTimer);
     const text = {
@@ -313,7 +292,7 @@ export function renderBanner() {
     }
 }
 
-export function renderSidebar() {
+function renderSidebar() {
     if (!ui.sidebar) return;
     const focused = focusKey(ui.sidebar);
     const all = [...state.channels.values()].filter(c => c.isMember);
@@ -340,12 +319,12 @@ export function renderSidebar() {
         h('div', { class: 'section' },
             h('h2', null, 'Channels'),
             h('div', { class: 'section-actions' },
-                h('button', { type: 'button', class: 'small', onclick: createChannelDialog }, '+ Create'),
-                h('button', { type: 'button', class: 'small', onclick: browseDialog }, 'Browse'))),
+                h('button', { type: 'button', class: 'small', onclick: () => createChannelDialog(openChannel) }, '+ Create'),
+                h('button', { type: 'button', class: 'small', onclick: () => browseDialog(openChannel, joinChannel) }, 'Browse'))),
         h('ul', { class: 'channels' }, rooms.map(item)),
         h('div', { class: 'section' },
             h('h2', null, 'Direct messages'),
-            h('div', { class: 'section-actions' }, h('button', { type: 'button', class: 'small', onclick: dmDialog }, '+ New'))),
+            h('div', { class: 'section-actions' }, h('button', { type: 'button', class: 'small', onclick: () => dmDialog(openChannel) }, '+ New'))),
         h('ul', { class: 'channels' }, dms.map(item)),
         h('div', { class: 'sidebar-foot' },
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: addToWorkspaceDialog }, 'Add people to workspace') : null,
@@ -362,8 +341,8 @@ function renderPane() {
         ui.pane.replaceChildren(h('div', { class: 'empty' },
             h('h1', null, 'Welcome'),
             h('p', null, 'Create a channel or browse the public ones to start.'),
-            h('button', { type: 'button', class: 'primary', onclick: createChannelDialog }, 'Create a channel'), ' ',
-            h('button', { type: 'button', onclick: browseDialog }, 'Browse channels')));
+            h('button', { type: 'button', class: 'primary', onclick: () => createChannelDialog(openChannel) }, 'Create a channel'), ' ',
+            h('button', { type: 'button', onclick: () => browseDialog(openChannel, joinChannel) }, 'Browse channels')));
         return;
     }
     if (!channel.isMember) {
@@ -420,7 +399,7 @@ function restoreFocus(container, key) {
     target?.focus();
 }
 
-export async function joinChannel(channelId) {
+async function joinChannel(channelId) {
     let joined = null;
     await act(api.join(channelId).then(r => { joined = r; }), 'Could not join');
     await refreshChannels(joined?.position);

@@ -1,7 +1,8 @@
-// Modal dialogs: create a channel, browse public channels, invite, add to the workspace, open a DM.
+// Modal dialogs: create a channel, browse public channels, invite, add to the workspace, open a DM. Opening and
+// joining a channel are the shell's (app.js), passed in by the caller.
 import { h, field } from './dom.js';
 import { api, state, ui, me, toast } from './store.js';
-import { joinChannel, loadMembers, openChannel, refreshChannels } from './app.js';
+import { loadMembers, refreshChannels } from './channels.js';
 
 export function dialog(title, fields, onSubmit, submitLabel = 'OK') {
     const error = h('p', { class: 'form-error', role: 'alert' });
@@ -32,7 +33,8 @@ export function dialog(title, fields, onSubmit, submitLabel = 'OK') {
     return el;
 }
 
-export function createChannelDialog() {
+/** @param {(channelId: string) => Promise<void>} openChannel */
+export function createChannelDialog(openChannel) {
     dialog('Create a channel', [
         field('Name', h('input', { id: 'new-channel-name', name: 'name', required: true, maxlength: 80, pattern: '[a-z0-9_\\-]+', placeholder: 'e.g. launch' }),
             'Lowercase letters, digits, - and _.'),
@@ -46,7 +48,8 @@ export function createChannelDialog() {
     }, 'Create');
 }
 
-export function browseDialog() {
+/** @param {(channelId: string) => Promise<void>} openChannel @param {(channelId: string) => Promise<void>} joinChannel */
+export function browseDialog(openChannel, joinChannel) {
     const load = async list => {
         await refreshChannels();
         const rooms = [...state.channels.values()].filter(c => c.kind === 'public').sort((a, b) => a.name.localeCompare(b.name));
@@ -86,7 +89,8 @@ export function addToWorkspaceDialog() {
     }, 'Add');
 }
 
-export function dmDialog() {
+/** @param {(channelId: string) => Promise<void>} openChannel */
+export function dmDialog(openChannel) {
     dialog('New direct message', userIdField('dm-user', 'User id (a member of this workspace)'), async form => {
         const opened = await api.openDm(state.wsId, [form.userId.value.trim()]);
         await refreshChannels(opened.position);

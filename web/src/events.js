@@ -1,9 +1,9 @@
 // What the hub sends: events applied to the state (idempotently by channel and seq), presence, typing, the
 // connection state, and resync when the hub cannot replay.
 import { Realtime } from './realtime.js';
-import { TYPING_SHOWN_MS, api, state, ui, userFetches, me, storeOf, upsert, userName, wantUser, refreshUserNodes, typingIn, reacted } from './store.js';
+import { TYPING_SHOWN_MS, api, state, ui, userFetches, me, storeOf, upsert, userName, wantUser, refreshUserNodes, typingIn, reacted, changed } from './store.js';
+import { loadMembers, refreshChannels, updatePresenceSubscription } from './channels.js';
 import { markReadSoon, changeMessage, renderMessages, openThread, renderThread } from './messages.js';
-import { loadMembers, refreshChannels, renderBanner, renderSidebar, renderTopbar } from './app.js';
 
 let refreshTimer = null;
 let refreshPosition = 0;
@@ -18,19 +18,8 @@ export function refreshSoon(minPosition) {
         const list = await api.workspaces(position).catch(() => null);
         if (list) state.workspaces = list;
         await refreshChannels(position);
-        renderTopbar();
+        changed('workspaces');
     }, 150);
-}
-
-export function updatePresenceSubscription() {
-    const wanted = new Set();
-    for (const c of state.channels.values()) {
-        if (c.kind === 'dm' || c.channelId === state.current) for (const u of state.members.get(c.channelId) ?? []) wanted.add(u);
-    }
-    wanted.delete(me());
-    const same = wanted.size === state.presenceWanted.size && [...wanted].every(u => state.presenceWanted.has(u));
-    state.presenceWanted = wanted;
-    if (!same) state.realtime?.invoke('SubscribePresence', [...wanted].slice(0, 500));
 }
 
 export function renderTyping() {
@@ -59,7 +48,7 @@ export function onConnectionState(connection) {
         // A page that had seen no event had no position to resume from: it rereads what it shows.
         if (!state.realtime || state.realtime.position === 0) resync();
     }
-    renderBanner();
+    changed('connection');
 }
 
 export function onEvent(e) {
@@ -92,7 +81,7 @@ export function onEvent(e) {
             if (c && data.seq >= (c.lastSeq ?? 0)) {
                 c.unreadCount = 0;
                 c.mentionCount = 0;
-                renderSidebar();
+                changed('unread');
             }
             return;
         }
@@ -146,7 +135,7 @@ export function onPosted(channelId, data, position) {
             channel.unreadCount = (channel.unreadCount ?? 0) + 1;
             const mentions = data.mentions ?? {};
             if (mentions.channel || mentions.here || (mentions.userIds ?? []).includes(me())) channel.mentionCount = (channel.mentionCount ?? 0) + 1;
-            renderSidebar();
+            changed('unread');
         }
         if (reading) markReadSoon();
     } else if (!channel) {

@@ -1,8 +1,7 @@
 // The message pane and the thread panel: history pages, rendering, the composer with optimistic sends and retry,
 // edits, deletions, reactions, read markers.
 import { h, reconcile, newId, time, dayKey, dayLabel } from './dom.js';
-import { EMOJI, TYPING_SENT_EVERY_MS, api, state, ui, nodeCache, me, storeOf, upsert, topLevel, userName, presenceDot, reacted, withMentions, toast, initial } from './store.js';
-import { renderSidebar } from './app.js';
+import { EMOJI, TYPING_SENT_EVERY_MS, api, state, ui, nodeCache, me, storeOf, upsert, topLevel, userName, presenceDot, reacted, withMentions, toast, initial, changed } from './store.js';
 
 let lastTypingSent = 0;
 let markReadTimer = null;
@@ -39,7 +38,7 @@ export async function markRead() {
     const seq = Math.max(channel.lastSeq ?? 0, ...topLevel(storeOf(channel.channelId)).map(m => m.seq));
     channel.unreadCount = 0;
     channel.mentionCount = 0;
-    if (had) renderSidebar();
+    if (had) changed('unread');
     if (seq > (channel.readSeq ?? 0)) {
         channel.readSeq = seq;
         await api.markRead(channel.channelId, seq).catch(() => {

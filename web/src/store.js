@@ -1,14 +1,32 @@
 // The page's state and the helpers every part reads it with: session, channels, message stores, users.
+// The state layer imports no view: what changed is announced with changed(topic), and app.js subscribes the views
+// that show it (imports go one way: api -> store -> channels -> views -> app; scripts/check-web-imports.mjs checks it).
 import { h } from './dom.js';
 import { Api } from './api.js';
-import { logout, renderSidebar } from './app.js';
 
 export const SESSION_KEY = 'esc.session';
 export const WORKSPACE_KEY = 'esc.workspace';
 export const EMOJI = ['👍', '🎉', '❤️', '😄', '👀', '✅'];
 export const TYPING_SHOWN_MS = 5000;
 export const TYPING_SENT_EVERY_MS = 3000;
-export const api = new Api(() => logout());
+export const api = new Api(() => changed('signed-out'));
+
+const listeners = new Map(); // topic -> functions
+
+/**
+ * Subscribes a view to a change. Topics: 'signed-out' (the API answered 401), 'channels' (the channel list),
+ * 'members' (channelId: a channel's members), 'unread' (counts or user names in the sidebar), 'connection' (the hub's
+ * state), 'workspaces' (the workspace list).
+ */
+export function onChange(topic, fn) {
+    if (!listeners.has(topic)) listeners.set(topic, []);
+    listeners.get(topic).push(fn);
+}
+
+/** Announces a change to the views subscribed to it (at once, in the order they subscribed). */
+export function changed(topic, ...args) {
+    for (const fn of listeners.get(topic) ?? []) fn(...args);
+}
 
 export const state = {
     session: null, // {userId, token}
@@ -88,7 +106,7 @@ export function wantUser(userId) {
     userFetches.set(userId, api.user(userId).then(u => {
         state.users.set(userId, { displayName: u.displayName, presence: u.presence });
         refreshUserNodes();
-        renderSidebar();
+        changed('unread');
     }, () => undefined));
 }
 

@@ -60,7 +60,7 @@ public sealed class BrokerRestart(PostgresFixture db, ITestOutputHelper output) 
         var posts = Posted(events, general);
         Assert.Equal(expected, posts.Select(TextOf));
         AssertNoDuplicates(events);
-        var stats = host.Services.GetRequiredService<ChannelFanOut>().Stats;
+        var stats = host.Services.GetRequiredService<HandOverStats>();
         await Eventually.Until(() => Interlocked.Read(ref stats.Recoveries) >= 1, what: "the gateway's recovery hand-over to finish");
 
         // A client that resumes after the restart (another device, from before the outage) gets exactly the rest.

@@ -162,7 +162,7 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
             await PostAsync(bob, random, "earlier");
             await hub.WaitUntilAsync(e => Posted(e, random).Count >= 1, what: "the earlier post");
         }
-        await using (var held = new HeldBinding(Host.Services.GetRequiredService<ChannelFanOut>()))
+        await using (var held = new HeldBinding(Host.Services.GetRequiredService<ChannelBindings>()))
         {
             await JoinAsync(bob, general);
             await held.Reached;
@@ -187,7 +187,7 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
         var adaHub = await ConnectAsync(ada);
         var bobHub = await ConnectAsync(bob);
         string general;
-        await using (var held = new HeldBinding(Host.Services.GetRequiredService<ChannelFanOut>()))
+        await using (var held = new HeldBinding(Host.Services.GetRequiredService<ChannelBindings>()))
         {
             general = await ChannelAsync(ada, ws, "general");
             await held.Reached;
@@ -232,14 +232,14 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
     /// <summary>Holds back the node's next binding of a channel for a join until disposed.</summary>
     private sealed class HeldBinding : IAsyncDisposable
     {
-        private readonly ChannelFanOut _fanOut;
+        private readonly ChannelBindings _bindings;
         private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public HeldBinding(ChannelFanOut fanOut)
+        public HeldBinding(ChannelBindings bindings)
         {
-            _fanOut = fanOut;
-            fanOut.BindingForJoin = () =>
+            _bindings = bindings;
+            bindings.BindingForJoin = () =>
             {
                 _reached.TrySetResult();
                 return _release.Task;
@@ -251,7 +251,7 @@ public sealed class Delivery(PostgresFixture db) : RealtimeTest(db)
 
         public ValueTask DisposeAsync()
         {
-            _fanOut.BindingForJoin = null;
+            _bindings.BindingForJoin = null;
             _release.TrySetResult();
             return ValueTask.CompletedTask;
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
+using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.Projections.Push;
 using EventSourcedChat.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;

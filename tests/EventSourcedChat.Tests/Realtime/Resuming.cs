@@ -37,8 +37,8 @@ public sealed class Resuming(PostgresFixture db) : RealtimeTest(db)
     public async Task Posts_arriving_during_the_replay_are_neither_dropped_nor_repeated()
     {
         var gateway = ExtraHost("gateway", new() { ["Realtime:ResumePageSize"] = "7" });
-        var fanOut = gateway.Services.GetRequiredService<ChannelFanOut>();
-        var stats = fanOut.Stats;
+        var replay = gateway.Services.GetRequiredService<LogReplay>();
+        var stats = gateway.Services.GetRequiredService<HandOverStats>();
         var (ada, bob, general) = await TwoMembersAsync();
         var first = await ConnectAsync(bob, gateway);
         await PostAsync(ada, general, "seen");
@@ -53,7 +53,7 @@ public sealed class Resuming(PostgresFixture db) : RealtimeTest(db)
         // The replay is held at its start (live events already held) while posts go on, so the hand-over is
         // exercised however fast or busy the machine is.
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        fanOut.ReplayStarting = () => release.Task;
+        replay.ReplayStarting = () => release.Task;
         var during = Task.Run(async () =>
         {
             for (var i = 0; i < 100; i++)

@@ -11,7 +11,7 @@ public sealed class Routing(PostgresFixture db) : RealtimeTest(db)
     public async Task A_gateway_node_binds_a_channel_while_it_has_a_local_member_and_unbinds_after_the_last_leaves()
     {
         var gateway = ExtraHost("gateway");
-        var fanOut = gateway.Services.GetRequiredService<ChannelFanOut>();
+        var registry = gateway.Services.GetRequiredService<ConnectionRegistry>();
         var ada = await RegisterAsync("ada");
         var bob = await RegisterAsync("bob");
         var ws = await WorkspaceAsync(ada, bob);
@@ -25,17 +25,17 @@ public sealed class Routing(PostgresFixture db) : RealtimeTest(db)
         var phone = await ConnectAsync(bob, gateway);
         var laptop = await ConnectAsync(bob, gateway);
         // The handshake completes before OnConnectedAsync runs: the bindings follow shortly.
-        await Eventually.Until(() => fanOut.BoundChannelCount == 2, what: "both channels to be bound");
+        await Eventually.Until(() => registry.BoundChannelCount == 2, what: "both channels to be bound");
 
         await bob.Ok("POST", $"/v1/channels/{general}/leave");
         await phone.WaitUntilAsync(e => e.Any(x => x.GetProperty("type").GetString() == "member.left"), what: "member.left");
-        await Eventually.Until(() => fanOut.BoundChannelCount == 1, what: "the binding of the left channel to go");
+        await Eventually.Until(() => registry.BoundChannelCount == 1, what: "the binding of the left channel to go");
 
         await phone.DisposeAsync();
         await laptop.WaitUntilAsync(e => e.Any(x => x.GetProperty("type").GetString() == "member.left"), what: "member.left");
-        Assert.Equal(1, fanOut.BoundChannelCount);
+        Assert.Equal(1, registry.BoundChannelCount);
         await laptop.DisposeAsync();
-        await Eventually.Until(() => fanOut.BoundChannelCount == 0, what: "every binding to go with the last connection");
+        await Eventually.Until(() => registry.BoundChannelCount == 0, what: "every binding to go with the last connection");
     }
 
     [Fact]

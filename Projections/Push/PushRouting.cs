@@ -1,34 +1,18 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 
 namespace EventSourcedChat.Projections.Push;
 
 /// <summary>
-/// What the push worker sends to the <c>chat.events</c> exchange and gateways receive: the client envelope
-/// (<c>{type, channelId, seq, position, at, data}</c>) plus internal routing information.
+/// Maps stored events to the realtime contract's <see cref="PushMessage"/> (the push worker sends them; a gateway's
+/// resume replay maps what it reads from the log the same way).
 /// </summary>
-/// <param name="Seq">The channel stream version; null for user-stream events (<c>read.marker</c>).</param>
-/// <param name="Position">The global position shown to clients; null for user-stream events.</param>
-/// <param name="LogPosition">The event's global position, always set (with <paramref name="TxId"/> the subscription cursor).</param>
-/// <param name="UserId">The user concerned: the member who joined or left, or the owner of a read marker.</param>
-public sealed record PushMessage(
-    string Type, string? ChannelId, long? Seq, long? Position, ulong TxId, long LogPosition,
-    DateTimeOffset At, JsonElement Data, string? UserId)
-{
-    public LogCursor Cursor => new(TxId, LogPosition);
-
-    /// <summary>True for events of a channel stream (replayed on Resume, ordered by cursor).</summary>
-    public bool IsChannelEvent => Seq is not null;
-}
-
-/// <summary>Maps stored events to push messages and their routing keys (channel id, <c>user.{id}</c>).</summary>
 public static partial class PushRouting
 {
     public const string ChannelStreamPrefix = StreamNames.ChannelPrefix;
-
-    public static string UserKey(string userId) => $"user.{userId}";
 
     /// <summary>The push message for a stored event, or null when clients are not told about it.</summary>
     public static PushMessage? ToMessage(RecordedEvent e)
@@ -46,39 +30,26 @@ public static partial class PushRouting
             var name = NameOf(e.Type);
             switch (name)
             {
-                case "message.posted":
+                case RealtimeTypes.MessagePosted:
                     data = MessageData(e, channelId);
                     break;
-                case "member.joined" or "member.left":
+                case RealtimeTypes.MemberJoined or RealtimeTypes.MemberLeft:
                     userId = data.TryGetProperty("userId", out var u) ? u.GetString() : null;
                     break;
                 case "channel.renamed" or "channel.topic_set":
                     // API.md names one client event for both: channel.updated.
-                    name = "channel.updated";
+                    name = RealtimeTypes.ChannelUpdated;
                     break;
             }
             return new PushMessage(name, channelId, e.Version, e.Position, e.TxId, e.Position, e.CreatedAt, data, userId);
         }
-        if (StreamNames.IsUser(e.StreamId) && NameOf(e.Type) == "read.marker")
+        if (StreamNames.IsUser(e.StreamId) && NameOf(e.Type) == RealtimeTypes.ReadMarker)
         {
             var marker = JsonSerializer.Deserialize<ReadMarkerMoved>(e.Data, EventTypes.Json)!;
             var data = JsonSerializer.SerializeToElement(new { channelId = marker.ChannelId, seq = marker.Seq }, EventTypes.Json);
-            return new PushMessage("read.marker", marker.ChannelId, null, null, e.TxId, e.Position, e.CreatedAt, data, marker.UserId);
+            return new PushMessage(RealtimeTypes.ReadMarker, marker.ChannelId, null, null, e.TxId, e.Position, e.CreatedAt, data, marker.UserId);
         }
         return null;
-    }
-
-    /// <summary>The routing keys a message is sent with: its channel, and the user concerned for member and marker events.</summary>
-    public static IEnumerable<string> KeysOf(PushMessage m)
-    {
-        if (m.IsChannelEvent && m.ChannelId is not null)
-        {
-            yield return m.ChannelId;
-        }
-        if (m.UserId is not null)
-        {
-            yield return UserKey(m.UserId);
-        }
     }
 
     /// <summary>The stored type without its version: <c>message.posted.v1</c> is <c>message.posted</c>.</summary>

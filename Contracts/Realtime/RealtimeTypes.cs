@@ -1,0 +1,21 @@
+namespace EventSourcedChat.Contracts.Realtime;
+
+/// <summary>
+/// The realtime event types that the push worker or the gateway name or act on (API.md, "Realtime"). Other channel
+/// events are sent with their stored type without its version (<c>message.edited.v1</c> is <c>message.edited</c>).
+/// </summary>
+public static class RealtimeTypes
+{
+    public const string MessagePosted = "message.posted";
+    public const string MemberJoined = "member.joined";
+    public const string MemberLeft = "member.left";
+
+    /// <summary>Sent for both <c>channel.renamed</c> and <c>channel.topic_set</c>.</summary>
+    public const string ChannelUpdated = "channel.updated";
+
+    /// <summary>A user's read marker moved (sent to that user's connections only, never replayed).</summary>
+    public const string ReadMarker = "read.marker";
+
+    /// <summary>The gateway cannot replay what the client missed: it refetches with REST.</summary>
+    public const string ResyncRequired = "resync.required";
+}

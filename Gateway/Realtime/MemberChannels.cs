@@ -1,0 +1,39 @@
+using EventSourcedChat.EventStore;
+using EventSourcedChat.ReadModels.Infrastructure;
+using Npgsql;
+
+namespace EventSourcedChat.Gateway.Realtime;
+
+/// <summary>The channels a user receives, from the directory read model (<c>rm_directory.channel_members</c>).</summary>
+public sealed class MemberChannels(NpgsqlDataSource db, StreamSetReader log, ILogger<MemberChannels> logger)
+{
+    /// <summary>The user's channels and the seq they joined each at.</summary>
+    public async Task<Dictionary<string, long>> ReadAsync(string userId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("select channel_id, joined_seq from rm_directory.channel_members where user_id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var channels = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            channels[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        return channels;
+    }
+
+    /// <summary>
+    /// Read-your-writes for a new connection: its channels come from the directory projection, so it waits (bounded by
+    /// <see cref="ReadYourWrites.MaxWait"/>) until the directory has applied the log as it stands now. Otherwise a user
+    /// who joined a channel and connected at once, while the directory lagged, would get neither that channel's replay
+    /// nor its live events on this connection (the <c>member.joined</c> push may have come before the connection).
+    /// After the bound it goes on with the directory as it is, as a query with <c>minPosition</c> would answer 503.
+    /// </summary>
+    public async Task DirectoryCaughtUpAsync(CancellationToken ct)
+    {
+        if (await log.LastPositionAsync(ct) is { } head
+            && !await ReadYourWrites.CaughtUpAsync(db, head, [ChannelAccess.Directory], ct))
+        {
+            logger.LogWarning("The directory projection has not reached position {Head}: connecting with the channels it has", head);
+        }
+    }
+}
