@@ -61,7 +61,8 @@ public sealed record RecordedEvent(
     string Metadata,
     DateTimeOffset CreatedAt,
     byte[] PrevHash,
-    byte[] Hash)
+    byte[] Hash,
+    string? TraceParent = null)
 {
     public LogCursor Cursor => new(TxId, Position);
 }

@@ -18,7 +18,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
     private readonly CommitNotifier _commits = new(dataSource);
 
     internal const string Columns =
-        "position, tx_id, stream_id, version, event_id, type, data::text, metadata::text, created_at, prev_hash, hash";
+        "position, tx_id, stream_id, version, event_id, type, data::text, metadata::text, created_at, prev_hash, hash, trace_parent";
 
     public NpgsqlDataSource DataSource => dataSource;
 
@@ -143,7 +143,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         NpgsqlConnection conn, NpgsqlTransaction? tx, string stream, ExpectedVersion expected,
         IReadOnlyList<EventData> events, string metadata, DateTimeOffset at, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("select * from es_append($1, $2, $3, $4, $5, $6, $7)", conn, tx);
+        await using var cmd = new NpgsqlCommand("select * from es_append($1, $2, $3, $4, $5, $6, $7, $8)", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected.Value });
         cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.EventId).ToArray() });
@@ -159,6 +159,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
             NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
         });
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
+        // The appending request's trace (when sampled), kept beside the events and outside their hash.
+        cmd.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = ChatActivity.CurrentTraceParent(), NpgsqlDbType = NpgsqlDbType.Text });
         // Prepared once per physical connection and kept across pool reuse. Besides skipping the parse, a connection
         // holding prepared statements is reset without DISCARD ALL, whose DISCARD PLANS would otherwise throw away
         // es_append's cached PL/pgSQL plans and make every append plan its statements again.
@@ -338,7 +340,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOp
         r.GetString(7),
         r.GetFieldValue<DateTimeOffset>(8),
         r.GetFieldValue<byte[]>(9),
-        r.GetFieldValue<byte[]>(10));
+        r.GetFieldValue<byte[]>(10),
+        r.IsDBNull(11) ? null : r.GetString(11));
 
     private void Validate(string stream, IReadOnlyList<EventData> events)
     {

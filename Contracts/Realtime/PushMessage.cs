@@ -13,9 +13,11 @@ namespace EventSourcedChat.Contracts.Realtime;
 /// <param name="TxId">The id of the transaction that appended the event (with <paramref name="LogPosition"/> the subscription cursor).</param>
 /// <param name="LogPosition">The event's global position, always set.</param>
 /// <param name="UserId">The user concerned: the member who joined or left, or the owner of a read marker.</param>
+/// <param name="TraceParent">The W3C traceparent of the push worker's span for this event (which continues the
+/// appending request's trace), when that trace is sampled; gateways continue it. Not part of the client envelope.</param>
 public sealed record PushMessage(
     string Type, string? ChannelId, long? Seq, long? Position, ulong TxId, long LogPosition,
-    DateTimeOffset At, JsonElement Data, string? UserId)
+    DateTimeOffset At, JsonElement Data, string? UserId, string? TraceParent = null)
 {
     /// <summary>True for events of a channel stream (replayed on Resume, ordered by cursor).</summary>
     public bool IsChannelEvent => Seq is not null;

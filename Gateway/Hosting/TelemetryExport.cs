@@ -31,6 +31,7 @@ public static class TelemetryExport
                 .AddMeter("Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.RateLimiting")
                 .AddNpgsqlInstrumentation())
             .WithTracing(tracing => tracing
+                .AddSource(ChatActivity.SourceName)
                 .AddAspNetCoreInstrumentation()
                 .AddNpgsql())
             .UseOtlpExporter();

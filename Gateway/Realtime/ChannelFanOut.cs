@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
+using EventSourcedChat.EventStore.Telemetry;
+using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Contracts.Realtime;
 
 namespace EventSourcedChat.Gateway.Realtime;
@@ -12,7 +15,7 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// Channel events go through each connection's own ordered delivery (<see cref="ConnectionState"/>), not through
 /// SignalR groups, because the resume hand-over needs per-connection buffering and de-duplication.
 /// </remarks>
-public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings bindings, ResumeHandOver handOver)
+public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings bindings, ResumeHandOver handOver, PresenceOptions node)
 {
     /// <summary>A message from the node's queue (called one at a time, in queue order).</summary>
     internal async Task OnMessageAsync(PushMessage message)
@@ -26,13 +29,17 @@ public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings b
         }
         // Serialized once for every local connection it goes to.
         var live = new LiveEvent(message);
+        // The event's trace, when sampled: this node's fan-out, and a span per connection written to.
+        using var deliver = ChatActivity.StartFrom(ChatActivity.Deliver, ActivityKind.Consumer, message.TraceParent);
+        deliver?.SetTag("chat.gateway.node", node.NodeId);
+        deliver?.SetTag("chat.position", message.LogPosition);
         if (memberEvent || !message.IsChannelEvent)
         {
             // Rare: the channel's connections and the user's (a connection can be in both: once each).
             var channelId = message.IsChannelEvent ? message.ChannelId : null;
             foreach (var target in registry.ChannelAndUser(channelId, message.UserId))
             {
-                target.OfferLive(live);
+                Offer(target, live, deliver);
             }
         }
         else if (message.ChannelId is not null)
@@ -46,7 +53,7 @@ public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings b
                 {
                     for (var i = 0; i < count; i++)
                     {
-                        targets[i].OfferLive(live);
+                        Offer(targets[i], live, deliver);
                     }
                 }
                 finally
@@ -64,6 +71,18 @@ public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings b
         {
             _ = handOver.AfterJoinAsync(state, live.Cursor);
         }
+    }
+
+    private static void Offer(ConnectionState target, LiveEvent live, Activity? deliver)
+    {
+        if (deliver is null)
+        {
+            target.OfferLive(live);
+            return;
+        }
+        using var write = ChatActivity.Source.StartActivity(ChatActivity.Write, ActivityKind.Internal, deliver.Context);
+        write?.SetTag("chat.connection.id", target.ConnectionId);
+        target.OfferLive(live);
     }
 
     /// <summary>The node's broker connection is lost: see <see cref="ResumeHandOver.BrokerLost"/>.</summary>

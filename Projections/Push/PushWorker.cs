@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using EventSourcedChat.EventStore.Telemetry;
 using System.Security.Cryptography;
 using System.Text;
 using EventSourcedChat.Contracts.Realtime;
@@ -207,17 +209,49 @@ public sealed class PushWorker(
     private static async Task SendAsync(ISendEndpoint endpoint, EventBatch batch, CancellationToken ct)
     {
         var sends = new List<(PushMessage Message, string Key)>(batch.Events.Count);
+        // One span per event whose append was traced, continuing that trace until the broker confirmed the batch; the
+        // message carries it on to the gateways.
+        List<Activity>? spans = null;
         foreach (var e in batch.Events)
         {
             if (PushRouting.ToMessage(e) is not { } message)
             {
                 continue;
             }
+            if (ChatActivity.StartFrom(ChatActivity.Push, ActivityKind.Producer, e.TraceParent) is { } span)
+            {
+                span.SetTag("chat.position", e.Position);
+                (spans ??= []).Add(span);
+                message = message with { TraceParent = span.Id };
+            }
             foreach (var key in RoutingKeys.Of(message))
             {
                 sends.Add((message, key));
             }
         }
+        try
+        {
+            await SendInOrderAsync(endpoint, sends, ct);
+        }
+        catch (Exception e)
+        {
+            foreach (var span in spans ?? [])
+            {
+                span.SetStatus(ActivityStatusCode.Error, e.Message);
+            }
+            throw;
+        }
+        finally
+        {
+            foreach (var span in spans ?? [])
+            {
+                span.Dispose();
+            }
+        }
+    }
+
+    private static async Task SendInOrderAsync(ISendEndpoint endpoint, List<(PushMessage Message, string Key)> sends, CancellationToken ct)
+    {
         if (sends.Count == 0)
         {
             return;

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using EventSourcedChat.EventStore.Telemetry;
+using EventSourcedChat.Gateway.Presence;
+using EventSourcedChat.Tests.Infrastructure;
+using EventSourcedChat.Tests.Realtime;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventSourcedChat.Tests.Observability;
+
+/// <summary>
+/// One trace for one post: the HTTP request, the push worker's send (after the hop through PostgreSQL: the request's
+/// traceparent is stored with the event) and the delivery on another gateway node (after the hop through RabbitMQ: the
+/// push message carries the push span's traceparent), down to the write to the member's connection. Spans are seen
+/// with an <see cref="ActivityListener"/> in the test process, where every in-process host records its spans.
+/// </summary>
+public sealed class Tracing(PostgresFixture db) : RealtimeTest(db)
+{
+    [Fact]
+    public async Task A_post_is_one_trace_from_the_request_through_the_log_and_the_broker_to_the_socket_on_another_gateway()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is ChatActivity.SourceName or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var channel = await ChannelAsync(ada, await WorkspaceAsync(ada, bob));
+        await bob.Ok("POST", $"/v1/channels/{channel}/join");
+        var gateway = ExtraHost("api,gateway"); // the shared host runs the push worker; bob's socket is on this node
+        var bobHub = await ConnectAsync(bob, gateway);
+        await bobHub.InvokeAsync("Resume", 0);
+
+        var traceId = ActivityTraceId.CreateRandom();
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"/v1/channels/{channel}/messages")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { text = "traced" }),
+        };
+        post.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        Assert.Equal(HttpStatusCode.Created, (await ada.Client.SendAsync(post)).StatusCode);
+        await bobHub.WaitUntilAsync(e => e.Any(x => x.GetProperty("type").GetString() == "message.posted"), what: "the post on bob's socket");
+
+        // The event keeps the request's trace in the log (outside its hash).
+        var stored = await Eventually.Until(async () =>
+        {
+            await using var cmd = Db.DataSource.CreateCommand(
+                "select trace_parent from es_events where stream_id = $1 and type = 'message.posted.v1'");
+            cmd.Parameters.AddWithValue($"channel-{channel}");
+            return await cmd.ExecuteScalarAsync() as string;
+        }, s => s is not null, what: "the stored traceparent");
+        Assert.Contains(traceId.ToString(), stored, StringComparison.Ordinal);
+
+        List<Activity> Of(string name) => spans.Where(s => s.TraceId == traceId && s.OperationName == name).ToList();
+        await Eventually.Until(() => Of(ChatActivity.Write).Count > 0, TimeSpan.FromSeconds(15), "the write span");
+        var request = Assert.Single(spans, s => s.TraceId == traceId && s.Source.Name == "Microsoft.AspNetCore");
+        var push = Assert.Single(Of(ChatActivity.Push));
+        var deliver = Assert.Single(Of(ChatActivity.Deliver));
+        var write = Assert.Single(Of(ChatActivity.Write));
+        Assert.Equal(request.SpanId, push.ParentSpanId);
+        Assert.Equal(push.SpanId, deliver.ParentSpanId);
+        Assert.Equal(deliver.SpanId, write.ParentSpanId);
+        Assert.Equal(gateway.Services.GetRequiredService<PresenceOptions>().NodeId, deliver.GetTagItem("chat.gateway.node"));
+        Assert.NotEqual(Host.Services.GetRequiredService<PresenceOptions>().NodeId, deliver.GetTagItem("chat.gateway.node"));
+    }
+
+    [Fact]
+    public async Task An_untraced_post_stores_no_trace_context()
+    {
+        var ada = await RegisterAsync("ada");
+        var channel = await ChannelAsync(ada, await WorkspaceAsync(ada));
+        await ada.Ok("POST", $"/v1/channels/{channel}/messages", new { text = "untraced" }, HttpStatusCode.Created);
+        await using var cmd = Db.DataSource.CreateCommand("select count(*) from es_events where trace_parent is not null");
+        Assert.Equal(0L, await cmd.ExecuteScalarAsync());
+    }
+}
