@@ -53,9 +53,14 @@ public sealed class PresenceListener(
                 var multiplexer = await redis.GetAsync();
                 await EnableExpiredEventsAsync();
                 var subscriber = multiplexer.GetSubscriber();
-                await subscriber.SubscribeAsync(options.PresenceChannel, (_, message) => presence.OnPublished((string)message!));
-                await subscriber.SubscribeAsync(options.TypingChannel, (_, message) => typing.OnPublished((string)message!));
-                await subscriber.SubscribeAsync(ExpiredChannel(), (_, key) => presence.OnExpired((string)key!));
+                // StackExchange.Redis 2.0 and later run the handlers of Subscribe(channel, handler) concurrently, in no
+                // order; presence must see changes in the order Redis published them (active then offline is not offline
+                // then active). A ChannelMessageQueue with OnMessage hands over one message at a time, in the order it
+                // arrived, and each handler only enqueues on SerialDispatch, so that order reaches the connections.
+                // The order holds per Redis channel; the three channels are read by three loops.
+                _presenceQueue ??= await OrderedAsync(subscriber, RedisChannel.Literal(options.PresenceChannel), m => presence.OnPublished((string)m.Message!));
+                _typingQueue ??= await OrderedAsync(subscriber, RedisChannel.Literal(options.TypingChannel), m => typing.OnPublished((string)m.Message!));
+                _expiredQueue ??= await OrderedAsync(subscriber, ExpiredChannel(), m => presence.OnExpired((string)m.Message!));
                 multiplexer.ConnectionRestored += (_, _) =>
                 {
                     // Redis may have restarted empty: notifications off, keys gone. Set both up again.
@@ -86,12 +91,25 @@ public sealed class PresenceListener(
         }
     }
 
+    // Subscribed once per process (a retry after a partial set-up does not subscribe twice); the multiplexer
+    // subscribes them again by itself after a reconnect.
+    private ChannelMessageQueue? _presenceQueue;
+    private ChannelMessageQueue? _typingQueue;
+    private ChannelMessageQueue? _expiredQueue;
+
+    private static async Task<ChannelMessageQueue> OrderedAsync(ISubscriber subscriber, RedisChannel channel, Action<ChannelMessage> handler)
+    {
+        var queue = await subscriber.SubscribeAsync(channel);
+        queue.OnMessage(handler);
+        return queue;
+    }
+
     private string ConnectionString => configuration.GetConnectionString("Redis") ?? "127.0.0.1:56379";
 
     private RedisChannel ExpiredChannel()
     {
         var database = ConfigurationOptions.Parse(ConnectionString).DefaultDatabase ?? 0;
-        return new RedisChannel($"__keyevent@{database}__:expired", RedisChannel.PatternMode.Literal);
+        return RedisChannel.Literal($"__keyevent@{database}__:expired");
     }
 
     /// <summary>

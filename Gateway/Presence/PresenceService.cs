@@ -346,10 +346,46 @@ public sealed class PresenceService(
             _written[userId] = 0;
             _ = Task.Run(RefreshAsync);
         }
-        Deliver(userId, Envelopes.Offline);
+        // The expired event and the presence messages come on two Redis channels, each read in order by its own loop
+        // (PresenceListener), so a user who came back at once (a touch that found the key expired recreates it and
+        // publishes active right behind the expired event) could have their active enqueued before this offline. Hence
+        // offline is sent only if the key is still gone when the ordered queue reaches it: a key that exists again was
+        // created by a script that published its status on the presence channel, delivered before or after this.
+        dispatch.Enqueue(async () =>
+        {
+            if (!IsWatched(userId) || await ExistsAgainAsync(userId))
+            {
+                return;
+            }
+            await SendAsync(userId, Envelopes.Offline);
+        });
     }
 
-    private void Deliver(string userId, string status) => dispatch.Enqueue(async () =>
+    private bool IsWatched(string userId)
+    {
+        lock (_subsGate)
+        {
+            return _watchers.TryGetValue(userId, out var set) && set.Count > 0;
+        }
+    }
+
+    private async Task<bool> ExistsAgainAsync(string userId)
+    {
+        try
+        {
+            var multiplexer = await redis.GetAsync();
+            return await multiplexer.GetDatabase().KeyExistsAsync(options.PresenceKey(userId));
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Presence check after an expiry failed, Redis does not answer: {Error}", e.Message);
+            return false; // offline, as the expiry said
+        }
+    }
+
+    private void Deliver(string userId, string status) => dispatch.Enqueue(() => SendAsync(userId, status));
+
+    private async Task SendAsync(string userId, string status)
     {
         List<string> connections;
         lock (_subsGate)
@@ -368,7 +404,7 @@ public sealed class PresenceService(
             }
         }
         await hub.Clients.Clients(connections).Event(Envelopes.Presence(userId, status));
-    });
+    }
 
     private void Unsubscribe(string connectionId)
     {

@@ -66,7 +66,7 @@ public sealed class TypingService(
             {
                 return; // throttled: one signal per user and channel per 3 s, whichever node it came through
             }
-            await multiplexer.GetSubscriber().PublishAsync(options.TypingChannel, JsonSerializer.Serialize(new { channelId, userId }));
+            await multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(options.TypingChannel), JsonSerializer.Serialize(new { channelId, userId }));
             metrics.Typed();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

@@ -175,7 +175,8 @@ public sealed class PushWorker(
     /// RabbitMQ.Client 7 waits for a publisher confirm without a limit of its own, and a confirm lost with a broker
     /// restart can leave a send waiting forever (rabbitmq-dotnet-client #1928/#1930): without this bound the worker
     /// would stop sending while still holding its lease. The wait itself is bounded too (<c>WaitAsync</c>), in case a
-    /// send does not honour its cancellation.
+    /// send does not honour its cancellation. RabbitMQ.Client 7.2.2 (with MassTransit 8.5.12) fails the pending confirms
+    /// of a channel that shuts down, but no test shows that every lost confirm now ends a send, so the bound stays.
     /// </remarks>
     private static async Task SendBoundedAsync(ISendEndpoint endpoint, EventBatch batch, TimeSpan timeout, PushMetrics? metrics, CancellationToken ct)
     {

@@ -15,6 +15,11 @@ internal readonly record struct Posted(string ChannelId, long Seq, long Position
 /// sent by the owner (<see cref="PingAsync"/>) so the server's client timeout never fires. Unlike the test client it
 /// keeps nothing: every <c>message.posted</c> goes to <see cref="Received"/> with the time its frame arrived.
 /// </summary>
+/// <remarks>
+/// Raw frames on purpose, not Microsoft.AspNetCore.SignalR.Client (which the tests use): the load generator shares the
+/// machine's cores with the server it measures, and HubConnection's per-message costs (a DOM per argument, a handler
+/// dispatch, a task per invocation) would take CPU from the server and lower the figures measured.
+/// </remarks>
 internal sealed class HubSocket : IAsyncDisposable
 {
     private const byte RecordSeparator = 0x1e;

@@ -12,6 +12,10 @@ namespace EventSourcedChat.RealtimeBench;
 /// kept per socket but the socket: <see cref="PingAll"/> sends each a masked ping frame (the server closes a
 /// connection that sends nothing for 30 s) and drains what the server sent with one shared buffer.
 /// </summary>
+/// <remarks>
+/// Raw sockets on purpose, not Microsoft.AspNetCore.SignalR.Client: it cannot bind a local address either, and tens of
+/// thousands of HubConnections (timers, pipes and buffers each) would cost the client machine more than the server.
+/// </remarks>
 internal sealed class IdleConnections : IDisposable
 {
     private readonly List<Socket> _sockets = [];

@@ -1,36 +1,45 @@
-using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSourcedChat.Tests.Infrastructure;
 
 /// <summary>
-/// A minimal SignalR client (JSON hub protocol over a WebSocket, no negotiation) for tests against the in-process
-/// host: handshake, invocations with completions, pings, and every server <c>event</c> envelope kept in order.
+/// The tests' hub client: the .NET SignalR client (<see cref="HubConnection"/>, JSON hub protocol over WebSockets, no
+/// negotiation) reaching the in-process host through <see cref="HttpConnectionOptions.WebSocketFactory"/> (or a gateway
+/// process over a real socket), with every server <c>event</c> envelope kept in the order it arrived.
 /// </summary>
 public sealed class HubClient : IAsyncDisposable
 {
-    private const char RecordSeparator = '\u001e';
-
     /// <summary>The one server-to-client method this client records (the hub's <c>IChatClient.Event</c>).</summary>
     public const string EventTarget = "event";
-    private readonly WebSocket _socket;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    private readonly HubConnection _connection;
+    private readonly RecordingHubProtocol _protocol;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, TaskCompletionSource<JsonElement>> _pending = [];
     private readonly List<JsonElement> _events = [];
     private readonly Channel<bool> _signal = Channel.CreateUnbounded<bool>();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reader;
-    private int _nextId;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    private HubClient(WebSocket socket)
+    private HubClient(IHubConnectionBuilder builder)
     {
-        _socket = socket;
-        _reader = Task.Run(ReadLoopAsync);
+        _protocol = new RecordingHubProtocol(Record);
+        builder.Services.AddSingleton<IHubProtocol>(_protocol);
+        var connection = _connection = builder.Build();
+        // Events are recorded by RecordingHubProtocol, in the order they arrived; the handler tells the protocol that
+        // "Event" has one argument, read as a JsonElement.
+        connection.On<JsonElement>("Event", _ => { });
+        connection.Closed += _ =>
+        {
+            _closed.TrySetResult();
+            return Task.CompletedTask;
+        };
     }
 
     /// <summary>Every <c>event</c> envelope received so far, in order.</summary>
@@ -45,51 +54,55 @@ public sealed class HubClient : IAsyncDisposable
         }
     }
 
-    public static async Task<HubClient> ConnectAsync(ChatHost host, TestUser user)
-    {
-        var client = host.Server.CreateWebSocketClient();
-        var uri = new Uri($"ws://localhost/v1/gateway?access_token={Uri.EscapeDataString(TokenOf(user))}");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        return await HandshakeAsync(await client.ConnectAsync(uri, timeout.Token), timeout.Token);
-    }
+    public static Task<HubClient> ConnectAsync(ChatHost host, TestUser user) =>
+        ConnectAsync(new Uri($"http://localhost/v1/gateway?access_token={Uri.EscapeDataString(TokenOf(user))}"), options =>
+        {
+            options.WebSocketFactory = async (context, ct) => await host.Server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
+            options.HttpMessageHandlerFactory = _ => host.Server.CreateHandler();
+        });
 
     /// <summary>Connects over a real socket to a hub URL (<c>http://host:port/v1/gateway</c>), as a client on the network would.</summary>
-    public static async Task<HubClient> ConnectAsync(string hubUrl, TestUser user)
+    public static Task<HubClient> ConnectAsync(string hubUrl, TestUser user) =>
+        ConnectAsync(new UriBuilder(hubUrl) { Query = $"access_token={Uri.EscapeDataString(TokenOf(user))}" }.Uri, _ => { });
+
+    private static string TokenOf(TestUser user) => user.Client.DefaultRequestHeaders.Authorization!.Parameter!;
+
+    private static async Task<HubClient> ConnectAsync(Uri url, Action<HttpConnectionOptions> configure)
     {
-        var builder = new UriBuilder(hubUrl) { Query = $"access_token={Uri.EscapeDataString(TokenOf(user))}" };
-        builder.Scheme = builder.Scheme == "https" ? "wss" : "ws";
-        var socket = new ClientWebSocket();
+        var builder = new HubConnectionBuilder()
+            .WithUrl(url, HttpTransportType.WebSockets, options =>
+            {
+                options.SkipNegotiation = true;
+                configure(options);
+            })
+;
+        var hub = new HubClient(builder);
+        var connection = hub._connection;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            await socket.ConnectAsync(builder.Uri, timeout.Token);
-            return await HandshakeAsync(socket, timeout.Token);
+            await connection.StartAsync(timeout.Token);
+            await hub.BarrierAsync();
+            return hub;
         }
         catch
         {
-            socket.Dispose();
+            await hub.DisposeAsync();
             throw;
         }
     }
 
-    private static string TokenOf(TestUser user) => user.Client.DefaultRequestHeaders.Authorization!.Parameter!;
-
-    private static async Task<HubClient> HandshakeAsync(WebSocket socket, CancellationToken ct)
+    private void Record(JsonElement envelope)
     {
-        await SendRawAsync(socket, """{"protocol":"json","version":1}""", ct);
-        var handshake = await ReceiveRecordsAsync(socket, new StringBuilder(), ct);
-        var answer = JsonDocument.Parse(handshake![0]).RootElement;
-        if (answer.TryGetProperty("error", out var error))
+        lock (_gate)
         {
-            throw new InvalidOperationException($"Handshake refused: {error}");
+            _events.Add(envelope);
         }
-        var hub = new HubClient(socket);
-        await hub.BarrierAsync();
-        return hub;
+        _signal.Writer.TryWrite(true);
     }
 
     /// <summary>Completes when the connection is gone (closed by the server, or the server died).</summary>
-    public Task Closed => _reader;
+    public Task Closed => _closed.Task;
 
     /// <summary>
     /// Waits until the server processed everything sent so far. The handshake answer comes before the hub's
@@ -98,32 +111,29 @@ public sealed class HubClient : IAsyncDisposable
     /// </summary>
     public async Task BarrierAsync()
     {
-        var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var done = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
+        try
         {
-            _pending[id] = done;
+            await _connection.InvokeCoreAsync("__barrier", typeof(object), []).WaitAsync(TimeSpan.FromSeconds(30));
         }
-        await SendAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target = "__barrier", arguments = Array.Empty<object>() }));
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        catch (HubException)
+        {
+            // The expected answer: no such method.
+        }
     }
 
     /// <summary>Invokes a hub method and waits for its completion (throws on a hub error).</summary>
     public async Task<JsonElement> InvokeAsync(string method, params object?[] arguments)
     {
-        var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var done = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
+        object? result;
+        try
         {
-            _pending[id] = done;
+            result = await _connection.InvokeCoreAsync(method, typeof(object), arguments).WaitAsync(TimeSpan.FromSeconds(30));
         }
-        await SendAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target = method, arguments }));
-        var completion = await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        if (completion.TryGetProperty("error", out var error))
+        catch (HubException e)
         {
-            throw new InvalidOperationException($"{method} failed: {error}");
+            throw new InvalidOperationException($"{method} failed: {e.Message}", e);
         }
-        return completion.TryGetProperty("result", out var result) ? result : default;
+        return result is JsonElement element ? element : default;
     }
 
     /// <summary>Waits (bounded) until the received events satisfy <paramref name="done"/>; answers them.</summary>
@@ -164,122 +174,13 @@ public sealed class HubClient : IAsyncDisposable
         {
             return;
         }
-        await _stop.CancelAsync();
         try
         {
-            if (_socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-            }
+            await _connection.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or System.Net.WebSockets.WebSocketException)
         {
         }
-        try
-        {
-            await _reader.WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or TimeoutException)
-        {
-        }
-        _socket.Dispose();
-        _stop.Dispose();
-        _sendLock.Dispose();
-    }
-
-    private async Task ReadLoopAsync()
-    {
-        var buffer = new StringBuilder();
-        while (!_stop.IsCancellationRequested)
-        {
-            List<string>? records;
-            try
-            {
-                records = await ReceiveRecordsAsync(_socket, buffer, _stop.Token);
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
-            {
-                return;
-            }
-            if (records is null)
-            {
-                return;
-            }
-            foreach (var record in records)
-            {
-                var message = JsonDocument.Parse(record).RootElement.Clone();
-                switch (message.GetProperty("type").GetInt32())
-                {
-                    // The typed hub sends "Event"; SignalR clients match method names case-insensitively.
-                    case 1 when string.Equals(message.GetProperty("target").GetString(), EventTarget, StringComparison.OrdinalIgnoreCase):
-                        lock (_gate)
-                        {
-                            _events.Add(message.GetProperty("arguments")[0]);
-                        }
-                        _signal.Writer.TryWrite(true);
-                        break;
-                    case 3:
-                        TaskCompletionSource<JsonElement>? pending;
-                        lock (_gate)
-                        {
-                            _pending.Remove(message.GetProperty("invocationId").GetString()!, out pending);
-                        }
-                        pending?.TrySetResult(message);
-                        break;
-                    case 6:
-                        await SendAsync("""{"type":6}""");
-                        break;
-                    case 7:
-                        return;
-                }
-            }
-        }
-    }
-
-    private async Task SendAsync(string json)
-    {
-        await _sendLock.WaitAsync();
-        try
-        {
-            await SendRawAsync(_socket, json, CancellationToken.None);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
-
-    private static Task SendRawAsync(WebSocket socket, string json, CancellationToken ct) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(json + RecordSeparator), WebSocketMessageType.Text, true, ct);
-
-    /// <summary>Reads messages until at least one complete record arrived; null when the socket closed.</summary>
-    private static async Task<List<string>?> ReceiveRecordsAsync(WebSocket socket, StringBuilder buffer, CancellationToken ct)
-    {
-        var chunk = new byte[16 * 1024];
-        using var message = new MemoryStream();
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(chunk, ct);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-            message.Write(chunk, 0, result.Count);
-            if (!result.EndOfMessage)
-            {
-                continue;
-            }
-            buffer.Append(Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length));
-            message.SetLength(0);
-            var text = buffer.ToString();
-            var last = text.LastIndexOf(RecordSeparator);
-            if (last < 0)
-            {
-                continue;
-            }
-            buffer.Clear().Append(text[(last + 1)..]);
-            return [.. text[..last].Split(RecordSeparator)];
-        }
+        _closed.TrySetResult();
     }
 }

@@ -1,38 +1,51 @@
-using System.Net.Http.Headers;
-using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using EventSourcedChat.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSourcedChat.Tests.Presence;
 
 /// <summary>
-/// A minimal SignalR client for the tests (the .NET SignalR client is not available here): negotiate, then a
-/// WebSocket through the TestServer with the JSON hub protocol; records every <c>event</c> envelope, completes
-/// invocations and answers pings.
+/// The presence tests' hub client: the .NET SignalR client (<see cref="HubConnection"/>) with negotiation (the
+/// connection id is needed to add the connection to groups), through the TestServer's handler and WebSocket client;
+/// records every <c>event</c> envelope in the order it arrived.
 /// </summary>
 public sealed class MiniHubClient : IAsyncDisposable
 {
-    private const char Separator = '\u001e';
-    private readonly WebSocket _socket;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly HubConnection _connection;
     private readonly Lock _gate = new();
     private readonly List<JsonElement> _events = [];
-    private readonly Dictionary<string, TaskCompletionSource<JsonElement>> _pending = [];
-    private readonly SemaphoreSlim _sendGate = new(1, 1);
-    private Task _reading = Task.CompletedTask;
-    private int _nextId;
+    private int _closed;
 
-    private MiniHubClient(WebSocket socket, string connectionId)
+    private MiniHubClient(IHubConnectionBuilder builder)
     {
-        _socket = socket;
-        ConnectionId = connectionId;
+        builder.Services.AddSingleton<IHubProtocol>(new RecordingHubProtocol(Record));
+        var connection = _connection = builder.Build();
+        // Events are recorded by RecordingHubProtocol, in the order they arrived; the handler tells the protocol that
+        // "Event" has one argument, read as a JsonElement.
+        connection.On<JsonElement>("Event", _ => { });
+        connection.Closed += _ =>
+        {
+            Volatile.Write(ref _closed, 1);
+            return Task.CompletedTask;
+        };
+    }
+
+    private void Record(JsonElement envelope)
+    {
+        lock (_gate)
+        {
+            _events.Add(envelope);
+        }
     }
 
     /// <summary>The server's connection id (from negotiate), to add the connection to groups in tests.</summary>
-    public string ConnectionId { get; }
+    public string ConnectionId => _connection.ConnectionId!;
 
-    public bool Closed { get; private set; }
+    public bool Closed => Volatile.Read(ref _closed) == 1;
 
     /// <summary>Every <c>event</c> envelope received so far, in order.</summary>
     public IReadOnlyList<JsonElement> Events
@@ -51,28 +64,35 @@ public sealed class MiniHubClient : IAsyncDisposable
     public static async Task<MiniHubClient> ConnectAsync(ChatHost host, TestUser user)
     {
         var token = user.Client.DefaultRequestHeaders.Authorization?.Parameter ?? throw new InvalidOperationException("user has no token");
-        using var http = host.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var negotiation = await http.PostAsync(new Uri("/v1/gateway/negotiate?negotiateVersion=1", UriKind.Relative), null);
-        negotiation.EnsureSuccessStatusCode();
-        var negotiated = JsonDocument.Parse(await negotiation.Content.ReadAsStringAsync()).RootElement;
-        var connectionId = negotiated.GetProperty("connectionId").GetString()!;
-        var connectionToken = negotiated.GetProperty("connectionToken").GetString()!;
-
-        var socket = await host.Server.CreateWebSocketClient().ConnectAsync(
-            new Uri($"ws://localhost/v1/gateway?id={Uri.EscapeDataString(connectionToken)}&access_token={Uri.EscapeDataString(token)}"),
-            CancellationToken.None);
-        var client = new MiniHubClient(socket, connectionId);
-        await client.SendRawAsync("""{"protocol":"json","version":1}""");
-        var handshake = await client.ReadFramesAsync(CancellationToken.None);
-        if (handshake.Count == 0 || JsonDocument.Parse(handshake[0]).RootElement.TryGetProperty("error", out var error))
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri("http://localhost/v1/gateway"), HttpTransportType.WebSockets, options =>
+            {
+                // Negotiate sends the token as a bearer header; the WebSocket request carries it in the query string.
+                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                options.HttpMessageHandlerFactory = _ => host.Server.CreateHandler();
+                options.WebSocketFactory = async (context, ct) =>
+                {
+                    var url = new UriBuilder(context.Uri);
+                    url.Query = (url.Query.Length > 1 ? url.Query[1..] + "&" : "") + "access_token=" + Uri.EscapeDataString(token);
+                    return await host.Server.CreateWebSocketClient().ConnectAsync(url.Uri, ct);
+                };
+            })
+;
+        var client = new MiniHubClient(builder);
+        var connection = client._connection;
+        try
         {
-            throw new InvalidOperationException($"handshake failed: {string.Join(" ", handshake)}");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await connection.StartAsync(timeout.Token);
+            // A round trip: the server ran OnConnectedAsync before it answers an invocation.
+            await client.SubscribePresenceAsync();
+            return client;
         }
-        client._reading = Task.Run(() => client.ReadLoopAsync(handshake.Skip(1).ToList()));
-        // A round trip: the server ran OnConnectedAsync before it answers an invocation.
-        await client.SubscribePresenceAsync();
-        return client;
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary><c>SubscribePresence(userIds)</c>: one argument, the array.</summary>
@@ -81,14 +101,16 @@ public sealed class MiniHubClient : IAsyncDisposable
     /// <summary>Invokes a hub method and waits (bounded) for its completion; a hub error throws <see cref="HubError"/>.</summary>
     public async Task<JsonElement> InvokeAsync(string target, params object?[] arguments)
     {
-        var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
+        object? result;
+        try
         {
-            _pending[id] = completion;
+            result = await _connection.InvokeCoreAsync(target, typeof(object), arguments).WaitAsync(TimeSpan.FromSeconds(15));
         }
-        await SendRawAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target, arguments }));
-        return await completion.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        catch (HubException e)
+        {
+            throw new HubError(e.Message);
+        }
+        return result is JsonElement element ? element : default;
     }
 
     /// <summary>Waits (bounded) until an event matching <paramref name="match"/> arrived; answers it.</summary>
@@ -112,24 +134,15 @@ public sealed class MiniHubClient : IAsyncDisposable
 
     public async Task CloseAsync()
     {
-        if (Closed)
+        if (Interlocked.Exchange(ref _closed, 1) == 1)
         {
             return;
         }
-        Closed = true;
         try
         {
-            await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+            await _connection.StopAsync().WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception e) when (e is WebSocketException or TimeoutException or IOException or ObjectDisposedException)
-        {
-        }
-        await _stop.CancelAsync();
-        try
-        {
-            await _reading.WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException or WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or System.Net.WebSockets.WebSocketException)
         {
         }
     }
@@ -137,100 +150,12 @@ public sealed class MiniHubClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await CloseAsync();
-        _socket.Dispose();
-        _stop.Dispose();
-        _sendGate.Dispose();
-    }
-
-    private async Task SendRawAsync(string json)
-    {
-        var bytes = Encoding.UTF8.GetBytes(json + Separator);
-        await _sendGate.WaitAsync();
         try
         {
-            await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+            await _connection.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         }
-        finally
+        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or System.Net.WebSockets.WebSocketException)
         {
-            _sendGate.Release();
-        }
-    }
-
-    private readonly StringBuilder _partial = new();
-
-    /// <summary>Reads WebSocket messages until at least one complete frame is buffered; answers the complete frames.</summary>
-    private async Task<List<string>> ReadFramesAsync(CancellationToken ct)
-    {
-        var buffer = new byte[16 * 1024];
-        while (true)
-        {
-            var result = await _socket.ReceiveAsync(buffer, ct);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return [];
-            }
-            _partial.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-            var text = _partial.ToString();
-            var last = text.LastIndexOf(Separator);
-            if (last < 0)
-            {
-                continue;
-            }
-            _partial.Clear().Append(text[(last + 1)..]);
-            return [.. text[..last].Split(Separator)];
-        }
-    }
-
-    private async Task ReadLoopAsync(List<string> first)
-    {
-        var frames = first;
-        while (true)
-        {
-            foreach (var frame in frames)
-            {
-                await HandleAsync(frame);
-            }
-            frames = await ReadFramesAsync(_stop.Token);
-            if (frames.Count == 0)
-            {
-                Closed = true;
-                return;
-            }
-        }
-    }
-
-    private async Task HandleAsync(string frame)
-    {
-        var message = JsonDocument.Parse(frame).RootElement.Clone();
-        switch (message.GetProperty("type").GetInt32())
-        {
-            case 1 when string.Equals(message.GetProperty("target").GetString(), "event", StringComparison.OrdinalIgnoreCase):
-                lock (_gate)
-                {
-                    _events.Add(message.GetProperty("arguments")[0]);
-                }
-                break;
-            case 3:
-                TaskCompletionSource<JsonElement>? completion;
-                lock (_gate)
-                {
-                    _pending.Remove(message.GetProperty("invocationId").GetString()!, out completion);
-                }
-                if (message.TryGetProperty("error", out var error))
-                {
-                    completion?.TrySetException(new HubError(error.GetString() ?? ""));
-                }
-                else
-                {
-                    completion?.TrySetResult(message.TryGetProperty("result", out var result) ? result : default);
-                }
-                break;
-            case 6:
-                await SendRawAsync("""{"type":6}""");
-                break;
-            case 7:
-                Closed = true;
-                break;
         }
     }
 }

@@ -122,6 +122,43 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
     }
 
     [Fact]
+    public async Task A_user_back_right_behind_the_expiry_of_their_key_stays_active_for_watchers()
+    {
+        // Redis sends the expired event and the presence message on two channels, and StackExchange.Redis reads each
+        // channel in its own loop: the offline of an expiry must not land after the active of a user who came back at
+        // once (a touch that found the key expired recreates it and publishes active right behind the expired event).
+        var dave = await RegisterAsync("dave");
+        var carl = await RegisterAsync("carl");
+        await WorkspaceAsync(carl, dave);
+        await Redis.StringSetAsync(PresenceKey(dave.UserId), "active", TimeSpan.FromSeconds(60));
+        await using var carlHub = await ConnectAsync(carl);
+        await carlHub.SubscribePresenceAsync(dave.UserId);
+        Assert.Equal(["active"], carlHub.PresenceOf(dave.UserId));
+
+        // Playing Redis and the node dave came back through: each round, in one script, the key's expired event and
+        // the active that recreated it, back to back on the wire.
+        var database = ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0;
+        const int rounds = 40;
+        for (var i = 0; i < rounds; i++)
+        {
+            await Redis.ScriptEvaluateAsync("""
+                redis.call('PUBLISH', ARGV[1], KEYS[1])
+                redis.call('PUBLISH', ARGV[2], ARGV[3])
+                return 1
+                """,
+                [PresenceKey(dave.UserId)],
+                [$"__keyevent@{database}__:expired", $"{Prefix}presence", $$"""{"userId":"{{dave.UserId}}","status":"active"}"""]);
+        }
+        await Eventually.Until(() => Task.FromResult(carlHub.PresenceOf(dave.UserId)), l => l.Count(x => x == "active") >= rounds + 1,
+            what: "every active of dave");
+        // A snapshot goes through the node's ordered send queue behind every send enqueued before it.
+        await carlHub.SubscribePresenceAsync(dave.UserId);
+        var seen = carlHub.PresenceOf(dave.UserId);
+        Assert.DoesNotContain("offline", seen);
+        Assert.Equal("active", seen[^1]);
+    }
+
+    [Fact]
     public async Task A_dead_nodes_users_go_offline_even_when_redis_holds_many_keys_with_a_ttl()
     {
         // Redis's background expiry samples keys with a TTL at random: among 20,000 it takes minutes to reach one.

@@ -6,6 +6,11 @@ using EventSourcedChat.Tests.Infrastructure;
 namespace EventSourcedChat.Tests.Security;
 
 /// <summary>A raw SignalR JSON-protocol connection that can send anything, including bytes that are not UTF-8.</summary>
+/// <remarks>
+/// Raw frames on purpose, not the .NET SignalR client the other tests use (Infrastructure/HubClient.cs): the fuzzer
+/// must send bad frames (broken JSON, unknown message types, missing record separators, invalid UTF-8), which
+/// HubConnection can never produce, and see exactly how the server answers or closes.
+/// </remarks>
 internal sealed class RawHub : IAsyncDisposable
 {
     private readonly WebSocket _socket;
