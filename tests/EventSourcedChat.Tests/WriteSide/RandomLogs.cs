@@ -49,21 +49,30 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
         return log;
     }
 
-    public List<object> Channel(int index)
+    public List<object> Channel(int index) => Channel(index, eventsPerChannel);
+
+    private List<object> Channel(int index, int events)
     {
         var id = Id(seed, 0xC000 + index);
         var kind = Pick("public", "private", "dm");
         var creator = Pick([.. Users]);
         IReadOnlyList<string> dmMembers = kind == "dm" ? [.. new[] { creator, Pick([.. Users]) }.Distinct().Order(StringComparer.Ordinal)] : [];
         List<object> log = [new ChannelCreated(id, WorkspaceId, kind == "dm" ? "" : $"ch-{index}", kind, null, creator, dmMembers)];
+        // As OpenDm appends it: the created DM, then each member's join.
+        log.AddRange(dmMembers.Select(m => new MemberJoined(id, m, m == creator ? null : creator)));
         var messages = new List<long>();
-        for (var i = 0; i < eventsPerChannel; i++)
+        for (var i = 0; i < events; i++)
         {
             var user = Pick([.. Users]);
             var seq = log.Count + 1; // the version the next event gets
             var message = messages.Count > 0 ? messages[_random.Next(messages.Count)] : (long?)null;
             var emoji = Pick("tada", "heart", "👍");
-            object next = _random.Next(16) switch
+            var roll = _random.Next(16);
+            if (kind == "dm" && roll is 0 or 2 or 3 or 4 or 5 or 6)
+            {
+                roll = 15; // a DM's members are fixed, and it is never renamed or archived: a post instead
+            }
+            object next = roll switch
             {
                 0 => new ChannelRenamed(id, $"ch-{index}-{i}", user),
                 1 => new ChannelTopicSet(id, _random.Next(2) == 0 ? null : $"topic {i}", user),
@@ -85,6 +94,45 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
             }
             log.Add(next);
         }
+        return log;
+    }
+
+    /// <summary>
+    /// A short random channel whose last event is a <paramref name="last"/> (a message first when it names one), so a
+    /// read model that does not move on that event type differs from the fold at the end of the log.
+    /// </summary>
+    public List<object> ChannelEndingWith(int index, Type last)
+    {
+        var log = Channel(index, events: 8);
+        var id = ((ChannelCreated)log[0]).ChannelId;
+        var user = Users[1];
+        if (!log.OfType<MessagePosted>().Any() || last == typeof(ReactionRemoved))
+        {
+            log.Add(new MessagePosted(id, "last", user, "last", null, Mentions.None));
+            if (last == typeof(ReactionRemoved))
+            {
+                log.Add(new ReactionAdded(id, log.Count, "tada", user));
+            }
+        }
+        var message = log.Count - log.AsEnumerable().Reverse().TakeWhile(e => e is not MessagePosted).Count();
+        log.Add(last.Name switch
+        {
+            nameof(ChannelCreated) => throw new InvalidOperationException("a channel is created once"),
+            nameof(ChannelRenamed) => new ChannelRenamed(id, $"ch-{index}-last", user),
+            nameof(ChannelTopicSet) => new ChannelTopicSet(id, "last topic", user),
+            nameof(ChannelArchived) => new ChannelArchived(id, user),
+            nameof(ChannelUnarchived) => new ChannelUnarchived(id, user),
+            nameof(MemberJoined) => new MemberJoined(id, Users[5], null),
+            nameof(MemberLeft) => new MemberLeft(id, user, null),
+            nameof(MessagePosted) => new MessagePosted(id, "final", user, "final", null, Mentions.None),
+            nameof(MessageEdited) => new MessageEdited(id, message, "edited last", Mentions.None, user),
+            nameof(MessageDeleted) => new MessageDeleted(id, message, user),
+            nameof(ReactionAdded) => new ReactionAdded(id, message, "heart", user),
+            nameof(ReactionRemoved) => new ReactionRemoved(id, message, "tada", user),
+            nameof(LegalHoldPlaced) => new LegalHoldPlaced(id, null, user),
+            nameof(LegalHoldLifted) => new LegalHoldLifted(id, user),
+            _ => throw new InvalidOperationException($"No last event of type {last.Name}: add it here."),
+        });
         return log;
     }
 
