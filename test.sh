@@ -8,7 +8,8 @@
 # Test collections, classes and cases run in an order shuffled from ESC_TEST_SEED (a fresh random seed when unset).
 # A test that runs longer than ESC_TEST_HANG_TIMEOUT (default 8min) is a hang: the test host is killed, the test
 # named and the run counted as failed. In-process host logs (warning and above) go to host-logs.txt in the results.
-# The last line printed is always `N passed, N failed` (summed over all .trx files).
+# The decision tests (tests/EventSourcedChat.Decisions.Tests, no services) run first and stop the run when they fail;
+# then the integration tests. The last line printed is always `N passed, N failed` (summed over both projects' .trx files).
 # Exit status is non-zero if a test failed, if no test ran, or if `dotnet test` failed.
 # Services are left running (cheap, faster next run) unless ESC_STOP_SERVICES=1.
 set -euo pipefail
@@ -102,9 +103,21 @@ main() {
     # No test legitimately runs for minutes (the slowest, the fault suite's, take about one): a test still running
     # after the hang timeout gets its host killed and the run fails, naming the test, instead of stalling CI.
     local rc=0 hang_timeout="${ESC_TEST_HANG_TIMEOUT:-8min}"
-    dotnet test "$root/EventSourcedChat.sln" -c Release --logger "trx" \
-        --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none \
-        --results-directory "$results" "$@" || rc=$?
+    # Build everything once (benchmarks and tools included), then run the decision tests first: they need no service
+    # and take seconds, so a broken rule fails the run before the integration suite starts.
+    dotnet build "$root/EventSourcedChat.sln" -c Release || rc=$?
+    if [[ "$rc" -eq 0 ]]; then
+        dotnet test "$root/tests/EventSourcedChat.Decisions.Tests/EventSourcedChat.Decisions.Tests.csproj" -c Release --no-build \
+            --logger "trx" --results-directory "$results/decisions" || rc=$?
+        if [[ "$rc" -ne 0 ]]; then
+            echo "test.sh: the decision tests failed; the integration tests were not run" >&2
+        fi
+    fi
+    if [[ "$rc" -eq 0 ]]; then
+        dotnet test "$root/tests/EventSourcedChat.Tests/EventSourcedChat.Tests.csproj" -c Release --no-build --logger "trx" \
+            --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none \
+            --results-directory "$results/integration" "$@" || rc=$?
+    fi
 
     local passed failed files unexplained
     read -r passed failed files unexplained < <(trx_summary "$results")

@@ -62,9 +62,7 @@ public static partial class RegisterEndpoint
         try
         {
             await store.AppendAsync(Ids.UserStream(userId), ExpectedVersion.NoStream, [registered], new Actor(userId, http.TraceIdentifier),
-                (_, tx, token) => tx.ExecuteAsync(
-                    "insert into ws_users (user_id, email, display_name, password_hash) values ($1, $2, $3, $4)",
-                    token, userId, registered.Email, registered.DisplayName, registered.PasswordHash), ct: ct);
+                (_, tx, token) => UserWriteSide.ApplyAsync(tx, userId, [registered], token), ct: ct);
         }
         catch (PostgresException e) when (e.IsUniqueViolation("ws_users_email"))
         {

@@ -61,7 +61,7 @@ public sealed class RecordAuditRead(ChatEventStore store) : IAuditTrail
             }
             var actor = new Actor(request.UserId, request.CorrelationId);
             var appended = await store.AppendAsync(tx, Ids.WorkspaceStream(read.WorkspaceId), ExpectedVersion.Exactly(version), [read], actor, ct: token);
-            await tx.ExecuteAsync("update ws_workspaces set version = $2 where workspace_id = $1", token, read.WorkspaceId, appended.Version);
+            await Workspaces.WorkspaceWriteSide.ApplyAsync(tx, read.WorkspaceId, appended.Version, [read], token);
             return new AuditReadRecorded(read.WorkspaceId, appended.Position);
         }, ct);
     }

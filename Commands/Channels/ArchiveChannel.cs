@@ -17,10 +17,11 @@ public static class ArchiveChannelEndpoint
     /// The channel's creator or a workspace admin archives (no more posts, joins or invites) or unarchives it;
     /// a channel already in that state changes nothing. DMs are never archived.
     /// </summary>
-    public static IReadOnlyList<object> Decide(ChannelState channel, ArchiveChannel command, string actorId)
+    public static IReadOnlyList<object> Decide(WorkspaceState workspace, ChannelState channel, ArchiveChannel command, string actorId)
     {
+        ChannelRules.EnsureVisible(workspace, channel, actorId);
         ChannelChange.EnsureNotDm(channel, command.Archive ? "archived" : "unarchived");
-        ChannelChange.EnsureCreatorOrAdmin(channel, actorId, command.Archive ? "archive it" : "unarchive it");
+        ChannelChange.EnsureCreatorOrAdmin(workspace, channel, actorId, command.Archive ? "archive it" : "unarchive it");
         if (channel.Archived == command.Archive)
         {
             return [];
@@ -43,7 +44,7 @@ public static class ArchiveChannelEndpoint
         string channelId, ArchiveChannel command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        return TypedResults.Ok(await ChannelChange.RunAsync(store, channelId, actor,
-            channel => Task.FromResult(Decide(channel, command, actor.UserId)), ct));
+        return TypedResults.Ok(await ChannelPipeline.RunForPositionAsync(store, channelId, actor, ChannelSlice.None,
+            ChannelPipeline.Pure((workspace, channel) => Decide(workspace, channel, command, actor.UserId)), ct));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Workspaces;
 
 namespace EventSourcedChat.Commands.Channels;
 
@@ -30,9 +31,24 @@ public static partial class ChannelRules
         }
     }
 
-    public static void EnsureMember(ChannelState channel)
+    /// <summary>
+    /// Private channels and DMs exist only for their members, public ones for the workspace's members: anyone else
+    /// is answered 404, exactly as for a channel that does not exist.
+    /// </summary>
+    public static bool IsVisible(WorkspaceState workspace, ChannelState channel, string actorId) =>
+        channel.Exists && (channel.IsMember(actorId) || (!channel.IsPrivate && workspace.RoleOf(actorId) is not null));
+
+    public static void EnsureVisible(WorkspaceState workspace, ChannelState channel, string actorId)
     {
-        if (!channel.ActorIsMember)
+        if (!IsVisible(workspace, channel, actorId))
+        {
+            throw CommandRejected.NotFound("The channel");
+        }
+    }
+
+    public static void EnsureMember(ChannelState channel, string actorId)
+    {
+        if (!channel.IsMember(actorId))
         {
             throw new CommandRejected(403, Contracts.Api.ErrorCodes.NotInChannel, "Join the channel first.");
         }

@@ -1,89 +1,74 @@
-using EventSourcedChat.Commands.Infrastructure;
-using Npgsql;
+using System.Collections.Immutable;
+using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.Commands.Channels;
 
-/// <summary>What deciding a channel command needs to know, read in O(1) from write-side state.</summary>
-public sealed record ChannelState(
-    string ChannelId, string WorkspaceId, string Name, string Kind, string? Topic, string CreatedBy,
-    bool Archived, long Version, bool ActorIsMember, string? ActorWorkspaceRole)
+/// <summary>One message as decisions need it: author, thread, tombstone and who reacted with what.</summary>
+public sealed record MessageState(long Seq, string AuthorId, long? ThreadRootSeq, bool Deleted, ImmutableHashSet<(string Emoji, string UserId)> Reactions)
 {
+    public bool IsTopLevel => ThreadRootSeq is null;
+
+    public bool HasReaction(string emoji, string userId) => Reactions.Contains((emoji, userId));
+}
+
+/// <summary>
+/// A channel stream folded by <see cref="Evolve"/>: the one model of a channel that commands decide on, that the
+/// write-side tables keep (<see cref="ChannelWriteSide"/>, which loads the slice a command needs in O(1)) and that the
+/// as-of view replays. <see cref="Version"/> is the stream's version, so a message's seq is the version of its post.
+/// </summary>
+/// <param name="Members">Each member with the seq at which they joined (the order of <see cref="MembersInJoinOrder"/>).</param>
+/// <param name="Messages">By seq. A state loaded from the write side holds only the messages the command names.</param>
+public sealed record ChannelState(
+    string ChannelId, string WorkspaceId, string Name, string Kind, string? Topic, string CreatedBy, bool Archived, bool Held,
+    long Version, ImmutableDictionary<string, long> Members, ImmutableDictionary<long, MessageState> Messages)
+{
+    /// <summary>No event yet: the channel does not exist.</summary>
+    public static ChannelState Initial { get; } = new(
+        "", "", "", "", null, "", false, false, 0, ImmutableDictionary<string, long>.Empty, ImmutableDictionary<long, MessageState>.Empty);
+
+    public bool Exists => Version > 0;
     public bool IsPrivate => Kind is "private" or "dm";
     public bool IsDm => Kind == "dm";
-    public bool ActorIsAdmin => ActorWorkspaceRole == "admin";
 
-    /// <summary>Private channels and DMs exist only for their members; public ones for the workspace's members.</summary>
-    public bool VisibleToActor => IsPrivate ? ActorIsMember : ActorIsMember || ActorWorkspaceRole is not null;
+    public bool IsMember(string userId) => Members.ContainsKey(userId);
 
-    /// <summary>The channel as the actor may see it, or 404 exactly as for a channel that does not exist.</summary>
-    public static async Task<ChannelState> LoadVisibleAsync(NpgsqlDataSource db, string channelId, Actor actor, CancellationToken ct)
+    public MessageState? Message(long seq) => Messages.GetValueOrDefault(seq);
+
+    /// <summary>In the order they joined (the members of a DM's creation in their sorted order).</summary>
+    public IEnumerable<string> MembersInJoinOrder =>
+        Members.OrderBy(m => m.Value).ThenBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Key);
+
+    /// <summary>The one fold of a channel stream: every channel event, in stream order, moves the version by one.</summary>
+    public static ChannelState Evolve(ChannelState state, object @event)
     {
-        var state = await LoadAsync(db, channelId, actor.UserId, ct);
-        return state is { VisibleToActor: true } ? state : throw CommandRejected.NotFound("The channel");
-    }
-
-    /// <summary>
-    /// The channel as the actor may see it, with its row locked until <paramref name="tx"/> ends: commands on one
-    /// channel then take turns instead of racing and retrying (the hot path: posting).
-    /// </summary>
-    public static async Task<ChannelState> LockVisibleAsync(NpgsqlTransaction tx, string channelId, Actor actor, CancellationToken ct)
-    {
-        if (!Ids.IsValid(channelId))
+        var s = state with { Version = state.Version + 1 };
+        return @event switch
         {
-            throw CommandRejected.NotFound("The channel");
-        }
-        // Lock first, then read in a second statement: under READ COMMITTED a statement that waited for the lock
-        // would still see the other tables (membership) as they were when it started; the next statement sees the
-        // state the lock holder committed. Both go in one round trip.
-        await using var batch = new NpgsqlBatch(tx.Connection, tx);
-        var lockRow = new NpgsqlBatchCommand("select 1 from ws_channels where channel_id = $1 for update");
-        lockRow.Parameters.AddWithValue(channelId);
-        var read = new NpgsqlBatchCommand(Query);
-        read.Parameters.AddWithValue(channelId);
-        read.Parameters.AddWithValue(actor.UserId);
-        batch.BatchCommands.Add(lockRow);
-        batch.BatchCommands.Add(read);
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.NextResultAsync(ct);
-        var state = await Read(reader, channelId, ct);
-        return state is { VisibleToActor: true } ? state : throw CommandRejected.NotFound("The channel");
+            ChannelCreated c => s with
+            {
+                ChannelId = c.ChannelId, WorkspaceId = c.WorkspaceId, Name = c.Name, Kind = c.Kind, Topic = c.Topic, CreatedBy = c.CreatedBy,
+                Members = c.Members.Aggregate(s.Members, (m, u) => m.ContainsKey(u) ? m : m.Add(u, s.Version)),
+            },
+            ChannelRenamed r => s with { Name = r.Name },
+            ChannelTopicSet t => s with { Topic = t.Topic },
+            ChannelArchived => s with { Archived = true },
+            ChannelUnarchived => s with { Archived = false },
+            MemberJoined j => s.IsMember(j.UserId) ? s : s with { Members = s.Members.Add(j.UserId, s.Version) },
+            MemberLeft l => s with { Members = s.Members.Remove(l.UserId) },
+            MessagePosted p => s with
+            {
+                Messages = s.Messages.SetItem(s.Version, new MessageState(s.Version, p.UserId, p.ThreadRootSeq, false, [])),
+            },
+            MessageEdited => s, // the text is the read side's; nothing a decision needs changes
+            MessageDeleted d => s.WithMessage(d.Seq, m => m with { Deleted = true }),
+            ReactionAdded a => s.WithMessage(a.Seq, m => m with { Reactions = m.Reactions.Add((a.Emoji, a.UserId)) }),
+            ReactionRemoved r => s.WithMessage(r.Seq, m => m with { Reactions = m.Reactions.Remove((r.Emoji, r.UserId)) }),
+            LegalHoldPlaced => s with { Held = true },
+            LegalHoldLifted => s with { Held = false },
+            _ => throw new UnknownEventException("channel", @event),
+        };
     }
 
-    private const string Query = """
-        select c.workspace_id, c.name, c.kind, c.topic, c.created_by, c.archived, c.version,
-               exists (select 1 from ws_channel_members m where m.channel_id = c.channel_id and m.user_id = $2),
-               (select w.role from ws_workspace_members w where w.workspace_id = c.workspace_id and w.user_id = $2)
-          from ws_channels c where c.channel_id = $1
-        """;
-
-    public static async Task<ChannelState?> LoadAsync(NpgsqlDataSource db, string channelId, string actorId, CancellationToken ct)
-    {
-        if (!Ids.IsValid(channelId))
-        {
-            return null;
-        }
-        await using var cmd = db.Command(Query, channelId, actorId);
-        return await Read(cmd, channelId, ct);
-    }
-
-    private static async Task<ChannelState?> Read(NpgsqlCommand cmd, string channelId, CancellationToken ct)
-    {
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await Read(r, channelId, ct);
-    }
-
-    private static async Task<ChannelState?> Read(NpgsqlDataReader r, string channelId, CancellationToken ct)
-    {
-        if (!await r.ReadAsync(ct))
-        {
-            return null;
-        }
-        return new ChannelState(
-            channelId, r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
-            r.GetString(4), r.GetBoolean(5), r.GetInt64(6), r.GetBoolean(7), r.IsDBNull(8) ? null : r.GetString(8));
-    }
-
-    /// <summary>Moves the channel row to the stream's new version; every channel append calls it in its transaction.</summary>
-    public static Task SetVersionAsync(NpgsqlTransaction tx, string channelId, long version, CancellationToken ct) =>
-        tx.ExecuteAsync("update ws_channels set version = $2 where channel_id = $1", ct, channelId, version);
+    private ChannelState WithMessage(long seq, Func<MessageState, MessageState> change) =>
+        Messages.TryGetValue(seq, out var m) ? this with { Messages = Messages.SetItem(seq, change(m)) } : this;
 }

@@ -1,4 +1,5 @@
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
@@ -17,9 +18,9 @@ public sealed record ChannelCreatedResponse(string ChannelId, long Position);
 public static class CreateChannelEndpoint
 {
     /// <summary>A workspace member creates a channel and becomes its first member.</summary>
-    public static IReadOnlyList<object> Decide(string? actorRole, string workspaceId, string channelId, CreateChannel command, string actorId)
+    public static IReadOnlyList<object> Decide(WorkspaceState workspace, string channelId, CreateChannel command, string actorId)
     {
-        if (actorRole is null)
+        if (workspace.RoleOf(actorId) is null)
         {
             throw CommandRejected.NotFound("The workspace");
         }
@@ -28,7 +29,7 @@ public static class CreateChannelEndpoint
         var kind = command.IsPrivate == true ? "private" : "public";
         return
         [
-            new ChannelCreated(channelId, workspaceId, name, kind, topic, actorId, []),
+            new ChannelCreated(channelId, workspace.WorkspaceId, name, kind, topic, actorId, []),
             new MemberJoined(channelId, actorId, null),
         ];
     }
@@ -44,21 +45,14 @@ public static class CreateChannelEndpoint
         string workspaceId, CreateChannel command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        var role = await Workspaces.WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct);
+        var workspace = await WorkspaceWriteSide.LoadAsync(store.DataSource, workspaceId, [actor.UserId], ct);
         var channelId = Ids.New();
-        var events = Decide(role, workspaceId, channelId, command, actor.UserId);
+        var events = Decide(workspace, channelId, command, actor.UserId);
         var created = (ChannelCreated)events[0];
         try
         {
             var result = await store.AppendAsync(Ids.ChannelStream(channelId), ExpectedVersion.NoStream, events, actor,
-                async (appended, tx, token) =>
-                {
-                    await tx.ExecuteAsync("""
-                        insert into ws_channels (channel_id, workspace_id, name, kind, topic, created_by, version)
-                        values ($1, $2, $3, $4, $5, $6, $7)
-                        """, token, channelId, workspaceId, created.Name, created.Kind, created.Topic, actor.UserId, appended.Version);
-                    await tx.ExecuteAsync("insert into ws_channel_members (channel_id, user_id) values ($1, $2)", token, channelId, actor.UserId);
-                }, ct: ct);
+                (appended, tx, token) => ChannelWriteSide.ApplyAsync(tx, channelId, appended.Version - events.Count + 1, events, token), ct: ct);
             return TypedResults.Created($"/v1/channels/{channelId}", new ChannelCreatedResponse(channelId, result.Position));
         }
         catch (PostgresException e) when (e.IsUniqueViolation("ws_channels_name"))

@@ -17,11 +17,12 @@ public static class JoinLeaveChannelEndpoint
     /// A workspace member joins a live public channel (a member joining again changes nothing), or a member leaves
     /// any channel but a DM (whose member set is fixed). Private channels are joined only by invitation.
     /// </summary>
-    public static IReadOnlyList<object> Decide(ChannelState channel, JoinLeaveChannel command, string actorId)
+    public static IReadOnlyList<object> Decide(WorkspaceState workspace, ChannelState channel, JoinLeaveChannel command, string actorId)
     {
+        ChannelRules.EnsureVisible(workspace, channel, actorId);
         if (command.Join)
         {
-            if (channel.ActorIsMember)
+            if (channel.IsMember(actorId))
             {
                 return [];
             }
@@ -33,7 +34,7 @@ public static class JoinLeaveChannelEndpoint
             return [new MemberJoined(channel.ChannelId, actorId, null)];
         }
         ChannelChange.EnsureNotDm(channel, "left");
-        ChannelRules.EnsureMember(channel);
+        ChannelRules.EnsureMember(channel, actorId);
         return [new MemberLeft(channel.ChannelId, actorId, null)];
     }
 
@@ -50,7 +51,7 @@ public static class JoinLeaveChannelEndpoint
         string channelId, JoinLeaveChannel command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        return TypedResults.Ok(await ChannelChange.RunAsync(store, channelId, actor,
-            channel => Task.FromResult(Decide(channel, command, actor.UserId)), ct));
+        return TypedResults.Ok(await ChannelPipeline.RunForPositionAsync(store, channelId, actor, ChannelSlice.None,
+            ChannelPipeline.Pure((workspace, channel) => Decide(workspace, channel, command, actor.UserId)), ct));
     }
 }

@@ -1,7 +1,6 @@
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,10 +22,12 @@ public static class LegalHoldEndpoint
     /// a member who sees the channel but is not an admin is refused, anyone else finds no channel. The same state again
     /// changes nothing.
     /// </summary>
-    public static IReadOnlyList<object> Decide(string channelId, bool visible, string? actorRole, bool held, LegalHold command, string actorId)
+    public static IReadOnlyList<object> Decide(WorkspaceState workspace, ChannelState channel, LegalHold command, string actorId)
     {
-        if (actorRole != "admin")
+        var role = workspace.RoleOf(actorId);
+        if (!channel.Exists || role != "admin")
         {
+            var visible = channel.Exists && role is not null && (!channel.IsPrivate || channel.IsMember(actorId));
             throw visible ? CommandRejected.Forbidden("Only workspace admins place or lift legal holds.") : CommandRejected.NotFound("The channel");
         }
         var reason = string.IsNullOrWhiteSpace(command.Reason) ? null : command.Reason.Trim();
@@ -34,11 +35,13 @@ public static class LegalHoldEndpoint
         {
             throw CommandRejected.Invalid($"A reason has at most {MaxReasonLength} characters.");
         }
-        if (held == command.Place)
+        if (channel.Held == command.Place)
         {
             return [];
         }
-        return command.Place ? [new LegalHoldPlaced(channelId, reason, actorId)] : [new LegalHoldLifted(channelId, actorId)];
+        return command.Place
+            ? [new LegalHoldPlaced(channel.ChannelId, reason, actorId)]
+            : [new LegalHoldLifted(channel.ChannelId, actorId)];
     }
 
     public static RouteGroupBuilder MapLegalHold(this RouteGroupBuilder group)
@@ -54,45 +57,7 @@ public static class LegalHoldEndpoint
         string channelId, LegalHold command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        if (!Ids.IsValid(channelId))
-        {
-            throw CommandRejected.NotFound("The channel");
-        }
-        var stream = Ids.ChannelStream(channelId);
-        return TypedResults.Ok(await ChatEventStore.RetryOnConflict(() => store.InTransactionAsync(async (tx, token) =>
-        {
-            await tx.ExecuteAsync("select 1 from ws_channels where channel_id = $1 for update", token, channelId);
-            await using var cmd = new Npgsql.NpgsqlCommand("""
-                select c.version, c.kind = 'public' or exists (select 1 from ws_channel_members m where m.channel_id = c.channel_id and m.user_id = $2),
-                       (select w.role from ws_workspace_members w where w.workspace_id = c.workspace_id and w.user_id = $2),
-                       exists (select 1 from es_stream_holds h where h.stream_id = $3)
-                  from ws_channels c where c.channel_id = $1
-                """, tx.Connection, tx);
-            cmd.Parameters.AddWithValue(channelId);
-            cmd.Parameters.AddWithValue(actor.UserId);
-            cmd.Parameters.AddWithValue(stream);
-            long version;
-            bool visible, held;
-            string? role;
-            await using (var r = await cmd.ExecuteReaderAsync(token))
-            {
-                if (!await r.ReadAsync(token))
-                {
-                    throw CommandRejected.NotFound("The channel");
-                }
-                (version, visible, role, held) = (r.GetInt64(0), r.GetBoolean(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetBoolean(3));
-            }
-            var events = Decide(channelId, visible && role is not null, role, held, command, actor.UserId);
-            if (events.Count == 0)
-            {
-                return new PositionResponse(await store.HeadPositionAsync(stream, token));
-            }
-            var result = await store.AppendAsync(tx, stream, ExpectedVersion.Exactly(version), events, actor, ct: token);
-            _ = command.Place
-                ? await PostgresEventStore.PlaceHoldAsync(tx, stream, ((LegalHoldPlaced)events[0]).Reason, token)
-                : await PostgresEventStore.LiftHoldAsync(tx, stream, token);
-            await ChannelState.SetVersionAsync(tx, channelId, result.Version, token);
-            return new PositionResponse(result.Position);
-        }, ct)));
+        return TypedResults.Ok(await ChannelPipeline.RunForPositionAsync(store, channelId, actor, new ChannelSlice(Hold: true),
+            ChannelPipeline.Pure((workspace, channel) => Decide(workspace, channel, command, actor.UserId)), ct));
     }
 }

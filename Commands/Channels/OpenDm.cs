@@ -27,19 +27,18 @@ public static class OpenDmEndpoint
     }
 
     /// <summary>A workspace member opens a DM with other members: created with its fixed member set, each of whom joins.</summary>
-    public static IReadOnlyList<object> Decide(string? actorRole, bool othersAreMembers, string workspaceId, string channelId,
-        IReadOnlyList<string> members, string actorId)
+    public static IReadOnlyList<object> Decide(WorkspaceState workspace, string channelId, IReadOnlyList<string> members, string actorId)
     {
-        if (actorRole is null)
+        if (workspace.RoleOf(actorId) is null)
         {
             throw CommandRejected.NotFound("The workspace");
         }
-        if (!othersAreMembers)
+        if (members.Any(m => workspace.RoleOf(m) is null))
         {
             throw CommandRejected.NotFound("The user");
         }
         return [
-            new ChannelCreated(channelId, workspaceId, "", "dm", null, actorId, members),
+            new ChannelCreated(channelId, workspace.WorkspaceId, "", "dm", null, actorId, members),
             .. members.Select(m => new MemberJoined(channelId, m, m == actorId ? null : actorId)),
         ];
     }
@@ -54,29 +53,19 @@ public static class OpenDmEndpoint
         string workspaceId, OpenDm command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        var role = await WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct)
+        _ = await WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct)
             ?? throw CommandRejected.NotFound("The workspace"); // before judging the body: an outsider learns nothing
         var members = MemberSet(command, actor.UserId);
-        await using var count = store.DataSource.Command(
-            "select count(*) from ws_workspace_members where workspace_id = $1 and user_id = any ($2)", workspaceId, members.ToArray());
-        var allMembers = (long)(await count.ExecuteScalarAsync(ct))! == members.Count;
+        var workspace = await WorkspaceWriteSide.LoadAsync(store.DataSource, workspaceId, members, ct);
         var channelId = Ids.Deterministic("dm", $"{workspaceId}\n{string.Join(',', members)}");
-        var events = Decide(role, allMembers, workspaceId, channelId, members, actor.UserId);
+        var events = Decide(workspace, channelId, members, actor.UserId);
         var stream = Ids.ChannelStream(channelId);
 
         // Every event id derives from the DM's id: opening it again, even concurrently, is an idempotent duplicate.
         var data = events.Select((e, i) => new EventData(
             Ids.DeterministicGuid(stream, $"open-{i}"), EventTypes.StoredTypeOf(e.GetType()), EventTypes.Serialize(e))).ToList();
         var result = await store.Log.AppendAsync(stream, ExpectedVersion.NoStream, data, new EventMetadata(actor.UserId, actor.CorrelationId),
-            async (appended, tx, token) =>
-            {
-                await tx.ExecuteAsync("""
-                    insert into ws_channels (channel_id, workspace_id, name, kind, topic, created_by, version)
-                    values ($1, $2, '', 'dm', null, $3, $4)
-                    """, token, channelId, workspaceId, actor.UserId, appended.Version);
-                await tx.ExecuteAsync("insert into ws_channel_members (channel_id, user_id) select $1, unnest($2::text[])",
-                    token, channelId, members.ToArray());
-            }, ct);
+            (appended, tx, token) => ChannelWriteSide.ApplyAsync(tx, channelId, appended.Version - events.Count + 1, events, token), ct);
         var position = result.Duplicate ? await store.HeadPositionAsync(stream, ct) : result.Position;
         return TypedResults.Ok(new ChannelCreatedResponse(channelId, position));
     }

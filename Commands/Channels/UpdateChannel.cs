@@ -17,9 +17,10 @@ public sealed record UpdateChannel(string? Name, string? Topic);
 public static class UpdateChannelEndpoint
 {
     /// <summary>A member renames a live channel or sets its topic; what already holds changes nothing.</summary>
-    public static IReadOnlyList<object> Decide(ChannelState channel, UpdateChannel command, string actorId)
+    public static IReadOnlyList<object> Decide(WorkspaceState workspace, ChannelState channel, UpdateChannel command, string actorId)
     {
-        ChannelRules.EnsureMember(channel);
+        ChannelRules.EnsureVisible(workspace, channel, actorId);
+        ChannelRules.EnsureMember(channel, actorId);
         if (command.Name is not null)
         {
             ChannelChange.EnsureNotDm(channel, "renamed");
@@ -51,8 +52,8 @@ public static class UpdateChannelEndpoint
         var actor = Actor.From(http);
         try
         {
-            return TypedResults.Ok(await ChannelChange.RunAsync(store, channelId, actor,
-                channel => Task.FromResult(Decide(channel, command, actor.UserId)), ct));
+            return TypedResults.Ok(await ChannelPipeline.RunForPositionAsync(store, channelId, actor, ChannelSlice.None,
+                ChannelPipeline.Pure((workspace, channel) => Decide(workspace, channel, command, actor.UserId)), ct));
         }
         catch (PostgresException e) when (e.IsUniqueViolation("ws_channels_name"))
         {

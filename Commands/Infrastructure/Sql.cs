@@ -25,6 +25,17 @@ public static class Sql
         return cmd;
     }
 
+    /// <summary>Adds a statement to a batch: the write side sends a command's state changes in one round trip.</summary>
+    public static void Add(this NpgsqlBatch batch, string sql, params object?[] args)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        }
+        batch.BatchCommands.Add(command);
+    }
+
     public static bool IsUniqueViolation(this PostgresException e, string constraint) =>
         e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == constraint;
 }

@@ -22,13 +22,14 @@ public static class DeleteMessageEndpoint
     /// An archived channel is read-only: 409 channel_archived (except for that no-op).
     /// </summary>
     /// <returns>The tombstone, or null when the message is already deleted.</returns>
-    public static MessageDeleted? Decide(ChannelState channel, MessageState? message, string actorId)
+    public static MessageDeleted? Decide(WorkspaceState workspace, ChannelState channel, long seq, string actorId)
     {
-        if (message is null)
+        ChannelRules.EnsureVisible(workspace, channel, actorId);
+        if (channel.Message(seq) is not { } message)
         {
             throw CommandRejected.NotFound("The message");
         }
-        if (message.AuthorId != actorId && channel.CreatedBy != actorId && !channel.ActorIsAdmin)
+        if (message.AuthorId != actorId && channel.CreatedBy != actorId && !workspace.IsAdmin(actorId))
         {
             throw CommandRejected.Forbidden("Only the author, the channel's creator or a workspace admin deletes a message.");
         }
@@ -50,22 +51,7 @@ public static class DeleteMessageEndpoint
     private static async Task<Ok<PositionResponse>> Handle(string channelId, long seq, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        var stream = Ids.ChannelStream(channelId);
-        return await ChatEventStore.RetryOnConflict(async () =>
-        {
-            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
-            var message = await MessageState.LoadAsync(store.DataSource, channelId, seq, ct);
-            if (Decide(channel, message, actor.UserId) is not { } deleted)
-            {
-                return TypedResults.Ok(new PositionResponse(await store.HeadPositionAsync(stream, ct)));
-            }
-            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(channel.Version), [deleted], actor,
-                async (appended, tx, token) =>
-                {
-                    await tx.ExecuteAsync("update ws_messages set deleted = true where channel_id = $1 and seq = $2", token, channelId, seq);
-                    await ChannelState.SetVersionAsync(tx, channelId, appended.Version, token);
-                }, ct: ct);
-            return TypedResults.Ok(new PositionResponse(result.Position));
-        });
+        return TypedResults.Ok(await ChannelPipeline.RunForPositionAsync(store, channelId, actor, new ChannelSlice(Seq: seq),
+            ChannelPipeline.Pure((workspace, channel) => Decide(workspace, channel, seq, actor.UserId) is { } deleted ? [deleted] : []), ct));
     }
 }

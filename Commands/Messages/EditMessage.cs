@@ -19,9 +19,10 @@ public static class EditMessageEndpoint
     /// The author, still a member, rewrites a live message of a live channel; mentions are parsed again.
     /// A deleted message, or a seq that is no message (seq 1 is channel.created), is not found.
     /// </summary>
-    public static MessageEdited Decide(ChannelState channel, MessageState? message, EditMessage command, string actorId)
+    public static MessageEdited Decide(WorkspaceState workspace, ChannelState channel, long seq, EditMessage command, string actorId)
     {
-        if (message is not { Deleted: false })
+        ChannelRules.EnsureVisible(workspace, channel, actorId);
+        if (channel.Message(seq) is not { Deleted: false } message)
         {
             throw CommandRejected.NotFound("The message");
         }
@@ -29,7 +30,7 @@ public static class EditMessageEndpoint
         {
             throw CommandRejected.Forbidden("Only the author edits a message.");
         }
-        ChannelRules.EnsureMember(channel);
+        ChannelRules.EnsureMember(channel, actorId);
         ChannelRules.EnsureNotArchived(channel);
         var text = MessageRules.ValidText(command.Text);
         return new MessageEdited(channel.ChannelId, message.Seq, text, MessageRules.ParseMentions(text), actorId);
@@ -46,14 +47,7 @@ public static class EditMessageEndpoint
         string channelId, long seq, EditMessage command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        return await ChatEventStore.RetryOnConflict(async () =>
-        {
-            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
-            var message = await MessageState.LoadAsync(store.DataSource, channelId, seq, ct);
-            var edited = Decide(channel, message, command, actor.UserId);
-            var result = await store.AppendAsync(Ids.ChannelStream(channelId), ExpectedVersion.Exactly(channel.Version), [edited], actor,
-                (appended, tx, token) => ChannelState.SetVersionAsync(tx, channelId, appended.Version, token), ct: ct);
-            return TypedResults.Ok(new PositionResponse(result.Position));
-        });
+        return TypedResults.Ok(await ChannelPipeline.RunForPositionAsync(store, channelId, actor, new ChannelSlice(Seq: seq),
+            ChannelPipeline.Pure((workspace, channel) => [Decide(workspace, channel, seq, command, actor.UserId)]), ct));
     }
 }

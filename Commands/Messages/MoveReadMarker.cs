@@ -1,3 +1,4 @@
+using EventSourcedChat.Commands.Accounts;
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
@@ -18,14 +19,15 @@ public static class MoveReadMarkerEndpoint
     /// A member marks the channel read up to a seq that exists (1 to the channel's version). The marker never moves
     /// backwards: a seq at or below the current marker decides nothing (null). Archived channels can still be read.
     /// </summary>
-    public static ReadMarkerMoved? Decide(ChannelState channel, long currentMarker, MoveReadMarker command, string actorId)
+    public static ReadMarkerMoved? Decide(WorkspaceState workspace, ChannelState channel, UserState user, MoveReadMarker command, string actorId)
     {
-        ChannelRules.EnsureMember(channel);
+        ChannelRules.EnsureVisible(workspace, channel, actorId);
+        ChannelRules.EnsureMember(channel, actorId);
         if (command.Seq is not { } seq || seq < 1 || seq > channel.Version)
         {
             throw CommandRejected.Invalid($"seq is a position in the channel, from 1 to {channel.Version}.");
         }
-        return seq <= currentMarker ? null : new ReadMarkerMoved(actorId, channel.ChannelId, seq);
+        return seq <= user.ReadMarkerOf(channel.ChannelId) ? null : new ReadMarkerMoved(actorId, channel.ChannelId, seq);
     }
 
     public static RouteGroupBuilder MapMoveReadMarker(this RouteGroupBuilder group)
@@ -41,21 +43,15 @@ public static class MoveReadMarkerEndpoint
         var stream = Ids.UserStream(actor.UserId);
         return await ChatEventStore.RetryOnConflict(async () =>
         {
-            var channel = await ChannelState.LoadVisibleAsync(store.DataSource, channelId, actor, ct);
-            // Read the stream version before the marker: a marker written in between makes the append conflict and retry.
-            var version = await store.Log.GetStreamVersionAsync(stream, ct);
-            await using var cmd = store.DataSource.Command(
-                "select seq from ws_read_markers where user_id = $1 and channel_id = $2", actor.UserId, channelId);
-            var current = await cmd.ExecuteScalarAsync(ct) is long s ? s : 0;
-            if (Decide(channel, current, command, actor.UserId) is not { } moved)
+            var (workspace, channel) = await ChannelWriteSide.LoadAsync(store.DataSource, channelId, actor.UserId, ChannelSlice.None, ct);
+            ChannelRules.EnsureVisible(workspace, channel, actor.UserId);
+            var user = await UserWriteSide.LoadReadMarkerAsync(store.Log, actor.UserId, channelId, ct);
+            if (Decide(workspace, channel, user, command, actor.UserId) is not { } moved)
             {
                 return TypedResults.Ok(new PositionResponse(await store.HeadPositionAsync(stream, ct)));
             }
-            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(version), [moved], actor,
-                (appended, tx, token) => tx.ExecuteAsync("""
-                    insert into ws_read_markers (user_id, channel_id, seq) values ($1, $2, $3)
-                    on conflict (user_id, channel_id) do update set seq = excluded.seq
-                    """, token, actor.UserId, channelId, moved.Seq), ct: ct);
+            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(user.Version), [moved], actor,
+                (_, tx, token) => UserWriteSide.ApplyAsync(tx, actor.UserId, [moved], token), ct: ct);
             return TypedResults.Ok(new PositionResponse(result.Position));
         });
     }

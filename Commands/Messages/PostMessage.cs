@@ -1,5 +1,6 @@
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
@@ -18,13 +19,20 @@ public static class PostMessageEndpoint
 {
     public const int MaxClientMsgIdLength = 100;
 
-    /// <summary>A member posts to a live channel; a reply names a top-level message of the same channel.</summary>
-    public static MessagePosted Decide(ChannelState channel, MessageState? threadRoot, PostMessage command, string messageId, string actorId)
+    /// <summary>Who may post here at all: a member of a live channel they see. Checked before a repeated send is answered.</summary>
+    public static void EnsureMayPost(WorkspaceState workspace, ChannelState channel, string actorId)
     {
-        ChannelRules.EnsureMember(channel);
+        ChannelRules.EnsureVisible(workspace, channel, actorId);
+        ChannelRules.EnsureMember(channel, actorId);
         ChannelRules.EnsureNotArchived(channel);
+    }
+
+    /// <summary>A member posts to a live channel; a reply names a top-level message of the same channel.</summary>
+    public static MessagePosted Decide(WorkspaceState workspace, ChannelState channel, PostMessage command, string messageId, string actorId)
+    {
+        EnsureMayPost(workspace, channel, actorId);
         var text = MessageRules.ValidText(command.Text);
-        if (command.ThreadRootSeq is not null && threadRoot is not { IsTopLevel: true, Deleted: false })
+        if (command.ThreadRootSeq is { } rootSeq && channel.Message(rootSeq) is not { IsTopLevel: true, Deleted: false })
         {
             throw CommandRejected.Invalid("threadRootSeq must name a top-level message of this channel.");
         }
@@ -51,31 +59,22 @@ public static class PostMessageEndpoint
         // id from another author is another message.
         Guid? eventId = command.ClientMsgId is { } clientId ? Ids.DeterministicGuid(stream, $"{actor.UserId}\n{clientId}") : null;
 
-        // Posts to one channel take turns on the channel's state row instead of racing and retrying; the version
-        // check still catches commands that append without taking the lock.
-        return await ChatEventStore.RetryOnConflict(() => store.InTransactionAsync<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>>(async (tx, token) =>
+        // Posts to one channel take turns on the channel's state row (the pipeline's lock) instead of racing and retrying.
+        RecordedEvent? earlier = null;
+        var result = await ChannelPipeline.RunAsync(store, channelId, actor, new ChannelSlice(Seq: command.ThreadRootSeq),
+            async (workspace, channel) =>
+            {
+                // Decided first: a caller who may not post here learns nothing from replaying an id.
+                EnsureMayPost(workspace, channel, actor.UserId);
+                earlier = eventId is { } id ? await store.Log.FindEventAsync(stream, id, ct) : null;
+                return earlier is not null ? [] : [Decide(workspace, channel, command, Ids.New(), actor.UserId)];
+            }, ct, eventId);
+        if (result is null or { Duplicate: true })
         {
-            var channel = await ChannelState.LockVisibleAsync(tx, channelId, actor, token);
-            // Decided first: a caller who may not post here learns nothing from replaying an id.
-            ChannelRules.EnsureMember(channel);
-            ChannelRules.EnsureNotArchived(channel);
-            if (eventId is { } id && await store.Log.FindEventAsync(stream, id, token) is { } earlier)
-            {
-                return TypedResults.Ok(new MessagePostedResponse(channelId, earlier.Version, earlier.Position, earlier.CreatedAt));
-            }
-            var root = command.ThreadRootSeq is { } rootSeq ? await MessageState.LoadAsync(store.DataSource, channelId, rootSeq, token) : null;
-            var posted = Decide(channel, root, command, Ids.New(), actor.UserId);
-            var result = await store.AppendAsync(tx, stream, ExpectedVersion.Exactly(channel.Version), [posted], actor, eventId, token);
-            if (result.Duplicate)
-            {
-                return TypedResults.Ok(new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt));
-            }
-            await tx.ExecuteAsync(
-                "insert into ws_messages (channel_id, seq, author_id, thread_root_seq) values ($1, $2, $3, $4)",
-                token, channelId, result.Version, actor.UserId, posted.ThreadRootSeq);
-            await ChannelState.SetVersionAsync(tx, channelId, result.Version, token);
-            return TypedResults.Created($"/v1/channels/{channelId}/messages/{result.Version}",
-                new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt));
-        }, ct));
+            var (seq, position, at) = result is { } r ? (r.Version, r.Position, r.CreatedAt) : (earlier!.Version, earlier.Position, earlier.CreatedAt);
+            return TypedResults.Ok(new MessagePostedResponse(channelId, seq, position, at));
+        }
+        return TypedResults.Created($"/v1/channels/{channelId}/messages/{result.Version}",
+            new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt));
     }
 }

@@ -41,15 +41,8 @@ public static class CreateWorkspaceEndpoint
         var actor = Actor.From(http);
         var workspaceId = Ids.New();
         var events = Decide(workspaceId, command, actor.UserId);
-        var created = (WorkspaceCreated)events[0];
         var result = await store.AppendAsync(Ids.WorkspaceStream(workspaceId), ExpectedVersion.NoStream, events, actor,
-            async (appended, tx, token) =>
-            {
-                await tx.ExecuteAsync("insert into ws_workspaces (workspace_id, name, created_by, version) values ($1, $2, $3, $4)",
-                    token, workspaceId, created.Name, actor.UserId, appended.Version);
-                await tx.ExecuteAsync("insert into ws_workspace_members (workspace_id, user_id, role) values ($1, $2, 'admin')",
-                    token, workspaceId, actor.UserId);
-            }, ct: ct);
+            (appended, tx, token) => WorkspaceWriteSide.ApplyAsync(tx, workspaceId, appended.Version - events.Count + 1, events, token), ct: ct);
         return TypedResults.Created($"/v1/workspaces/{workspaceId}", new WorkspaceCreatedResponse(workspaceId, result.Position));
     }
 }

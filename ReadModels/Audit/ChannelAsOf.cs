@@ -1,5 +1,6 @@
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.ReadModels.History;
+using EventSourcedChat.Commands.Channels;
 using Npgsql;
 
 namespace EventSourcedChat.ReadModels.Audit;
@@ -16,20 +17,13 @@ public sealed record ChannelAsOf(
     string ChannelId, DateTimeOffset At, long Seq, string? Name, string? Kind, string? Topic, bool Archived,
     IReadOnlyList<string> Members, IReadOnlyList<MessageView> Messages, string? NextCursor);
 
-/// <summary>The channel itself as of a position: everything of <see cref="ChannelAsOf"/> but its messages.</summary>
-public sealed class ChannelState
+/// <summary>
+/// The channel itself as of a position: everything of <see cref="ChannelAsOf"/> but its messages, folded from the
+/// channel's own events by the write side's one fold of a channel (<see cref="Commands.Channels.ChannelState.Evolve"/>).
+/// </summary>
+/// <param name="Members">In the order they joined.</param>
+public sealed record AsOfChannel(long Seq, string? Name, string? Kind, string? Topic, bool Archived, IReadOnlyList<string> Members)
 {
-    private readonly HashSet<string> _members = [];
-
-    public long Seq { get; private set; }
-    public string? Name { get; private set; }
-    public string? Kind { get; private set; }
-    public string? Topic { get; private set; }
-    public bool Archived { get; private set; }
-
-    /// <summary>In the order they joined.</summary>
-    public List<string> Members { get; } = [];
-
     private static readonly string[] ChannelTypes =
     [
         .. new[] { typeof(ChannelCreated), typeof(ChannelRenamed), typeof(ChannelTopicSet), typeof(ChannelArchived),
@@ -40,10 +34,10 @@ public sealed class ChannelState
     /// Folds the channel's own events (not its messages) stored at or before <paramref name="at"/> with seq up to
     /// <paramref name="toSeq"/>. Memory grows with the member count, not with the channel's length.
     /// </summary>
-    public static async Task<ChannelState> ReadAsync(NpgsqlDataSource db, string channelId, DateTimeOffset at, long toSeq, CancellationToken ct)
+    public static async Task<AsOfChannel> ReadAsync(NpgsqlDataSource db, string channelId, DateTimeOffset at, long toSeq, CancellationToken ct)
     {
-        var state = new ChannelState();
         var stream = StreamNames.Channel(channelId);
+        long seq;
         await using (var last = db.CreateCommand("""
             select coalesce(max(version), 0) from es_events where stream_id = $1 and version <= $2 and created_at <= $3
             """))
@@ -51,63 +45,31 @@ public sealed class ChannelState
             last.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
             last.Parameters.Add(new NpgsqlParameter<long> { TypedValue = toSeq });
             last.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
-            state.Seq = (long)(await last.ExecuteScalarAsync(ct))!;
+            seq = (long)(await last.ExecuteScalarAsync(ct))!;
         }
         await using var cmd = db.CreateCommand("""
-            select type, data::text from es_events
+            select version, type, data::text from es_events
              where stream_id = $1 and version <= $2 and created_at <= $3 and type = any($4)
              order by version
             """);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
-        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = state.Seq });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = seq });
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
         cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ChannelTypes });
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
+        var state = ChannelState.Initial;
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
-            state.Apply(EventTypes.Deserialize(r.GetString(0), r.GetString(1)));
-        }
-        return state;
-    }
-
-    /// <summary>The same changes the directory projection makes.</summary>
-    private void Apply(object? e)
-    {
-        switch (e)
-        {
-            case ChannelCreated c:
-                (Name, Kind, Topic) = (c.Name, c.Kind, c.Topic);
-                foreach (var member in c.Members)
+            while (await r.ReadAsync(ct))
+            {
+                // Only the channel's own events are read: the fold is positioned at each one's version (its seq).
+                if (EventTypes.Deserialize(r.GetString(1), r.GetString(2)) is { } e)
                 {
-                    Join(member);
+                    state = ChannelState.Evolve(state with { Version = r.GetInt64(0) - 1 }, e);
                 }
-                break;
-            case ChannelRenamed r:
-                Name = r.Name;
-                break;
-            case ChannelTopicSet t:
-                Topic = t.Topic;
-                break;
-            case ChannelArchived:
-                Archived = true;
-                break;
-            case ChannelUnarchived:
-                Archived = false;
-                break;
-            case MemberJoined j:
-                Join(j.UserId);
-                break;
-            case MemberLeft l when _members.Remove(l.UserId):
-                Members.Remove(l.UserId);
-                break;
+            }
         }
-    }
-
-    private void Join(string userId)
-    {
-        if (_members.Add(userId))
-        {
-            Members.Add(userId);
-        }
+        return state.Exists
+            ? new AsOfChannel(seq, state.Name, state.Kind, state.Topic, state.Archived, [.. state.MembersInJoinOrder])
+            : new AsOfChannel(seq, null, null, null, false, []);
     }
 }

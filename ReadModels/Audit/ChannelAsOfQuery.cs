@@ -16,7 +16,7 @@ namespace EventSourcedChat.ReadModels.Audit;
 
 /// <summary>
 /// <c>GET /v1/audit/channels/{ch}/as-of?at=&amp;limit=&amp;cursor=</c>: the channel as it stood at an instant, written
-/// out as it is folded (<see cref="ChannelState"/>, then <see cref="AsOfMessages"/> one message at a time), so the
+/// out as it is folded (<see cref="AsOfChannel"/>, then <see cref="AsOfMessages"/> one message at a time), so the
 /// server's memory does not grow with the channel. Without <c>limit</c> the answer holds every message; with it, at most
 /// <c>limit</c> messages and a <c>nextCursor</c> that carries the instant, the head seq of the first page and the last
 /// seq served, so every page shows the same state.
@@ -67,7 +67,7 @@ public static class ChannelAsOfQuery
         {
             return QueryActor.NotFound("The channel");
         }
-        var channel = await ChannelState.ReadAsync(db, channelId, at, head, ct);
+        var channel = await AsOfChannel.ReadAsync(db, channelId, at, head, ct);
         var options = json.Value.SerializerOptions;
         return Results.Stream(async body =>
         {

@@ -6,7 +6,8 @@ namespace EventSourcedChat.ApiBench;
 /// <summary>The bench's own database: reset at start, and a fast way to give a channel a long history.</summary>
 internal static class BenchDatabase
 {
-    public const string Name = "esc_apibench";
+    /// <summary>esc_apibench, or ESC_APIBENCH_DATABASE (two sessions benchmarking on one server at once).</summary>
+    public static string Name { get; } = Environment.GetEnvironmentVariable("ESC_APIBENCH_DATABASE") ?? "esc_apibench";
 
     /// <summary>
     /// Appends <paramref name="messages"/> <c>message.posted.v1</c> events to the channel's stream with the event store's own

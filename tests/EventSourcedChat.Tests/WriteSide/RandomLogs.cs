@@ -1,0 +1,151 @@
+using EventSourcedChat.Contracts.Events;
+
+namespace EventSourcedChat.Tests.WriteSide;
+
+/// <summary>
+/// Seeded random logs of one workspace: its stream, its users' streams and a few channels' streams, each event one that
+/// a command could have appended (messages, edits, deletions and reactions name messages that exist), with repeats
+/// that commands would have turned away (joining twice, reacting twice, leaving when not in) so the folds' and the
+/// tables' idempotence is exercised too. Every event type of Contracts/Events appears in a long enough log.
+/// </summary>
+public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
+{
+    private readonly Random _random = new(seed);
+
+    public string WorkspaceId { get; } = Id(seed, 0xAAAA);
+    public List<string> Users { get; } = [.. Enumerable.Range(1, 6).Select(i => Id(seed, 0xB000 + i))];
+
+    public static string Id(int seed, int n) => $"{seed:x8}{n:x24}";
+
+    public List<object> Workspace()
+    {
+        List<object> log = [new WorkspaceCreated(WorkspaceId, "acme", Users[0])];
+        foreach (var user in Users)
+        {
+            log.Add(new WorkspaceMemberAdded(WorkspaceId, user, Pick("admin", "member", "auditor"), Users[0]));
+            if (_random.Next(3) == 0)
+            {
+                log.Add(new ChannelAuditRead(WorkspaceId, Id(seed, 0xC000), user, "events", 1, 5, null));
+            }
+            if (_random.Next(3) == 0)
+            {
+                log.Add(new WorkspaceMemberAdded(WorkspaceId, user, Pick("admin", "member", "auditor"), Users[0]));
+            }
+        }
+        return log;
+    }
+
+    public List<object> User(string userId, IReadOnlyList<string> channelIds)
+    {
+        List<object> log = [new UserRegistered(userId, $"{userId}@example.com", "User " + userId[^2..], "hash")];
+        var markers = new Dictionary<string, long>();
+        for (var i = _random.Next(6); i > 0; i--)
+        {
+            var channel = Pick([.. channelIds]);
+            var seq = markers.GetValueOrDefault(channel) + 1 + _random.Next(5);
+            markers[channel] = seq;
+            log.Add(new ReadMarkerMoved(userId, channel, seq));
+        }
+        return log;
+    }
+
+    public List<object> Channel(int index) => Channel(index, eventsPerChannel);
+
+    private List<object> Channel(int index, int events)
+    {
+        var id = Id(seed, 0xC000 + index);
+        var kind = Pick("public", "private", "dm");
+        var creator = Pick([.. Users]);
+        IReadOnlyList<string> dmMembers = kind == "dm" ? [.. new[] { creator, Pick([.. Users]) }.Distinct().Order(StringComparer.Ordinal)] : [];
+        List<object> log = [new ChannelCreated(id, WorkspaceId, kind == "dm" ? "" : $"ch-{index}", kind, null, creator, dmMembers)];
+        // As OpenDm appends it: the created DM, then each member's join.
+        log.AddRange(dmMembers.Select(m => new MemberJoined(id, m, m == creator ? null : creator)));
+        var messages = new List<long>();
+        for (var i = 0; i < events; i++)
+        {
+            var user = Pick([.. Users]);
+            var seq = log.Count + 1; // the version the next event gets
+            var message = messages.Count > 0 ? messages[_random.Next(messages.Count)] : (long?)null;
+            var emoji = Pick("tada", "heart", "👍");
+            var roll = _random.Next(16);
+            if (kind == "dm" && roll is 0 or 2 or 3 or 4 or 5 or 6)
+            {
+                roll = 15; // a DM's members are fixed, and it is never renamed or archived: a post instead
+            }
+            object next = roll switch
+            {
+                0 => new ChannelRenamed(id, $"ch-{index}-{i}", user),
+                1 => new ChannelTopicSet(id, _random.Next(2) == 0 ? null : $"topic {i}", user),
+                2 => new ChannelArchived(id, user),
+                3 => new ChannelUnarchived(id, user),
+                4 or 5 => new MemberJoined(id, user, _random.Next(2) == 0 ? null : creator),
+                6 => new MemberLeft(id, user, null),
+                7 when message is { } m => new MessageEdited(id, m, $"edit {i}", Mentions.None, user),
+                8 when message is { } m => new MessageDeleted(id, m, user),
+                9 or 10 when message is { } m => new ReactionAdded(id, m, emoji, user),
+                11 when message is { } m => new ReactionRemoved(id, m, emoji, user),
+                12 => new LegalHoldPlaced(id, _random.Next(2) == 0 ? null : "case", user),
+                13 => new LegalHoldLifted(id, user),
+                _ => new MessagePosted(id, $"m{seq}", user, $"text {i}", message is { } root && _random.Next(3) == 0 ? root : null, Mentions.None),
+            };
+            if (next is MessagePosted)
+            {
+                messages.Add(seq);
+            }
+            log.Add(next);
+        }
+        return log;
+    }
+
+    /// <summary>
+    /// A short random channel whose last event is a <paramref name="last"/> (a message first when it names one), so a
+    /// read model that does not move on that event type differs from the fold at the end of the log.
+    /// </summary>
+    public List<object> ChannelEndingWith(int index, Type last)
+    {
+        var log = Channel(index, events: 8);
+        var id = ((ChannelCreated)log[0]).ChannelId;
+        var user = Users[1];
+        if (!log.OfType<MessagePosted>().Any() || last == typeof(ReactionRemoved))
+        {
+            log.Add(new MessagePosted(id, "last", user, "last", null, Mentions.None));
+            if (last == typeof(ReactionRemoved))
+            {
+                log.Add(new ReactionAdded(id, log.Count, "tada", user));
+            }
+        }
+        var message = log.Count - log.AsEnumerable().Reverse().TakeWhile(e => e is not MessagePosted).Count();
+        log.Add(last.Name switch
+        {
+            nameof(ChannelCreated) => throw new InvalidOperationException("a channel is created once"),
+            nameof(ChannelRenamed) => new ChannelRenamed(id, $"ch-{index}-last", user),
+            nameof(ChannelTopicSet) => new ChannelTopicSet(id, "last topic", user),
+            nameof(ChannelArchived) => new ChannelArchived(id, user),
+            nameof(ChannelUnarchived) => new ChannelUnarchived(id, user),
+            nameof(MemberJoined) => new MemberJoined(id, Users[5], null),
+            nameof(MemberLeft) => new MemberLeft(id, user, null),
+            nameof(MessagePosted) => new MessagePosted(id, "final", user, "final", null, Mentions.None),
+            nameof(MessageEdited) => new MessageEdited(id, message, "edited last", Mentions.None, user),
+            nameof(MessageDeleted) => new MessageDeleted(id, message, user),
+            nameof(ReactionAdded) => new ReactionAdded(id, message, "heart", user),
+            nameof(ReactionRemoved) => new ReactionRemoved(id, message, "tada", user),
+            nameof(LegalHoldPlaced) => new LegalHoldPlaced(id, null, user),
+            nameof(LegalHoldLifted) => new LegalHoldLifted(id, user),
+            _ => throw new InvalidOperationException($"No last event of type {last.Name}: add it here."),
+        });
+        return log;
+    }
+
+    /// <summary>Splits a stream's log into appends of 1 to 5 events, as commands append them.</summary>
+    public IEnumerable<List<object>> Appends(List<object> log)
+    {
+        for (var i = 0; i < log.Count;)
+        {
+            var n = Math.Min(1 + _random.Next(5), log.Count - i);
+            yield return log.GetRange(i, n);
+            i += n;
+        }
+    }
+
+    private string Pick(params string[] options) => options[_random.Next(options.Length)];
+}
