@@ -62,10 +62,23 @@ public sealed class PostgresFixture : IAsyncLifetime
         // take them in the other order and deadlock with it (and a projection that loses such a deadlock stops for
         // good). Every batch first takes its projection's switch lock shared, before touching any table, so holding
         // the switch locks exclusively for the truncate's transaction waits for running batches and keeps new ones out.
-        await using var conn = await DataSource.OpenConnectionAsync();
-        await using var tx = await conn.BeginTransactionAsync();
-        await TruncateAsync(tx);
-        await tx.CommitAsync();
+        // Readers outside the switch locks (the push worker, the runners' lag sampler, health and status queries) take
+        // their tables' locks one by one too: PostgreSQL may pick the reset as a deadlock's victim. It then runs again
+        // in a new transaction (the other side, if chosen, retries by itself).
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var conn = await DataSource.OpenConnectionAsync();
+                await using var tx = await conn.BeginTransactionAsync();
+                await TruncateAsync(tx);
+                await tx.CommitAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+            }
+        }
     }
 
     /// <summary>The reset's work inside <paramref name="tx"/>: the projections' switch locks, then the truncate of every table.</summary>
