@@ -51,11 +51,11 @@ public static class AdminEndpoints
 
     /// <summary>The deployment at a glance (<c>chatctl status</c>): the head of the log, every runner, every live gateway.</summary>
     private static async Task<Ok<InstanceStatusView>> InstanceStatus(
-        LogRunners runners, RunnerStatus status, ProjectionRebuilder rebuilder, GatewayList gateways, TimeProvider time, CancellationToken ct)
+        LogRunners runners, RunnerStatus status, ProjectionRebuilder rebuilder, GatewayRegistry gateways, TimeProvider time, CancellationToken ct)
     {
         var views = await RunnersAsync(runners, status, rebuilder, ct);
         return TypedResults.Ok(new InstanceStatusView(
-            time.GetUtcNow(), views.Count == 0 ? 0 : views.Max(v => v.HeadPosition), views, await gateways.ReadAsync()));
+            time.GetUtcNow(), views.Count == 0 ? 0 : views.Max(v => v.HeadPosition), views, await gateways.ListAsync()));
     }
 
     private static async Task<List<ProjectionStatusView>> RunnersAsync(

@@ -41,43 +41,54 @@ public sealed class GatewayRegistry(
     /// <summary>The hub URL of the least-loaded live gateway; this node's own when none is registered or Redis does not answer and it is a gateway; else null.</summary>
     public async Task<string?> PickAsync()
     {
+        if (await ListAsync() is { Count: > 0 } live)
+        {
+            var least = live.Min(r => r.Connections);
+            var candidates = live.Where(r => r.Connections == least).ToList();
+            return candidates[Random.Shared.Next(candidates.Count)].Url;
+        }
+        return roles.Gateway ? OwnUrl : null;
+    }
+
+    /// <summary>
+    /// Every node whose registry entry has not expired, by node id (set members whose entry is gone are pruned); null
+    /// when Redis does not answer.
+    /// </summary>
+    public async Task<IReadOnlyList<GatewayView>?> ListAsync()
+    {
         try
         {
             var db = (await redis.GetAsync()).GetDatabase();
-            var ids = (await db.SetMembersAsync(options.GatewaysKey)).Select(v => (string)v!).ToArray();
-            if (ids.Length > 0)
+            var ids = (await db.SetMembersAsync(options.GatewaysKey)).Select(v => (string)v!).Order(StringComparer.Ordinal).ToArray();
+            if (ids.Length == 0)
             {
-                var values = await db.StringGetAsync([.. ids.Select(id => (RedisKey)options.GatewayKey(id))]);
-                var live = new List<Registration>();
-                var gone = new List<RedisValue>();
-                for (var i = 0; i < ids.Length; i++)
+                return [];
+            }
+            var values = await db.StringGetAsync([.. ids.Select(id => (RedisKey)options.GatewayKey(id))]);
+            var live = new List<GatewayView>();
+            var gone = new List<RedisValue>();
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (values[i].IsNull || Parse(ids[i], values[i]!) is not { } registration)
                 {
-                    if (values[i].IsNull || Parse(values[i]!) is not { } registration)
-                    {
-                        gone.Add(ids[i]);
-                    }
-                    else
-                    {
-                        live.Add(registration);
-                    }
+                    gone.Add(ids[i]);
                 }
-                if (gone.Count > 0)
+                else
                 {
-                    await db.SetRemoveAsync(options.GatewaysKey, [.. gone]);
-                }
-                if (live.Count > 0)
-                {
-                    var least = live.Min(r => r.Connections);
-                    var candidates = live.Where(r => r.Connections == least).ToList();
-                    return candidates[Random.Shared.Next(candidates.Count)].Url;
+                    live.Add(registration);
                 }
             }
+            if (gone.Count > 0)
+            {
+                await db.SetRemoveAsync(options.GatewaysKey, [.. gone]);
+            }
+            return live;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning("Gateway registry unreadable, Redis does not answer: {Error}", e.Message);
+            return null;
         }
-        return roles.Gateway ? OwnUrl : null;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -135,19 +146,20 @@ public sealed class GatewayRegistry(
         }
     }
 
-    private static Registration? Parse(string value)
+    private static GatewayView? Parse(string nodeId, string value)
     {
         try
         {
             using var json = JsonDocument.Parse(value);
             var url = json.RootElement.GetProperty("url").GetString();
-            return url is null ? null : new Registration(url, json.RootElement.GetProperty("connections").GetInt32());
+            return url is null ? null : new GatewayView(nodeId, url, json.RootElement.GetProperty("connections").GetInt32());
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             return null;
         }
     }
-
-    private sealed record Registration(string Url, int Connections);
 }
+
+/// <summary>A live gateway node as its registry entry shows it.</summary>
+public sealed record GatewayView(string NodeId, string Url, int Connections);

@@ -19,7 +19,6 @@ public static class PresenceModule
         services.AddSingleton<PresenceListener>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceListener>());
         services.AddSingleton<GatewayRegistry>();
-        services.AddSingleton<GatewayList>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRegistry>());
         return services;
     }

@@ -41,7 +41,10 @@ public sealed class GatewayMetrics
     public void DeliveredLive(DateTimeOffset appendedAt)
     {
         _deliveries.Add(1, Live);
-        _latency.Record(Math.Max(0, (_time.GetUtcNow() - appendedAt).TotalSeconds));
+        if (_latency.Enabled) // per delivery on the fan-out path: no clock read unless someone listens
+        {
+            _latency.Record(Math.Max(0, (_time.GetUtcNow() - appendedAt).TotalSeconds));
+        }
     }
 
     public void DeliveredReplayed() => _deliveries.Add(1, Replayed);
