@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -61,8 +60,8 @@ public static partial class RegisterEndpoint
         var registered = Decide(userId, command, password => hasher.HashPassword(userId, password));
         try
         {
-            await store.AppendAsync(Ids.UserStream(userId), ExpectedVersion.NoStream, [registered], new Actor(userId, http.TraceIdentifier),
-                (_, tx, token) => UserWriteSide.ApplyAsync(tx, userId, [registered], token), ct: ct);
+            await UserPipeline.RunAsync(store, userId, new Actor(userId, http.TraceIdentifier), StreamPipeline.Nothing(UserState.Initial),
+                u => u, _ => [registered], ct);
         }
         catch (PostgresException e) when (e.IsUniqueViolation("ws_users_email"))
         {

@@ -12,13 +12,16 @@ namespace EventSourcedChat.Commands.Accounts;
 public static class UserWriteSide
 {
     /// <summary>
-    /// The user's stream version and their read marker in one channel. The version is read first: a marker written in
-    /// between makes the append at that version conflict (and the command run again).
+    /// The user's stream version and their read marker in one channel. The version is read first (through the log):
+    /// a marker written in between makes the append at that version conflict (and the command run again).
     /// </summary>
-    public static async Task<UserState> LoadReadMarkerAsync(PostgresEventStore log, string userId, string channelId, CancellationToken ct)
+    public static async Task<UserState> LoadReadMarkerAsync(
+        PostgresEventStore log, NpgsqlTransaction tx, string userId, string channelId, CancellationToken ct)
     {
         var version = await log.GetStreamVersionAsync(StreamNames.User(userId), ct);
-        await using var cmd = log.DataSource.Command("select seq from ws_read_markers where user_id = $1 and channel_id = $2", userId, channelId);
+        await using var cmd = new NpgsqlCommand("select seq from ws_read_markers where user_id = $1 and channel_id = $2", tx.Connection, tx);
+        cmd.Parameters.AddWithValue(userId);
+        cmd.Parameters.AddWithValue(channelId);
         var marker = await cmd.ExecuteScalarAsync(ct) is long s ? s : 0;
         return UserState.Initial with
         {
@@ -26,6 +29,15 @@ public static class UserWriteSide
         };
     }
 
+    /// <summary>Whether the user registered (a workspace command that names them decides on it).</summary>
+    public static async Task<bool> ExistsAsync(NpgsqlTransaction tx, string userId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select exists (select 1 from ws_users where user_id = $1)", tx.Connection, tx);
+        cmd.Parameters.AddWithValue(userId);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Moves the tables by the events just appended, in one round trip.</summary>
     public static async Task ApplyAsync(NpgsqlTransaction tx, string userId, IReadOnlyList<object> events, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx);

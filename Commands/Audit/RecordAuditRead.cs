@@ -1,7 +1,7 @@
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Audit;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 
 namespace EventSourcedChat.Commands.Audit;
 
@@ -30,39 +30,27 @@ public sealed class RecordAuditRead(ChatEventStore store) : IAuditTrail
         {
             return null;
         }
-        return await store.InTransactionAsync(async (tx, token) =>
-        {
-            // The workspace row is locked first (audit reads of one workspace append one after the other, at its
-            // version); the second statement then sees the role as the lock's previous holder committed it.
-            await tx.ExecuteAsync("""
-                select 1 from ws_channels c join ws_workspaces w on w.workspace_id = c.workspace_id
-                 where c.channel_id = $1 for update of w
-                """, token, request.ChannelId);
-            await using var cmd = new Npgsql.NpgsqlCommand("""
-                select w.workspace_id, w.version,
-                       (select m.role from ws_workspace_members m where m.workspace_id = w.workspace_id and m.user_id = $2)
-                  from ws_channels c join ws_workspaces w on w.workspace_id = c.workspace_id
-                 where c.channel_id = $1
-                """, tx.Connection, tx);
-            cmd.Parameters.AddWithValue(request.ChannelId);
-            cmd.Parameters.AddWithValue(request.UserId);
-            string? workspaceId = null, role = null;
-            long version = 0;
-            await using (var r = await cmd.ExecuteReaderAsync(token))
+        var actor = new Actor(request.UserId, request.CorrelationId);
+        ChannelAuditRead? read = null;
+        var appended = await WorkspacePipeline.RunAsync(store, actor,
+            async (tx, token) =>
             {
-                if (await r.ReadAsync(token))
-                {
-                    (workspaceId, version, role) = (r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetString(2));
-                }
-            }
-            if (Decide(workspaceId, role, request) is not { } read)
+                // The workspace row is locked first (audit reads of one workspace append one after the other, at its
+                // version); the next statement then sees the role as the lock's previous holder committed it.
+                var workspaceId = await tx.ScalarAsync<string>("""
+                    select w.workspace_id from ws_channels c join ws_workspaces w on w.workspace_id = c.workspace_id
+                     where c.channel_id = $1 for update of w
+                    """, token, request.ChannelId);
+                return workspaceId is null
+                    ? WorkspaceState.Initial
+                    : await WorkspaceWriteSide.LoadAsync(tx, workspaceId, [request.UserId], token);
+            },
+            workspace => workspace,
+            workspace =>
             {
-                return null;
-            }
-            var actor = new Actor(request.UserId, request.CorrelationId);
-            var appended = await store.AppendAsync(tx, Ids.WorkspaceStream(read.WorkspaceId), ExpectedVersion.Exactly(version), [read], actor, ct: token);
-            await Workspaces.WorkspaceWriteSide.ApplyAsync(tx, read.WorkspaceId, appended.Version, [read], token);
-            return new AuditReadRecorded(read.WorkspaceId, appended.Position);
-        }, ct);
+                read = Decide(workspace.Exists ? workspace.WorkspaceId : null, workspace.RoleOf(request.UserId), request);
+                return read is null ? [] : [read];
+            }, ct);
+        return appended is null ? null : new AuditReadRecorded(read!.WorkspaceId, appended.Position);
     }
 }

@@ -5,10 +5,10 @@ using EventSourcedChat.EventStore;
 namespace EventSourcedChat.Commands.Channels;
 
 /// <summary>
-/// The one pipeline of every command on an existing channel (posting, edits, deletes, reactions, channel changes,
-/// legal holds): lock the channel row and load the slice of its state the command names, decide, append at the loaded
-/// version, apply the events to the write-side tables in the same transaction, answer. Retried whole on a concurrent
-/// change (an append that did not take the lock). An empty decision appends nothing and answers null.
+/// The channel streams' front of <see cref="StreamPipeline"/>: every command on an existing channel (posting, edits,
+/// deletes, reactions, channel changes, legal holds) locks the channel row and loads the slice of its state the
+/// command names, decides, appends at the loaded version and applies the events to the write-side tables in the same
+/// transaction. Commands that create a channel stream decide on the workspace (<see cref="CreateAsync"/>).
 /// </summary>
 public static class ChannelPipeline
 {
@@ -18,22 +18,26 @@ public static class ChannelPipeline
     /// <returns>The append, or null when the decision was empty.</returns>
     public static Task<AppendResult?> RunAsync(
         ChatEventStore store, string channelId, Actor actor, ChannelSlice slice, Decision decide, CancellationToken ct, Guid? firstEventId = null) =>
-        ChatEventStore.RetryOnConflict(() => store.InTransactionAsync<AppendResult?>(async (tx, token) =>
-        {
-            var (workspace, channel) = await ChannelWriteSide.LockAsync(tx, channelId, actor.UserId, slice, token);
-            var events = await decide(workspace, channel);
-            if (events.Count == 0)
-            {
-                return null;
-            }
-            var stream = Ids.ChannelStream(channelId);
-            var result = await store.AppendAsync(tx, stream, ExpectedVersion.Exactly(channel.Version), events, actor, firstEventId, token);
-            if (!result.Duplicate)
-            {
-                await ChannelWriteSide.ApplyAsync(tx, channelId, result.Version - events.Count + 1, events, token);
-            }
-            return result;
-        }, ct));
+        StreamPipeline.RunAsync(store, actor, WriteSide(channelId),
+            (tx, token) => ChannelWriteSide.LockAsync(tx, channelId, actor.UserId, slice, token),
+            loaded => decide(loaded.Workspace, loaded.Channel), ct, ChatEventStore.FirstId(firstEventId));
+
+    /// <summary>
+    /// A command that creates a channel stream (a channel, a DM): decided on the workspace it is created in, appended to
+    /// a stream that must not exist yet, unless every event is a duplicate of one already stored (<paramref name="eventIds"/>).
+    /// </summary>
+    public static Task<AppendResult?> CreateAsync(
+        ChatEventStore store, string workspaceId, string channelId, Actor actor, IReadOnlyCollection<string> userIds,
+        Func<WorkspaceState, IReadOnlyList<object>> decide, CancellationToken ct, Func<int, Guid?>? eventIds = null) =>
+        StreamPipeline.RunAsync(store, actor,
+            new StreamPipeline.WriteSide<WorkspaceState>(_ => Ids.ChannelStream(channelId), _ => 0,
+                (tx, _, first, events, token) => ChannelWriteSide.ApplyAsync(tx, channelId, first, events, token)),
+            (tx, token) => WorkspaceWriteSide.LoadAsync(tx, workspaceId, userIds, token), decide, ct, eventIds);
+
+    private static StreamPipeline.WriteSide<(WorkspaceState Workspace, ChannelState Channel)> WriteSide(string channelId) => new(
+        _ => Ids.ChannelStream(channelId),
+        loaded => loaded.Channel.Version,
+        (tx, _, first, events, token) => ChannelWriteSide.ApplyAsync(tx, channelId, first, events, token));
 
     /// <summary>What a channel command answers: the position of its last event, or the stream's head when nothing changed.</summary>
     public static async Task<PositionResponse> RunForPositionAsync(

@@ -30,12 +30,9 @@ public static class ChannelWriteSide
         ReadAsync(tx.Connection!, tx, channelId, actorId, slice, lockRow: true, ct);
 
     /// <summary>The same slice without a lock, for a command on another stream that only reads the channel (read markers).</summary>
-    public static async Task<(WorkspaceState Workspace, ChannelState Channel)> LoadAsync(
-        NpgsqlDataSource db, string channelId, string actorId, ChannelSlice slice, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return await ReadAsync(conn, null, channelId, actorId, slice, lockRow: false, ct);
-    }
+    public static Task<(WorkspaceState Workspace, ChannelState Channel)> LoadAsync(
+        NpgsqlTransaction tx, string channelId, string actorId, ChannelSlice slice, CancellationToken ct) =>
+        ReadAsync(tx.Connection!, tx, channelId, actorId, slice, lockRow: false, ct);
 
     private static async Task<(WorkspaceState Workspace, ChannelState Channel)> ReadAsync(
         NpgsqlConnection conn, NpgsqlTransaction? tx, string channelId, string actorId, ChannelSlice slice, bool lockRow, CancellationToken ct)

@@ -2,7 +2,6 @@ using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -45,19 +44,21 @@ public static class CreateChannelEndpoint
         string workspaceId, CreateChannel command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        var workspace = await WorkspaceWriteSide.LoadAsync(store.DataSource, workspaceId, [actor.UserId], ct);
         var channelId = Ids.New();
-        var events = Decide(workspace, channelId, command, actor.UserId);
-        var created = (ChannelCreated)events[0];
+        ChannelCreated? created = null;
         try
         {
-            var result = await store.AppendAsync(Ids.ChannelStream(channelId), ExpectedVersion.NoStream, events, actor,
-                (appended, tx, token) => ChannelWriteSide.ApplyAsync(tx, channelId, appended.Version - events.Count + 1, events, token), ct: ct);
-            return TypedResults.Created($"/v1/channels/{channelId}", new ChannelCreatedResponse(channelId, result.Position));
+            var result = await ChannelPipeline.CreateAsync(store, workspaceId, channelId, actor, [actor.UserId], workspace =>
+            {
+                var events = Decide(workspace, channelId, command, actor.UserId);
+                created = (ChannelCreated)events[0];
+                return events;
+            }, ct);
+            return TypedResults.Created($"/v1/channels/{channelId}", new ChannelCreatedResponse(channelId, result!.Position));
         }
         catch (PostgresException e) when (e.IsUniqueViolation("ws_channels_name"))
         {
-            throw CommandRejected.Conflict(ErrorCodes.NameTaken, $"A channel named '{created.Name}' already exists in this workspace.");
+            throw CommandRejected.Conflict(ErrorCodes.NameTaken, $"A channel named '{created!.Name}' already exists in this workspace.");
         }
     }
 }

@@ -1,7 +1,6 @@
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -56,17 +55,14 @@ public static class OpenDmEndpoint
         _ = await WorkspaceAccess.RoleOfAsync(store.DataSource, workspaceId, actor.UserId, ct)
             ?? throw CommandRejected.NotFound("The workspace"); // before judging the body: an outsider learns nothing
         var members = MemberSet(command, actor.UserId);
-        var workspace = await WorkspaceWriteSide.LoadAsync(store.DataSource, workspaceId, members, ct);
         var channelId = Ids.Deterministic("dm", $"{workspaceId}\n{string.Join(',', members)}");
-        var events = Decide(workspace, channelId, members, actor.UserId);
         var stream = Ids.ChannelStream(channelId);
 
         // Every event id derives from the DM's id: opening it again, even concurrently, is an idempotent duplicate.
-        var data = events.Select((e, i) => new EventData(
-            Ids.DeterministicGuid(stream, $"open-{i}"), EventTypes.StoredTypeOf(e.GetType()), EventTypes.Serialize(e))).ToList();
-        var result = await store.Log.AppendAsync(stream, ExpectedVersion.NoStream, data, new EventMetadata(actor.UserId, actor.CorrelationId),
-            (appended, tx, token) => ChannelWriteSide.ApplyAsync(tx, channelId, appended.Version - events.Count + 1, events, token), ct);
-        var position = result.Duplicate ? await store.HeadPositionAsync(stream, ct) : result.Position;
+        var result = await ChannelPipeline.CreateAsync(store, workspaceId, channelId, actor, members,
+            workspace => Decide(workspace, channelId, members, actor.UserId), ct,
+            eventIds: i => Ids.DeterministicGuid(stream, $"open-{i}"));
+        var position = result is { Duplicate: false } ? result.Position : await store.HeadPositionAsync(stream, ct);
         return TypedResults.Ok(new ChannelCreatedResponse(channelId, position));
     }
 }

@@ -26,7 +26,7 @@ public sealed class ChatEventStore(PostgresEventStore store)
         Func<AppendResult, NpgsqlTransaction, CancellationToken, Task>? applyState = null,
         Guid? firstEventId = null, CancellationToken ct = default)
     {
-        var data = ToEventData(events, firstEventId);
+        var data = ToEventData(events, FirstId(firstEventId));
         var metadata = new EventMetadata(actor.UserId, actor.CorrelationId);
         return applyState is null
             ? store.AppendAsync(stream, expected, data, metadata, ct)
@@ -34,18 +34,23 @@ public sealed class ChatEventStore(PostgresEventStore store)
     }
 
     /// <summary>Appends inside a transaction from <see cref="InTransactionAsync{T}"/>, after the caller locked and read its state.</summary>
+    /// <param name="eventIds">The id of the event at each index, or null for a new one.</param>
     public Task<AppendResult> AppendAsync(
         NpgsqlTransaction transaction, string stream, ExpectedVersion expected, IReadOnlyList<object> events, Actor actor,
-        Guid? firstEventId = null, CancellationToken ct = default) =>
-        store.AppendAsync(transaction, stream, expected, ToEventData(events, firstEventId), new EventMetadata(actor.UserId, actor.CorrelationId), ct);
+        Func<int, Guid?>? eventIds = null, CancellationToken ct = default) =>
+        store.AppendAsync(transaction, stream, expected, ToEventData(events, eventIds), new EventMetadata(actor.UserId, actor.CorrelationId), ct);
 
     /// <summary>One unit of work: lock and read state, decide, append, move state, commit (repeated whole if the log asks).</summary>
     public Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken ct) =>
         store.InTransactionAsync(work, ct);
 
-    private static List<EventData> ToEventData(IReadOnlyList<object> events, Guid? firstEventId) =>
+    /// <summary>Event ids where only the first is given (a client's <c>clientMsgId</c>); the others are new.</summary>
+    public static Func<int, Guid?>? FirstId(Guid? firstEventId) =>
+        firstEventId is { } id ? i => i == 0 ? id : null : null;
+
+    private static List<EventData> ToEventData(IReadOnlyList<object> events, Func<int, Guid?>? eventIds) =>
         events.Select((e, i) => new EventData(
-            i == 0 && firstEventId is { } id ? id : Guid.CreateVersion7(),
+            eventIds?.Invoke(i) ?? Guid.CreateVersion7(),
             EventTypes.StoredTypeOf(e.GetType()),
             EventTypes.Serialize(e))).ToList();
 

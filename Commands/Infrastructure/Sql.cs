@@ -15,6 +15,17 @@ public static class Sql
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>The first column of the first row, or default when there is no row (or it is null).</summary>
+    public static async Task<T?> ScalarAsync<T>(this NpgsqlTransaction tx, string sql, CancellationToken ct, params object?[] args)
+    {
+        await using var cmd = new NpgsqlCommand(sql, tx.Connection, tx);
+        foreach (var arg in args)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        }
+        return await cmd.ExecuteScalarAsync(ct) is T value ? value : default;
+    }
+
     public static NpgsqlCommand Command(this NpgsqlDataSource dataSource, string sql, params object?[] args)
     {
         var cmd = dataSource.CreateCommand(sql);

@@ -3,7 +3,6 @@ using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -40,19 +39,15 @@ public static class MoveReadMarkerEndpoint
         string channelId, MoveReadMarker command, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        var stream = Ids.UserStream(actor.UserId);
-        return await ChatEventStore.RetryOnConflict(async () =>
-        {
-            var (workspace, channel) = await ChannelWriteSide.LoadAsync(store.DataSource, channelId, actor.UserId, ChannelSlice.None, ct);
-            ChannelRules.EnsureVisible(workspace, channel, actor.UserId);
-            var user = await UserWriteSide.LoadReadMarkerAsync(store.Log, actor.UserId, channelId, ct);
-            if (Decide(workspace, channel, user, command, actor.UserId) is not { } moved)
+        var result = await UserPipeline.RunAsync(store, actor.UserId, actor,
+            async (tx, token) =>
             {
-                return TypedResults.Ok(new PositionResponse(await store.HeadPositionAsync(stream, ct)));
-            }
-            var result = await store.AppendAsync(stream, ExpectedVersion.Exactly(user.Version), [moved], actor,
-                (_, tx, token) => UserWriteSide.ApplyAsync(tx, actor.UserId, [moved], token), ct: ct);
-            return TypedResults.Ok(new PositionResponse(result.Position));
-        });
+                var (workspace, channel) = await ChannelWriteSide.LoadAsync(tx, channelId, actor.UserId, ChannelSlice.None, token);
+                ChannelRules.EnsureVisible(workspace, channel, actor.UserId);
+                return (workspace, channel, User: await UserWriteSide.LoadReadMarkerAsync(store.Log, tx, actor.UserId, channelId, token));
+            },
+            loaded => loaded.User,
+            loaded => Decide(loaded.workspace, loaded.channel, loaded.User, command, actor.UserId) is { } moved ? [moved] : [], ct);
+        return TypedResults.Ok(new PositionResponse(result?.Position ?? await store.HeadPositionAsync(Ids.UserStream(actor.UserId), ct)));
     }
 }

@@ -1,6 +1,6 @@
+using EventSourcedChat.Commands.Accounts;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -50,16 +50,12 @@ public static class WorkspaceMembersEndpoints
     {
         var actor = Actor.From(http);
         var userId = command.UserId?.Trim() ?? "";
-        var workspace = await WorkspaceWriteSide.LoadAsync(store.DataSource, workspaceId, [actor.UserId, userId], ct);
-        await using var cmd = store.DataSource.Command("select exists (select 1 from ws_users where user_id = $1)", userId);
-        var exists = (bool)(await cmd.ExecuteScalarAsync(ct))!;
-        var events = Decide(workspace, exists && Ids.IsValid(userId), command with { UserId = userId }, actor.UserId);
-        if (events.Count == 0)
-        {
-            return TypedResults.Ok(new PositionResponse(await store.HeadPositionAsync(Ids.WorkspaceStream(workspaceId), ct)));
-        }
-        var result = await store.AppendAsync(Ids.WorkspaceStream(workspaceId), ExpectedVersion.Exactly(workspace.Version), events, actor,
-            (appended, tx, token) => WorkspaceWriteSide.ApplyAsync(tx, workspaceId, appended.Version - events.Count + 1, events, token), ct: ct);
-        return TypedResults.Ok(new PositionResponse(result.Position));
+        var result = await WorkspacePipeline.RunAsync(store, actor,
+            async (tx, token) => (
+                Workspace: await WorkspaceWriteSide.LoadAsync(tx, workspaceId, [actor.UserId, userId], token),
+                UserExists: Ids.IsValid(userId) && await UserWriteSide.ExistsAsync(tx, userId, token)),
+            loaded => loaded.Workspace,
+            loaded => Decide(loaded.Workspace, loaded.UserExists, command with { UserId = userId }, actor.UserId), ct);
+        return TypedResults.Ok(new PositionResponse(result?.Position ?? await store.HeadPositionAsync(Ids.WorkspaceStream(workspaceId), ct)));
     }
 }

@@ -1,7 +1,6 @@
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
-using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -40,9 +39,8 @@ public static class CreateWorkspaceEndpoint
     {
         var actor = Actor.From(http);
         var workspaceId = Ids.New();
-        var events = Decide(workspaceId, command, actor.UserId);
-        var result = await store.AppendAsync(Ids.WorkspaceStream(workspaceId), ExpectedVersion.NoStream, events, actor,
-            (appended, tx, token) => WorkspaceWriteSide.ApplyAsync(tx, workspaceId, appended.Version - events.Count + 1, events, token), ct: ct);
-        return TypedResults.Created($"/v1/workspaces/{workspaceId}", new WorkspaceCreatedResponse(workspaceId, result.Position));
+        var result = await WorkspacePipeline.RunAsync(store, actor, StreamPipeline.Nothing(WorkspaceState.Initial with { WorkspaceId = workspaceId }),
+            w => w, _ => Decide(workspaceId, command, actor.UserId), ct);
+        return TypedResults.Created($"/v1/workspaces/{workspaceId}", new WorkspaceCreatedResponse(workspaceId, result!.Position));
     }
 }

@@ -12,19 +12,49 @@ namespace EventSourcedChat.Commands.Workspaces;
 /// </summary>
 public static class WorkspaceWriteSide
 {
-    /// <summary>The workspace with the roles of <paramref name="userIds"/>; <see cref="WorkspaceState.Initial"/> when it does not exist.</summary>
+    /// <summary>
+    /// The workspace with the roles of <paramref name="userIds"/>, read in the command's transaction;
+    /// <see cref="WorkspaceState.Initial"/> when it does not exist. With <paramref name="lockRow"/> the workspace row is
+    /// locked first, so commands on one workspace take turns instead of conflicting.
+    /// </summary>
+    public static async Task<WorkspaceState> LoadAsync(
+        NpgsqlTransaction tx, string workspaceId, IReadOnlyCollection<string> userIds, CancellationToken ct, bool lockRow = false)
+    {
+        if (!Ids.IsValid(workspaceId))
+        {
+            return WorkspaceState.Initial;
+        }
+        if (lockRow)
+        {
+            // Lock first, then read in the next statement: it sees what the lock's previous holder committed.
+            await tx.ExecuteAsync("select 1 from ws_workspaces where workspace_id = $1 for update", ct, workspaceId);
+        }
+        await using var cmd = new NpgsqlCommand(Select, tx.Connection, tx);
+        cmd.Parameters.AddWithValue(workspaceId);
+        cmd.Parameters.AddWithValue(userIds.ToArray());
+        return await ReadAsync(cmd, workspaceId, ct);
+    }
+
+    /// <summary>The same outside a command's transaction.</summary>
     public static async Task<WorkspaceState> LoadAsync(NpgsqlDataSource db, string workspaceId, IReadOnlyCollection<string> userIds, CancellationToken ct)
     {
         if (!Ids.IsValid(workspaceId))
         {
             return WorkspaceState.Initial;
         }
-        await using var cmd = db.Command("""
-            select w.name, w.created_by, w.version, m.user_id, m.role
-              from ws_workspaces w
-              left join ws_workspace_members m on m.workspace_id = w.workspace_id and m.user_id = any ($2)
-             where w.workspace_id = $1
-            """, workspaceId, userIds.ToArray());
+        await using var cmd = db.Command(Select, workspaceId, userIds.ToArray());
+        return await ReadAsync(cmd, workspaceId, ct);
+    }
+
+    private const string Select = """
+        select w.name, w.created_by, w.version, m.user_id, m.role
+          from ws_workspaces w
+          left join ws_workspace_members m on m.workspace_id = w.workspace_id and m.user_id = any ($2)
+         where w.workspace_id = $1
+        """;
+
+    private static async Task<WorkspaceState> ReadAsync(NpgsqlCommand cmd, string workspaceId, CancellationToken ct)
+    {
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var state = WorkspaceState.Initial;
         while (await r.ReadAsync(ct))
