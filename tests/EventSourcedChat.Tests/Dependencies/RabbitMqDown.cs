@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using EventSourcedChat.EventStore.Telemetry;
 using EventSourcedChat.Projections.Push;
 using EventSourcedChat.Tests.Infrastructure;
 using EventSourcedChat.Tests.Realtime;
@@ -68,6 +69,8 @@ public sealed class RabbitMqDown(PostgresFixture db, ITestOutputHelper output) :
         var (rabbit, api, _, ada, general, hub) = await ListeningAsync("rabbitfrozen", ("Realtime:PushConfirmTimeout", "00:00:01"));
         var worker = api.Services.GetRequiredService<PushWorker>();
         var interruptions = worker.Interruptions;
+        using var metrics = new MetricsRecorder(api);
+        var (timeouts, restarts) = (metrics.Sum(ChatMetrics.PushConfirmTimeouts), metrics.Sum(ChatMetrics.PushRestarts));
 
         // SIGSTOP: the connection stays open, sends go out, no confirm comes back (as when a confirm is lost).
         outage.Log("freezing RabbitMQ");
@@ -80,6 +83,8 @@ public sealed class RabbitMqDown(PostgresFixture db, ITestOutputHelper output) :
             "the push worker to give up a batch the frozen broker never confirmed");
         outage.Log($"push worker gave up: {worker.LastInterruption?.GetType().Name}: {worker.LastInterruption?.Message}");
         Assert.IsType<TimeoutException>(worker.LastInterruption);
+        Assert.True(metrics.Sum(ChatMetrics.PushConfirmTimeouts) > timeouts, "the batch not confirmed in time is counted");
+        Assert.True(metrics.Sum(ChatMetrics.PushRestarts) > restarts, "the worker's run started again is counted");
 
         rabbit.Unfreeze();
         outage.Log("RabbitMQ thawed");

@@ -6,20 +6,21 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EventSourcedChat.Tests.Infrastructure;
 
 /// <summary>
-/// Listens to one host's own instruments (meter <see cref="ChatMetrics.MeterName"/> created by that host's
-/// <see cref="IMeterFactory"/>, so other hosts in the test process do not count), keeping every measurement.
+/// Listens to one host's own instruments (meter <see cref="ChatMetrics.MeterName"/>, or the meters named, created by
+/// that host's <see cref="IMeterFactory"/>, so other hosts in the test process do not count), keeping every measurement.
 /// </summary>
 public sealed class MetricsRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<(string Name, double Value, Dictionary<string, object?> Tags)> _measurements = new();
 
-    public MetricsRecorder(ChatHost host)
+    public MetricsRecorder(ChatHost host, params string[] meters)
     {
         var factory = host.Services.GetRequiredService<IMeterFactory>();
+        var names = meters.Length == 0 ? [ChatMetrics.MeterName] : meters;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == ChatMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
+            if (names.Contains(instrument.Meter.Name) && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 listener.EnableMeasurementEvents(instrument);
             }

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using EventSourcedChat.EventStore.Telemetry;
 using EventSourcedChat.Tests.Infrastructure;
 
@@ -9,7 +6,8 @@ namespace EventSourcedChat.Tests.Observability;
 
 /// <summary>
 /// With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, a node sends its metrics and traces over OTLP/HTTP; here to a small
-/// OTLP receiver in the test (protobuf bodies keep instrument names and span attributes as plain UTF-8).
+/// OTLP receiver in the test (<see cref="OtlpReceiver"/>: protobuf bodies keep instrument names and span attributes as
+/// plain UTF-8).
 /// </summary>
 public sealed class Export(PostgresFixture db) : ApiTest(db)
 {
@@ -43,60 +41,5 @@ public sealed class Export(PostgresFixture db) : ApiTest(db)
         // The shared host has no endpoint: no OpenTelemetry provider collects or exports anything.
         Assert.Null(Host.Services.GetService(typeof(OpenTelemetry.Metrics.MeterProvider)));
         Assert.Null(Host.Services.GetService(typeof(OpenTelemetry.Trace.TracerProvider)));
-    }
-
-    /// <summary>Accepts OTLP/HTTP posts on a loopback port and keeps each body with its path.</summary>
-    private sealed class OtlpReceiver : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly CancellationTokenSource _stop = new();
-
-        public ConcurrentQueue<(string Path, string Body)> Bodies { get; } = new();
-
-        public string Endpoint { get; }
-
-        public OtlpReceiver()
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Endpoint = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Add($"{Endpoint}/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
-
-        public bool Received(string path, string text) =>
-            Bodies.Any(b => b.Path == path && b.Body.Contains(text, StringComparison.Ordinal));
-
-        private async Task ServeAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                Bodies.Enqueue((context.Request.Url!.AbsolutePath, Encoding.UTF8.GetString(body.ToArray())));
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "application/x-protobuf";
-                context.Response.Close();
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Close();
-            _stop.Dispose();
-        }
     }
 }

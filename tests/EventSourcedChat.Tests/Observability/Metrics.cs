@@ -93,4 +93,29 @@ public sealed class Metrics(PostgresFixture db) : RealtimeTest(db)
             Assert.True(metrics.Latest(ChatMetrics.RunnerLagSeconds, ChatMetrics.RunnerTag, runner) >= 0, $"{runner}'s lag in seconds");
         }
     }
+
+    [Fact]
+    public async Task Requests_by_route_and_status_and_rate_limit_rejections_are_counted_by_ASP_NET_Cores_instruments()
+    {
+        await using var strict = new ChatHost(Db, new() { ["Roles"] = "api", ["RateLimits:PostsPerSecond"] = "1", ["RateLimits:PostsBurst"] = "2" });
+        using var metrics = new MetricsRecorder(strict, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.RateLimiting");
+        var ada = await RegisterAsync("ada", strict);
+        var channel = await ChannelAsync(ada, await WorkspaceAsync(ada));
+
+        var statuses = new List<System.Net.HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            statuses.Add((await ada.SendAsync("POST", $"/v1/channels/{channel}/messages", new { text = $"m{i}" })).StatusCode);
+        }
+
+        var rejected = statuses.Count(s => s == System.Net.HttpStatusCode.TooManyRequests);
+        Assert.True(rejected >= 1, "the burst is spent");
+        Assert.Equal(rejected, metrics.Sum("aspnetcore.rate_limiting.requests", "aspnetcore.rate_limiting.result", "endpoint_limiter"));
+        // A request's duration is recorded as its response ends, which the client may see first.
+        int Posts(int status) => metrics.Of("http.server.request.duration", "http.route", "/v1/channels/{channelId}/messages")
+            .Count(m => Equals(m.Tags.GetValueOrDefault("http.response.status_code"), status));
+        await Eventually.Until(() => Posts(429) + Posts(201) == statuses.Count, what: "every post's duration recorded");
+        Assert.Equal(rejected, Posts(429));
+        Assert.Equal(statuses.Count - rejected, Posts(201));
+    }
 }

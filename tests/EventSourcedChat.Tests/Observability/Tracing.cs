@@ -5,6 +5,7 @@ using EventSourcedChat.EventStore.Telemetry;
 using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Tests.Infrastructure;
 using EventSourcedChat.Tests.Realtime;
+using Xunit.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSourcedChat.Tests.Observability;
@@ -15,8 +16,77 @@ namespace EventSourcedChat.Tests.Observability;
 /// push message carries the push span's traceparent), down to the write to the member's connection. Spans are seen
 /// with an <see cref="ActivityListener"/> in the test process, where every in-process host records its spans.
 /// </summary>
-public sealed class Tracing(PostgresFixture db) : RealtimeTest(db)
+public sealed class Tracing(PostgresFixture db, ITestOutputHelper output) : RealtimeTest(db)
 {
+    /// <summary>
+    /// The same trace across OS processes: the post and the push run in this test process, the delivery and the socket
+    /// write in a Gateway process of its own, which exports its spans over OTLP to a receiver in the test. The spans it
+    /// exports continue the push span's trace (after PostgreSQL and RabbitMQ), and come from that process (its
+    /// <c>service.instance.id</c> names its pid). The test prints the trace as the exporter sent it.
+    /// </summary>
+    [Fact]
+    public async Task A_post_is_one_trace_across_processes_and_the_gateway_process_exports_the_delivery_and_the_socket_write_over_OTLP()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is ChatActivity.SourceName or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var receiver = new OtlpReceiver();
+        var gateway = Own(await GatewayProcess.StartAsync(new Dictionary<string, string?>
+        {
+            ["Roles"] = "gateway",
+            ["ConnectionStrings:Postgres"] = Db.ConnectionString,
+            ["Realtime:Exchange"] = $"chat.events.{PostgresFixture.DatabaseName}",
+            ["Redis:Prefix"] = $"esc_tests_tracing:{Guid.NewGuid():N}:",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        }));
+
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var channel = await ChannelAsync(ada, await WorkspaceAsync(ada, bob));
+        await bob.Ok("POST", $"/v1/channels/{channel}/join");
+        await using var bobHub = await HubClient.ConnectAsync(gateway.HubUrl, bob);
+        await bobHub.InvokeAsync("Resume", 0);
+
+        var traceId = ActivityTraceId.CreateRandom();
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"/v1/channels/{channel}/messages")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { text = "traced across processes" }),
+        };
+        post.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        Assert.Equal(HttpStatusCode.Created, (await ada.Client.SendAsync(post)).StatusCode);
+        await bobHub.WaitUntilAsync(e => e.Any(x => x.GetProperty("type").GetString() == "message.posted"), what: "the post on bob's socket");
+
+        var trace = traceId.ToString();
+        var exported = await Eventually.Until(() => Task.FromResult(receiver.Spans().Where(s => s.TraceId == trace).ToList()),
+            s => s.Any(x => x.Name == ChatActivity.Write), TimeSpan.FromSeconds(20), "the gateway process's spans of the trace");
+        var request = Assert.Single(spans, s => s.TraceId == traceId && s.Source.Name == "Microsoft.AspNetCore");
+        var push = Assert.Single(spans, s => s.TraceId == traceId && s.OperationName == ChatActivity.Push);
+        var deliver = Assert.Single(exported, s => s.Name == ChatActivity.Deliver);
+        var write = Assert.Single(exported, s => s.Name == ChatActivity.Write);
+        Assert.Equal(request.SpanId.ToString(), push.ParentSpanId.ToString());
+        Assert.Equal(push.SpanId.ToString(), deliver.ParentSpanId);
+        Assert.Equal(deliver.SpanId, write.ParentSpanId);
+        Assert.All(exported, s => Assert.EndsWith($":{gateway.Pid}", s.Resource["service.instance.id"], StringComparison.Ordinal));
+        Assert.NotEqual(Environment.ProcessId, gateway.Pid);
+        Assert.DoesNotContain(spans, s => s.TraceId == traceId && s.OperationName == ChatActivity.Deliver); // not delivered here
+
+        output.WriteLine($"trace {trace}");
+        output.WriteLine($"  [test process {Environment.ProcessId}] {request.OperationName} span {request.SpanId}");
+        output.WriteLine($"    [test process {Environment.ProcessId}] {push.OperationName} span {push.SpanId} (parent {push.ParentSpanId})");
+        foreach (var s in new[] { deliver, write })
+        {
+            output.WriteLine($"      [gateway process {gateway.Pid}, exported over OTLP] {s.Name} span {s.SpanId} (parent {s.ParentSpanId}) "
+                + string.Join(" ", s.Attributes.Select(a => $"{a.Key}={a.Value}")));
+        }
+    }
+
     [Fact]
     public async Task A_post_is_one_trace_from_the_request_through_the_log_and_the_broker_to_the_socket_on_another_gateway()
     {

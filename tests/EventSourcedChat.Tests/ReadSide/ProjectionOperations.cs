@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
+using EventSourcedChat.EventStore.Telemetry;
 using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Tests.Infrastructure;
 using Npgsql;
@@ -22,8 +23,10 @@ public sealed class ProjectionOperations(PostgresFixture db) : ApiTest(db)
         {
             ["ConnectionStrings:Postgres"] = connection,
             ["Realtime:Exchange"] = $"chat.events.{database}",
+            ["Telemetry:LagSampleInterval"] = "00:00:00.2",
         };
         await using var owner = new ChatHost(Db, settings);
+        using var metrics = new MetricsRecorder(owner);
         var ada = await RegisterAsync("ada", owner);
         var ws = await WorkspaceAsync(ada);
         var general = await ChannelAsync(ada, ws);
@@ -50,6 +53,9 @@ public sealed class ProjectionOperations(PostgresFixture db) : ApiTest(db)
             Assert.Equal("degraded", projections.GetProperty("status").GetString());
             Assert.Contains($"history failed at position {bad.Position}", projections.GetProperty("detail").GetString());
         }
+        // The stopped projection's lag grows in the metrics too: at least the event it failed on, waiting for a while.
+        await Eventually.Until(() => metrics.Latest(ChatMetrics.RunnerLagEvents, ChatMetrics.RunnerTag, "history") >= 1
+            && metrics.Latest(ChatMetrics.RunnerLagSeconds, ChatMetrics.RunnerTag, "history") > 0, TimeSpan.FromSeconds(10), "history's lag above zero");
 
         // The fix is deployed (here: the event's data is mended), and the operator restarts from the other node.
         await using (var mend = source.CreateCommand("update es_events set data = jsonb_set(data, '{text}', '\"mended\"') where position = $1"))
@@ -68,6 +74,8 @@ public sealed class ProjectionOperations(PostgresFixture db) : ApiTest(db)
                 s => s.GetProperty("state").GetString() == "running" && s.GetProperty("lagEvents").GetInt64() == 0,
                 TimeSpan.FromSeconds(20), $"the {name} projection to run again and catch up");
         }
+        await Eventually.Until(() => metrics.Latest(ChatMetrics.RunnerLagEvents, ChatMetrics.RunnerTag, "history") == 0,
+            TimeSpan.FromSeconds(10), "history's lag back to zero");
         var page = await ada.Ok("GET", $"/v1/channels/{general}/messages?minPosition={bad.Position}");
         Assert.Equal("mended", page.GetProperty("messages")[0].GetProperty("text").GetString());
         await Eventually.Until(async () => (await ada.Ok("GET", "/health/ready")).GetProperty("status").GetString(), s => s == "healthy",
