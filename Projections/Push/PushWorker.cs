@@ -24,8 +24,8 @@ namespace EventSourcedChat.Projections.Push;
 /// One worker runs at a time: it holds a PostgreSQL advisory lock for as long as it runs; others stand by.
 /// </remarks>
 public sealed class PushWorker(
-    NpgsqlDataSource db, CatchUpSubscription subscription, CheckpointStore checkpoints, PushBus buses, PushOptions options, ILogger<PushWorker> logger,
-    ResilienceOptions? resilience = null, RunnerStatus? status = null, PushMetrics? metrics = null)
+    NpgsqlDataSource db, CatchUpSubscription subscription, CheckpointStore checkpoints, PushBus buses, PushOptions options,
+    ILogger<PushWorker> logger, ResilienceOptions? resilience = null, RunnerStatus? status = null, PushMetrics? metrics = null)
     : BackgroundService
 {
     private readonly RunnerStatus _status = status ?? new RunnerStatus(db);
