@@ -7,9 +7,24 @@ namespace EventSourcedChat.EventStore;
 /// atomically with that caller's own writes (a projection's read model, for instance).</summary>
 public sealed class CheckpointStore(NpgsqlDataSource dataSource)
 {
+    private const string Load = "select tx_id, position from es_checkpoints where name = $1";
+    private const string Delete = "delete from es_checkpoints where name = $1";
+
     public async Task<LogCursor> LoadAsync(string name, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("select tx_id, position from es_checkpoints where name = $1");
+        await using var cmd = dataSource.CreateCommand(Load);
+        return await LoadAsync(cmd, name, ct);
+    }
+
+    /// <summary>Reads the checkpoint inside the caller's transaction (sees its uncommitted moves).</summary>
+    public static async Task<LogCursor> LoadAsync(string name, NpgsqlTransaction transaction, CancellationToken ct = default)
+    {
+        await using var cmd = new NpgsqlCommand(Load, transaction.Connection, transaction);
+        return await LoadAsync(cmd, name, ct);
+    }
+
+    private static async Task<LogCursor> LoadAsync(NpgsqlCommand cmd, string name, CancellationToken ct)
+    {
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
@@ -63,9 +78,37 @@ public sealed class CheckpointStore(NpgsqlDataSource dataSource)
 
     public async Task DeleteAsync(string name, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("delete from es_checkpoints where name = $1");
+        await using var cmd = dataSource.CreateCommand(Delete);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Deletes the checkpoint inside the caller's transaction.</summary>
+    public static async Task DeleteAsync(string name, NpgsqlTransaction transaction, CancellationToken ct = default)
+    {
+        await using var cmd = new NpgsqlCommand(Delete, transaction.Connection, transaction);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Creates a checkpoint that does not exist yet at the last event, in subscription order, stored before
+    /// <paramref name="before"/>, so a new subscriber skips the history before an instant. Only events below the
+    /// snapshot's xmin count (nothing can later land behind the cursor). An existing checkpoint is left as it is, and on a
+    /// log with no such event nothing is stored (the subscriber starts from the beginning). True when it was created.
+    /// </summary>
+    public async Task<bool> StartAtLastBeforeAsync(string name, DateTimeOffset before, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            insert into es_checkpoints (name, tx_id, position, updated_at)
+            select $1, tx_id, position, now() from es_events
+             where tx_id < pg_snapshot_xmin(pg_current_snapshot()) and created_at < $2
+             order by tx_id desc, position desc limit 1
+            on conflict (name) do nothing
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = before });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
     private static async Task Execute(NpgsqlCommand cmd, string name, LogCursor cursor, CancellationToken ct)

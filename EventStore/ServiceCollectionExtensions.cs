@@ -28,6 +28,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<EventStoreMetrics>();
         services.AddSingleton<PostgresEventStore>();
         services.AddSingleton<StreamSetReader>();
+        services.AddSingleton<StreamHistoryReader>();
+        services.AddSingleton<CheckpointProgress>();
         services.AddSingleton<CheckpointStore>();
         services.AddSingleton<CatchUpSubscription>();
         services.AddSingleton<AppendNotifier>();

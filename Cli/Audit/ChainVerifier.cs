@@ -10,7 +10,8 @@ namespace EventSourcedChat.Cli.Audit;
 public sealed record ChainResult(bool Ok, long Events, long? FirstBadSeq, string? Problem);
 
 /// <summary>
-/// Verifies an NDJSON audit export offline, as the event store's <c>es_event_hash</c> computes each hash:
+/// Verifies an NDJSON audit export offline, computing each hash as the event store does when it appends (and when the
+/// server's verify recomputes a chain):
 /// <c>sha256(prevHash || utf8(stream, seq, eventId, type, data, metadata, createdAt in µs since 1970, joined by U+001F))</c>,
 /// where <c>data</c> and <c>metadata</c> are the exported JSON text exactly. Checks that seqs follow one another, that each
 /// <c>prevHash</c> is the previous line's <c>hash</c> (32 zero bytes before seq 1; an export that starts later is

@@ -72,7 +72,7 @@ public static class ChannelWriteSide
         }
         if (slice.Hold)
         {
-            batch.Add("select exists (select 1 from es_stream_holds h where h.stream_id = $1)", StreamNames.Channel(channelId));
+            batch.BatchCommands.Add(StreamHolds.IsHeld(StreamNames.Channel(channelId)));
         }
         await using var r = await batch.ExecuteReaderAsync(ct);
         if (lockRow)
@@ -207,8 +207,8 @@ public static class ChannelWriteSide
         foreach (var hold in holds)
         {
             _ = hold is LegalHoldPlaced placed
-                ? await PostgresEventStore.PlaceHoldAsync(tx, stream, placed.Reason, ct)
-                : await PostgresEventStore.LiftHoldAsync(tx, stream, ct);
+                ? await StreamHolds.PlaceAsync(tx, stream, placed.Reason, ct)
+                : await StreamHolds.LiftAsync(tx, stream, ct);
         }
     }
 }

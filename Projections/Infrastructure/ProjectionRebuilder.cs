@@ -95,7 +95,7 @@ public sealed class ProjectionRebuilder(NpgsqlDataSource db, PostgresEventStore 
         }
         // No live batch runs now. Bring the new tables exactly to the live checkpoint (or move the live checkpoint
         // to the rebuild's, when the rebuild got further, e.g. because the live projection had failed).
-        var live = await LoadCheckpointAsync(conn, tx, projection.CheckpointName, ct);
+        var live = await CheckpointStore.LoadAsync(projection.CheckpointName, tx, ct);
         long applied = 0;
         while (at < live)
         {
@@ -121,21 +121,9 @@ public sealed class ProjectionRebuilder(NpgsqlDataSource db, PostgresEventStore 
             await swap.ExecuteNonQueryAsync(ct);
         }
         await checkpoints.SaveAsync(projection.CheckpointName, at, tx, ct);
-        await using (var delete = new NpgsqlCommand("delete from es_checkpoints where name = $1", conn, tx))
-        {
-            delete.Parameters.AddWithValue(checkpoint);
-            await delete.ExecuteNonQueryAsync(ct);
-        }
+        await CheckpointStore.DeleteAsync(checkpoint, tx, ct);
         await tx.CommitAsync(ct);
         return applied;
-    }
-
-    private static async Task<LogCursor> LoadCheckpointAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string name, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("select tx_id, position from es_checkpoints where name = $1", conn, tx);
-        cmd.Parameters.AddWithValue(name);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new LogCursor(r.GetFieldValue<ulong>(0), r.GetInt64(1)) : LogCursor.Start;
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken ct)

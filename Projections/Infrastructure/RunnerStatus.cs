@@ -1,3 +1,4 @@
+using EventSourcedChat.EventStore;
 using Npgsql;
 
 namespace EventSourcedChat.Projections.Infrastructure;
@@ -122,30 +123,34 @@ public sealed class RunnerStatus(NpgsqlDataSource db)
     /// </summary>
     public async Task<IReadOnlyList<RunnerState>> ReadAsync(IReadOnlyList<LogRunner> runners, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
-            select n.name, coalesce(s.state, 'not started'), coalesce(c.position, 0), h.head, s.owner, s.error,
-                   s.failed_position, s.failed_event_id,
-                   coalesce(extract(epoch from now() - (
-                       select e.created_at from es_events e
-                        where (e.tx_id, e.position) > (coalesce(c.tx_id, '0'::xid8), coalesce(c.position, 0))
-                        order by e.tx_id, e.position limit 1)), 0)::float8
-              from unnest($1::text[], $2::text[]) n(name, checkpoint)
-              cross join (select coalesce(max(position), 0) as head from es_events) h
-              left join projection_status s on s.name = n.name
-              left join es_checkpoints c on c.name = n.checkpoint
+        // One round trip: the checkpoints' lag from the event store, then the runners' own rows.
+        await using var batch = db.CreateBatch();
+        batch.BatchCommands.Add(CheckpointProgress.Lag([.. runners.Select(r => r.Checkpoint)]));
+        var own = new NpgsqlBatchCommand("""
+            select name, state, owner, error, failed_position, failed_event_id from projection_status where name = any($1)
             """);
-        cmd.Parameters.AddWithValue(runners.Select(r => r.Name).ToArray());
-        cmd.Parameters.AddWithValue(runners.Select(r => r.Checkpoint).ToArray());
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        var states = new List<RunnerState>();
+        own.Parameters.AddWithValue(runners.Select(r => r.Name).ToArray());
+        batch.BatchCommands.Add(own);
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        var lags = new List<CheckpointLag>(runners.Count);
         while (await r.ReadAsync(ct))
         {
-            var (position, head) = (r.GetInt64(2), r.GetInt64(3));
-            states.Add(new RunnerState(r.GetString(0), r.GetString(1), position, head, Math.Max(0, head - position),
-                Math.Max(0, r.GetDouble(8)), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5),
-                r.IsDBNull(6) ? null : r.GetInt64(6), r.IsDBNull(7) ? null : r.GetGuid(7)));
+            lags.Add(CheckpointProgress.ReadLag(r));
         }
-        return states;
+        await r.NextResultAsync(ct);
+        var rows = new Dictionary<string, (string State, string? Owner, string? Error, long? FailedPosition, Guid? FailedEventId)>();
+        while (await r.ReadAsync(ct))
+        {
+            rows[r.GetString(0)] = (r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
+                r.IsDBNull(4) ? null : r.GetInt64(4), r.IsDBNull(5) ? null : r.GetGuid(5));
+        }
+        return [.. runners.Select((runner, i) =>
+        {
+            var lag = lags[i];
+            var row = rows.GetValueOrDefault(runner.Name, ("not started", null, null, null, null));
+            return new RunnerState(runner.Name, row.State, lag.Position, lag.HeadPosition, Math.Max(0, lag.HeadPosition - lag.Position),
+                lag.OldestPendingSeconds, row.Owner, row.Error, row.FailedPosition, row.FailedEventId);
+        })];
     }
 }
 

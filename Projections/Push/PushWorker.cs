@@ -24,8 +24,8 @@ namespace EventSourcedChat.Projections.Push;
 /// One worker runs at a time: it holds a PostgreSQL advisory lock for as long as it runs; others stand by.
 /// </remarks>
 public sealed class PushWorker(
-    NpgsqlDataSource db, CatchUpSubscription subscription, PushBus buses, PushOptions options, ILogger<PushWorker> logger,
-    ResilienceOptions? resilience = null, RunnerStatus? status = null, PushMetrics? metrics = null)
+    NpgsqlDataSource db, CatchUpSubscription subscription, CheckpointStore checkpoints, PushBus buses, PushOptions options,
+    ILogger<PushWorker> logger, ResilienceOptions? resilience = null, RunnerStatus? status = null, PushMetrics? metrics = null)
     : BackgroundService
 {
     private readonly RunnerStatus _status = status ?? new RunnerStatus(db);
@@ -149,16 +149,7 @@ public sealed class PushWorker(
     /// </summary>
     private async Task StartAtHeadWhenNewAsync(CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
-            insert into es_checkpoints (name, tx_id, position, updated_at)
-            select $1, tx_id, position, now() from es_events
-             where tx_id < pg_snapshot_xmin(pg_current_snapshot()) and created_at < $2
-             order by tx_id desc, position desc limit 1
-            on conflict (name) do nothing
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PushOptions.CheckpointName });
-        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _created });
-        if (await cmd.ExecuteNonQueryAsync(ct) == 1)
+        if (await checkpoints.StartAtLastBeforeAsync(PushOptions.CheckpointName, _created, ct))
         {
             logger.LogInformation("Push worker has no checkpoint: starting after the events appended before {Created}", _created);
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.EventStore;
 using EventSourcedChat.ReadModels.History;
 using Npgsql;
 
@@ -28,10 +29,10 @@ public static class AsOfMessages
 
     // $1 stream, $2 last seq, $3 instant, $4 after seq, $5 posted type, $6 deleted type, $7 message types.
     // reply = 0: an event of the message itself; reply = r: reply r of the thread rooted at the message (its post, then its deletion).
-    private const string Declare = """
+    private static readonly string Declare = $"""
         declare as_of no scroll cursor for
         select k.message, k.reply, e.version, e.type, e.data::text, e.created_at
-          from es_events e
+          from {LogSql.StreamEvents("$1")} e
          cross join lateral (
                select e.version as message, 0::bigint as reply where e.type = $5
                union all
@@ -41,10 +42,10 @@ public static class AsOfMessages
                 where e.type = $5 and jsonb_typeof(e.data->'threadRootSeq') = 'number'
                union all
                select (p.data->>'threadRootSeq')::bigint, p.version
-                 from es_events p
-                where e.type = $6 and p.stream_id = $1 and p.version = (e.data->>'seq')::bigint
+                 from {LogSql.StreamEvents("$1")} p
+                where e.type = $6 and p.version = (e.data->>'seq')::bigint
                   and p.type = $5 and jsonb_typeof(p.data->'threadRootSeq') = 'number') k
-         where e.stream_id = $1 and e.version <= $2 and e.created_at <= $3 and e.type = any($7) and k.message > $4
+         where e.version <= $2 and e.created_at <= $3 and e.type = any($7) and k.message > $4
          order by k.message, k.reply, e.version
         """;
 

@@ -1,6 +1,7 @@
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.ReadModels.History;
 using EventSourcedChat.Commands.Channels;
+using EventSourcedChat.EventStore;
 using Npgsql;
 
 namespace EventSourcedChat.ReadModels.Audit;
@@ -37,35 +38,15 @@ public sealed record AsOfChannel(long Seq, string? Name, string? Kind, string? T
     public static async Task<AsOfChannel> ReadAsync(NpgsqlDataSource db, string channelId, DateTimeOffset at, long toSeq, CancellationToken ct)
     {
         var stream = StreamNames.Channel(channelId);
-        long seq;
-        await using (var last = db.CreateCommand("""
-            select coalesce(max(version), 0) from es_events where stream_id = $1 and version <= $2 and created_at <= $3
-            """))
-        {
-            last.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
-            last.Parameters.Add(new NpgsqlParameter<long> { TypedValue = toSeq });
-            last.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
-            seq = (long)(await last.ExecuteScalarAsync(ct))!;
-        }
-        await using var cmd = db.CreateCommand("""
-            select version, type, data::text from es_events
-             where stream_id = $1 and version <= $2 and created_at <= $3 and type = any($4)
-             order by version
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
-        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = seq });
-        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at });
-        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ChannelTypes });
+        var history = new StreamHistoryReader(db);
+        var seq = await history.LastVersionAsOfAsync(stream, toSeq, at, ct);
         var state = ChannelState.Initial;
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        await foreach (var stored in history.ReadAsOfAsync(stream, seq, at, ChannelTypes, ct))
         {
-            while (await r.ReadAsync(ct))
+            // Only the channel's own events are read: the fold is positioned at each one's version (its seq).
+            if (EventTypes.Deserialize(stored.Type, stored.Data) is { } e)
             {
-                // Only the channel's own events are read: the fold is positioned at each one's version (its seq).
-                if (EventTypes.Deserialize(r.GetString(1), r.GetString(2)) is { } e)
-                {
-                    state = ChannelState.Evolve(state with { Version = r.GetInt64(0) - 1 }, e);
-                }
+                state = ChannelState.Evolve(state with { Version = stored.Version - 1 }, e);
             }
         }
         return state.Exists

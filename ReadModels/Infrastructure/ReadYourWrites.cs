@@ -1,5 +1,6 @@
 using System.Globalization;
 using EventSourcedChat.Contracts.Api;
+using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,11 +41,15 @@ public static class ReadYourWrites
 
     public static async Task<bool> CaughtUpAsync(NpgsqlDataSource db, long position, string[] projections, CancellationToken ct)
     {
+        // Subscriptions apply events in (transaction id, position) order, so "applied position N" means the checkpoint
+        // is at or past event N's (transaction id, position); a position that names no event (a rolled-back append) is
+        // reached once the log has gone beyond it.
+        var progress = new CheckpointProgress(db);
         var deadline = DateTime.UtcNow + MaxWait;
         var delay = TimeSpan.FromMilliseconds(2);
         while (true)
         {
-            if (await ReachedAsync(db, position, projections, ct))
+            if (await progress.AllPassedAsync(position, projections, ct))
             {
                 return true;
             }
@@ -55,25 +60,5 @@ public static class ReadYourWrites
             await Task.Delay(delay, ct);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
         }
-    }
-
-    /// <summary>
-    /// Subscriptions apply events in (transaction id, position) order, so "applied position N" means the checkpoint
-    /// is at or past event N's (transaction id, position). A position that names no event is reached once the log
-    /// has gone beyond it (it was a rolled-back append).
-    /// </summary>
-    private static async Task<bool> ReachedAsync(NpgsqlDataSource db, long position, string[] projections, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("""
-            select case
-                when e.position is null then $1 <= (select coalesce(max(position), 0) from es_events)
-                else (select count(*) from es_checkpoints c
-                       where c.name = any($2) and (c.tx_id, c.position) >= (e.tx_id, e.position)) = cardinality($2)
-            end
-            from (select 1) one left join es_events e on e.position = $1
-            """);
-        cmd.Parameters.AddWithValue(position);
-        cmd.Parameters.AddWithValue(projections);
-        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 }
