@@ -1,7 +1,6 @@
 using EventSourcedChat.Commands.Accounts;
 using System.Text.Json;
 using EventSourcedChat.Commands;
-using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Gateway.RateLimiting;
