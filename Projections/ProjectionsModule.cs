@@ -1,3 +1,4 @@
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.History;
 using EventSourcedChat.Projections.Infrastructure;
@@ -5,6 +6,7 @@ using EventSourcedChat.Projections.Unread;
 using EventSourcedChat.Projections.Search;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace EventSourcedChat.Projections;
 
@@ -17,6 +19,7 @@ public static class ProjectionsModule
         services.TryAddSingleton<ProjectionRebuilder>();
         services.TryAddSingleton<RunnerStatus>();
         services.TryAddSingleton<LogRunners>();
+        services.TryAddSingleton<IProjectionAdmin, ProjectionAdmin>();
         // Projections register here, one line each.
         services.AddSingleton<Projection, DirectoryProjection>();
         services.AddSingleton<Projection, UnreadProjection>();
@@ -35,4 +38,11 @@ public static class ProjectionsModule
         services.AddHostedService<RunnerLagMetrics>();
         return services;
     }
+
+    /// <summary>
+    /// The <c>projections</c> health check (a runner failed or too far behind: degraded), tagged with
+    /// <paramref name="tags"/>. It reads the runners' status from the database, so a node of any role answers it.
+    /// </summary>
+    public static IHealthChecksBuilder AddProjectionsHealthCheck(this IHealthChecksBuilder checks, params string[] tags) =>
+        checks.AddCheck<ProjectionsHealthCheck>("projections", tags: tags);
 }

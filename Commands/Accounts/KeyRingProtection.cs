@@ -23,6 +23,14 @@ public static class KeyRingProtection
     public static bool IsConfigured(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration[$"{CertificateSection}:Path"]);
 
+    /// <summary>
+    /// The key ring's insecure default, for the host's start-up check: a sentence naming the settings to change, or
+    /// null when a certificate protects the key ring.
+    /// </summary>
+    public static string? InsecureDefault(IConfiguration configuration) => IsConfigured(configuration)
+        ? null
+        : $"No key protection: the token key ring would be stored in plain text; set {CertificateSection}:Path (and :Password or :KeyPath).";
+
     public static IServiceCollection AddKeyRing(this IServiceCollection services, IConfiguration configuration)
     {
         var dataProtection = services.AddDataProtection().SetApplicationName(ApplicationName);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,7 @@ public sealed class Tokens(IOptionsMonitor<BearerTokenOptions> options, TimeProv
     {
         var bearer = options.Get(BearerTokenDefaults.AuthenticationScheme);
         var identity = new ClaimsIdentity(
-            [new Claim(Actor.UserIdClaim, userId), new Claim(TokenIdClaim, Guid.NewGuid().ToString())],
+            [new Claim(ChatClaims.UserId, userId), new Claim(TokenIdClaim, Guid.NewGuid().ToString())],
             BearerTokenDefaults.AuthenticationScheme);
         var now = time.GetUtcNow();
         var properties = new AuthenticationProperties { IssuedUtc = now, ExpiresUtc = now + bearer.BearerTokenExpiration };

@@ -4,11 +4,8 @@ using Microsoft.AspNetCore.Http;
 namespace EventSourcedChat.Commands.Infrastructure;
 
 /// <summary>A decision said no. Carries the HTTP status and stable error code the API answers with.</summary>
-public sealed class CommandRejected(int status, string code, string detail) : Exception(detail)
+public sealed class CommandRejected(int status, string code, string detail) : ProblemException(status, code, detail)
 {
-    public int Status { get; } = status;
-    public string Code { get; } = code;
-
     public static CommandRejected Invalid(string detail) => new(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, detail);
 
     /// <summary>Also for what exists but the caller may not see: the two are indistinguishable.</summary>

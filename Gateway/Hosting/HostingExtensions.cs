@@ -1,7 +1,6 @@
 using EventSourcedChat.Commands.Accounts;
 using System.Text.Json;
 using EventSourcedChat.Commands;
-using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Gateway.RateLimiting;
@@ -17,9 +16,12 @@ namespace EventSourcedChat.Gateway.Hosting;
 
 public static class HostingExtensions
 {
+    /// <summary>The modules' checks of their own settings for insecure defaults (<see cref="InsecureDefaults"/>).</summary>
+    public static IReadOnlyList<Func<IConfiguration, string?>> ModuleInsecureDefaults { get; } = [KeyRingProtection.InsecureDefault];
+
     public static WebApplicationBuilder AddEventSourcedChat(this WebApplicationBuilder builder)
     {
-        var insecure = InsecureDefaults.Enforce(builder.Configuration, builder.Environment);
+        var insecure = InsecureDefaults.Enforce(builder.Configuration, builder.Environment, ModuleInsecureDefaults);
         builder.Services.AddSingleton(new InsecureDefaultsFound(insecure));
         var roles = Roles.From(builder.Configuration);
         builder.Services.AddSingleton(roles);
@@ -65,7 +67,7 @@ public static class HostingExtensions
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])
             .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])
             .AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"])
-            .AddCheck<ProjectionsHealthCheck>("projections", tags: ["ready"]);
+            .AddProjectionsHealthCheck("ready");
         return builder;
     }
 

@@ -1,4 +1,3 @@
-using EventSourcedChat.Commands.Accounts;
 using Npgsql;
 
 namespace EventSourcedChat.Gateway.Hosting;
@@ -8,14 +7,19 @@ namespace EventSourcedChat.Gateway.Hosting;
 /// docker-compose.yml, or a Data Protection key ring kept unprotected in PostgreSQL (a database dump could mint tokens).
 /// Outside <c>Development</c> the host refuses to start with any of them, unless
 /// <c>Security:AllowInsecureDefaults=true</c> says that this is a local test or benchmark run on those services.
+/// The host checks its own connection strings; a module checks its own settings (the key ring: Commands), and the host
+/// is given those checks where it registers the modules (<see cref="HostingExtensions.ModuleInsecureDefaults"/>).
 /// </summary>
 public static class InsecureDefaults
 {
     public const string AllowSetting = "Security:AllowInsecureDefaults";
     private const string BuiltIn = "esc";
 
-    /// <summary>Each insecure default the configuration still has, as a sentence naming the setting to change.</summary>
-    public static IReadOnlyList<string> Find(IConfiguration configuration)
+    /// <summary>
+    /// Each insecure default the configuration still has, as a sentence naming the setting to change: the host's own
+    /// and those the modules' <paramref name="moduleChecks"/> find (each answers null when its settings are safe).
+    /// </summary>
+    public static IReadOnlyList<string> Find(IConfiguration configuration, IEnumerable<Func<IConfiguration, string?>> moduleChecks)
     {
         var found = new List<string>();
         if (configuration.GetConnectionString("Postgres") is { } postgres && PostgresUsesBuiltIn(postgres))
@@ -26,10 +30,7 @@ public static class InsecureDefaults
         {
             found.Add($"ConnectionStrings:RabbitMq logs in with the built-in {BuiltIn}/{BuiltIn} credentials.");
         }
-        if (!KeyRingProtection.IsConfigured(configuration))
-        {
-            found.Add($"No key protection: the token key ring would be stored in plain text; set {KeyRingProtection.CertificateSection}:Path (and :Password or :KeyPath).");
-        }
+        found.AddRange(moduleChecks.Select(check => check(configuration)).OfType<string>());
         return found;
     }
 
@@ -37,9 +38,10 @@ public static class InsecureDefaults
     /// Throws outside Development when <see cref="Find"/> finds anything and <see cref="AllowSetting"/> is not set;
     /// otherwise returns what was found, for the host to log as warnings once it runs.
     /// </summary>
-    public static IReadOnlyList<string> Enforce(IConfiguration configuration, IHostEnvironment environment)
+    public static IReadOnlyList<string> Enforce(
+        IConfiguration configuration, IHostEnvironment environment, IEnumerable<Func<IConfiguration, string?>> moduleChecks)
     {
-        var found = Find(configuration);
+        var found = Find(configuration, moduleChecks);
         if (found.Count > 0 && !environment.IsDevelopment() && !configuration.GetValue(AllowSetting, false))
         {
             throw new InvalidOperationException(

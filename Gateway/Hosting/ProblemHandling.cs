@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Diagnostics;
@@ -44,7 +43,7 @@ internal sealed class ProblemHandling(IProblemDetailsService problems, ILogger<P
     {
         var (status, code, detail) = exception switch
         {
-            CommandRejected r => (r.Status, r.Code, r.Message),
+            ProblemException r => (r.Status, r.Code, r.Message),
             BadHttpRequestException b => (b.StatusCode, CodeFor(b.StatusCode), BadRequestDetail(b)),
             JsonException => (400, ErrorCodes.InvalidRequest, "The request body is not valid JSON for this endpoint."),
             InvalidAppendException a => (400, ErrorCodes.InvalidRequest, a.Message),

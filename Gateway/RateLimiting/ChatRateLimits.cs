@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
-using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Api;
 using Microsoft.AspNetCore.RateLimiting;
 
@@ -46,7 +45,7 @@ public static class ChatRateLimits
         return services;
     }
 
-    private static string? User(HttpContext http) => http.User.FindFirstValue(Actor.UserIdClaim) is { } userId ? "user:" + userId : null;
+    private static string? User(HttpContext http) => http.User.FindFirstValue(ChatClaims.UserId) is { } userId ? "user:" + userId : null;
 
     /// <summary>The connection's address: a proxy in front must be trusted to forward it (not configured here).</summary>
     private static string Address(HttpContext http) => "address:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");

@@ -3,7 +3,6 @@ using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Telemetry;
-using EventSourcedChat.Projections.Push;
 
 namespace EventSourcedChat.Gateway.Realtime;
 
@@ -61,7 +60,7 @@ public sealed class LogReplay(
             foreach (var e in page)
             {
                 cursor = e.Cursor;
-                if (PushRouting.ToMessage(e) is not { ChannelId: { } channelId } message)
+                if (PushRouting.ToMessage(e.StreamId, e.Version, e.Type, e.Data, e.TxId, e.Position, e.CreatedAt) is not { ChannelId: { } channelId } message)
                 {
                     continue;
                 }

@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.EventStore;
 using Npgsql;
 
 namespace EventSourcedChat.Projections.Infrastructure;
-
-/// <summary>Where a rebuild stands: events applied into the new schema so far, and whether it has switched over.</summary>
-public sealed record RebuildProgress(string Projection, long EventsApplied, string State, string? Error);
 
 /// <summary>
 /// Rebuilds a projection from position 0 into a fresh schema while the live one keeps serving, then switches over

@@ -206,7 +206,7 @@ public sealed class PushWorker(
         List<Activity>? spans = null;
         foreach (var e in batch.Events)
         {
-            if (PushRouting.ToMessage(e) is not { } message)
+            if (PushRouting.ToMessage(e.StreamId, e.Version, e.Type, e.Data, e.TxId, e.Position, e.CreatedAt) is not { } message)
             {
                 continue;
             }

@@ -7,7 +7,7 @@ namespace EventSourcedChat.ReadModels.Infrastructure;
 /// <summary>The signed-in user a query runs for (the bearer token's <c>sub</c> claim).</summary>
 public static class QueryActor
 {
-    public static string UserId(HttpContext http) => http.User.FindFirstValue("sub")
+    public static string UserId(HttpContext http) => http.User.FindFirstValue(ChatClaims.UserId)
         ?? throw new BadHttpRequestException(ErrorCodes.Unauthenticated, StatusCodes.Status401Unauthorized);
 
     public static IResult NotFound(string what = "The resource") => Results.Problem(

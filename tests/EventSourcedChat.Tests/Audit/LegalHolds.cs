@@ -1,6 +1,6 @@
 using System.Net;
 using EventSourcedChat.EventStore;
-using EventSourcedChat.Projections.Push;
+using EventSourcedChat.Contracts.Realtime;
 using EventSourcedChat.Tests.Infrastructure;
 using Npgsql;
 
@@ -133,6 +133,6 @@ public sealed class LegalHolds(PostgresFixture db) : AuditTest(db)
     {
         var e = new RecordedEvent(1, 1, "channel-" + new string('a', 32), 4, Guid.NewGuid(), "channel.legal_hold_placed.v1",
             """{"channelId":"x","reason":null,"by":"y"}""", "{}", DateTimeOffset.UtcNow, new byte[32], new byte[32]);
-        Assert.Null(PushRouting.ToMessage(e));
+        Assert.Null(PushRouting.ToMessage(e.StreamId, e.Version, e.Type, e.Data, e.TxId, e.Position, e.CreatedAt));
     }
 }

@@ -3,7 +3,6 @@ using System.Text.Json;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Contracts.Realtime;
-using EventSourcedChat.Projections.Push;
 using EventSourcedChat.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -124,7 +124,7 @@ public sealed class KeyRingAtRest(PostgresFixture db) : ApiTest(db), IDisposable
         {
             settings["DataProtection:Certificate:Path"] = "/etc/chat/keyring.pfx";
         }
-        var found = InsecureDefaults.Find(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        var found = InsecureDefaults.Find(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), HostingExtensions.ModuleInsecureDefaults);
 
         if (expected is null)
         {

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using EventSourcedChat.Contracts.Events;
+
+namespace EventSourcedChat.Contracts.Realtime;
+
+/// <summary>
+/// Maps stored events to the realtime contract's <see cref="PushMessage"/> (the push worker sends them; a gateway's
+/// resume replay maps what it reads from the log the same way). It takes the stored event's fields rather than the
+/// event store's record, so that both sides share it without depending on each other (Contracts references nothing).
+/// </summary>
+public static partial class PushRouting
+{
+    public const string ChannelStreamPrefix = StreamNames.ChannelPrefix;
+
+    /// <summary>
+    /// The push message for a stored event (its stream, version, stored type, JSON data, writing transaction, global
+    /// position and time), or null when clients are not told about it.
+    /// </summary>
+    public static PushMessage? ToMessage(
+        string streamId, long version, string type, string data, ulong txId, long position, DateTimeOffset createdAt)
+    {
+        if (streamId.StartsWith(ChannelStreamPrefix, StringComparison.Ordinal))
+        {
+            if (type.StartsWith("channel.legal_hold_", StringComparison.Ordinal))
+            {
+                return null; // compliance state, for admins and auditors (audit API), not for the channel's members
+            }
+            var channelId = streamId[ChannelStreamPrefix.Length..];
+            using var doc = JsonDocument.Parse(data);
+            var payload = doc.RootElement.Clone();
+            string? userId = null;
+            var name = NameOf(type);
+            switch (name)
+            {
+                case RealtimeTypes.MessagePosted:
+                    payload = MessageData(data, channelId, version, createdAt);
+                    break;
+                case RealtimeTypes.MemberJoined or RealtimeTypes.MemberLeft:
+                    userId = payload.TryGetProperty("userId", out var u) ? u.GetString() : null;
+                    break;
+                case "channel.renamed" or "channel.topic_set":
+                    // API.md names one client event for both: channel.updated.
+                    name = RealtimeTypes.ChannelUpdated;
+                    break;
+            }
+            return new PushMessage(name, channelId, version, position, txId, position, createdAt, payload, userId);
+        }
+        if (StreamNames.IsUser(streamId) && NameOf(type) == RealtimeTypes.ReadMarker)
+        {
+            var marker = JsonSerializer.Deserialize<ReadMarkerMoved>(data, EventTypes.Json)!;
+            var payload = JsonSerializer.SerializeToElement(new { channelId = marker.ChannelId, seq = marker.Seq }, EventTypes.Json);
+            return new PushMessage(RealtimeTypes.ReadMarker, marker.ChannelId, null, null, txId, position, createdAt, payload, marker.UserId);
+        }
+        return null;
+    }
+
+    /// <summary>The stored type without its version: <c>message.posted.v1</c> is <c>message.posted</c>.</summary>
+    public static string NameOf(string storedType) => VersionSuffix().Replace(storedType, "");
+
+    /// <summary>A posted message as the history API shows it, plus <c>threadRootSeq</c>.</summary>
+    private static JsonElement MessageData(string data, string channelId, long version, DateTimeOffset createdAt)
+    {
+        var m = JsonSerializer.Deserialize<MessagePosted>(data, EventTypes.Json)!;
+        return JsonSerializer.SerializeToElement(new
+        {
+            channelId,
+            seq = version,
+            messageId = m.MessageId,
+            userId = m.UserId,
+            text = m.Text,
+            threadRootSeq = m.ThreadRootSeq,
+            mentions = m.Mentions,
+            createdAt,
+            editedAt = (DateTimeOffset?)null,
+            deleted = false,
+            replyCount = 0,
+            lastReplyAt = (DateTimeOffset?)null,
+            reactions = Array.Empty<object>(),
+        }, EventTypes.Json);
+    }
+
+    [GeneratedRegex(@"\.v[0-9]+$")]
+    private static partial Regex VersionSuffix();
+}
