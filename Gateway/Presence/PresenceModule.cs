@@ -12,6 +12,11 @@ public static class PresenceModule
         services.AddSingleton(sp => PresenceOptions.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<LocalConnections>();
         services.AddSingleton<SerialDispatch>();
+        services.AddSingleton<PresenceStore>();
+        services.AddSingleton<LocalPresence>();
+        services.AddSingleton<PresenceVisibility>();
+        services.AddSingleton<PresenceWatchers>();
+        services.AddSingleton<PresenceDelivery>();
         services.AddSingleton<PresenceService>();
         // REST views read presence from Redis through the same service as the hub.
         services.Replace(ServiceDescriptor.Singleton<IPresenceReader>(sp => sp.GetRequiredService<PresenceService>()));

@@ -32,6 +32,7 @@ public sealed class RedisDown(PostgresFixture db, ITestOutputHelper output) : Re
         var bobHub = await ConnectAsync(bob, gateway);
         await bobHub.InvokeAsync("Resume", start - 1);
         var adaHub = await ConnectAsync(ada, gateway);
+        await UntilDirectoryAsync(); // presence visibility reads workspace membership there
         await adaHub.InvokeAsync("SubscribePresence", [new[] { bob.UserId }]);
         await adaHub.WaitUntilAsync(e => PresenceOf(e, bob.UserId).LastOrDefault() == "active", TimeSpan.FromSeconds(15), "bob active");
         // REST reads presence from Redis too: bob is active there before the outage, so "unknown" below is the outage's.
@@ -47,6 +48,7 @@ public sealed class RedisDown(PostgresFixture db, ITestOutputHelper output) : Re
         // Presence reads unknown, without errors: on a new connection, over REST.
         var carol = await RegisterAsync("carol", gateway);
         await ada.Ok("POST", $"/v1/workspaces/{ws}/members", new { userId = carol.UserId });
+        await UntilDirectoryAsync();
         var carolHub = await ConnectAsync(carol, gateway);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await carolHub.InvokeAsync("SubscribePresence", [new[] { bob.UserId }]);

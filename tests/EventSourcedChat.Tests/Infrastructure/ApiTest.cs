@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using EventSourcedChat.ReadModels.Infrastructure;
 
 namespace EventSourcedChat.Tests.Infrastructure;
 
@@ -59,6 +60,18 @@ public abstract class ApiTest(PostgresFixture db) : IAsyncLifetime
             await admin.Ok("POST", $"/v1/workspaces/{ws}/members", new { userId = member.UserId });
         }
         return ws;
+    }
+
+    /// <summary>
+    /// Waits (bounded) until the directory read model has applied every event appended so far: what reads workspace
+    /// membership from it, such as presence visibility on the hub, then sees the memberships acknowledged before.
+    /// </summary>
+    protected async Task UntilDirectoryAsync()
+    {
+        await using var cmd = Db.DataSource.CreateCommand("select coalesce(max(position), 0) from es_events");
+        var head = (long)(await cmd.ExecuteScalarAsync())!;
+        await Eventually.Until(() => ReadYourWrites.CaughtUpAsync(Db.DataSource, head, [ChannelAccess.Directory], default),
+            ok => ok, TimeSpan.FromSeconds(20), $"the directory projection to reach {head}");
     }
 
     protected static async Task<string> ChannelAsync(TestUser creator, string workspaceId, string name = "general", bool isPrivate = false) =>

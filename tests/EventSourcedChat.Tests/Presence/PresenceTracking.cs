@@ -17,6 +17,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var bob = await RegisterAsync("bob");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, ada, bob); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
         await using var adaHub = await ConnectAsync(ada);
         await using var carlHub = await ConnectAsync(carl);
 
@@ -61,6 +62,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var ada = await RegisterAsync("ada");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, ada); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
         await using var adaHub = await ConnectAsync(ada);
         await using var carlHub = await ConnectAsync(carl);
         await carlHub.SubscribePresenceAsync(ada.UserId);
@@ -82,6 +84,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var ada = await RegisterAsync("ada");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, ada); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
         var adaLaptop = await ConnectAsync(ada);
         var adaPhone = await ConnectAsync(ada);
         await using var carlHub = await ConnectAsync(carl);
@@ -107,6 +110,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var dave = await RegisterAsync("dave");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, dave); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
         // What a node leaves behind when it dies with dave connected: his key and its entry, renewed by nobody
         // (no liveness key), with the test TTL of 2 s.
         await Redis.StringSetAsync(PresenceKey(dave.UserId), "active", TimeSpan.FromSeconds(2));
@@ -130,6 +134,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var dave = await RegisterAsync("dave");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, dave);
+        await UntilDirectoryAsync();
         await Redis.StringSetAsync(PresenceKey(dave.UserId), "active", TimeSpan.FromSeconds(60));
         await using var carlHub = await ConnectAsync(carl);
         await carlHub.SubscribePresenceAsync(dave.UserId);
@@ -169,6 +174,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
             var dave = await RegisterAsync("dave");
             var carl = await RegisterAsync("carl");
             await WorkspaceAsync(carl, dave); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
             await Redis.StringSetAsync(PresenceKey(dave.UserId), "active", TimeSpan.FromSeconds(2));
             await Redis.HashSetAsync(ConnsKey(dave.UserId), "dead-node", "1");
             await using var carlHub = await ConnectAsync(carl);
@@ -194,6 +200,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var bob = await RegisterAsync("bob");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, ada, bob); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
         var adaHub = await ConnectAsync(ada);
         var bobHub = await ConnectAsync(bob);
         await using var carlHub = await ConnectAsync(carl);
@@ -224,6 +231,7 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
         var ada = await RegisterAsync("ada");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, ada); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
         await using var adaHub = await ConnectAsync(ada);
         await using var carlHub = await ConnectAsync(carl);
         await carlHub.SubscribePresenceAsync(ada.UserId);
@@ -236,6 +244,33 @@ public sealed class PresenceTracking(PostgresFixture db) : PresenceTest(db)
             return DateTime.UtcNow > until;
         }, done => done, TimeSpan.FromSeconds(10), "three TTLs");
         Assert.Equal(["active"], carlHub.PresenceOf(ada.UserId));
+    }
+
+    [Fact]
+    public async Task A_user_sharing_no_workspace_is_left_out_until_the_directory_has_them_in_one()
+    {
+        var ada = await RegisterAsync("ada");
+        var carl = await RegisterAsync("carl");
+        var theirs = await WorkspaceAsync(ada);
+        await WorkspaceAsync(carl);
+        await UntilDirectoryAsync();
+        await using var adaHub = await ConnectAsync(ada);
+        await using var carlHub = await ConnectAsync(carl);
+
+        // Ada is connected (active), but carl shares no workspace with her: he learns nothing, not even "offline".
+        await adaHub.SubscribePresenceAsync(ada.UserId);
+        await carlHub.SubscribePresenceAsync(ada.UserId, carl.UserId);
+        Assert.Equal(["active"], carlHub.PresenceOf(carl.UserId));
+        Assert.Empty(carlHub.PresenceOf(ada.UserId));
+        await adaHub.InvokeAsync("SetPresence", "away");
+        await adaHub.WaitForPresenceAsync(ada.UserId, "away"); // the node has sent her change, to her watchers only
+        Assert.Empty(carlHub.PresenceOf(ada.UserId));
+
+        // Once the directory read model has carl in ada's workspace, a new subscription sees her.
+        await ada.Ok("POST", $"/v1/workspaces/{theirs}/members", new { userId = carl.UserId });
+        await UntilDirectoryAsync();
+        await carlHub.SubscribePresenceAsync(ada.UserId);
+        Assert.Equal(["away"], carlHub.PresenceOf(ada.UserId));
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public sealed class RedisDown(PostgresFixture db) : PresenceTest(db)
         var bob = As(host, await RegisterAsync("bob"));
         var ws = await WorkspaceAsync(ada, bob);
         var ch = await ChannelAsync(ada, ws);
+        await UntilDirectoryAsync(); // presence visibility reads workspace membership there
 
         await ada.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "still here" }, HttpStatusCode.Created);
 

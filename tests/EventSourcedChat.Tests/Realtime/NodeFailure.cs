@@ -95,6 +95,7 @@ public sealed class NodeFailure(PostgresFixture db) : RealtimeTest(db)
         var bob = await RegisterAsync("bob");
         var carl = await RegisterAsync("carl");
         await WorkspaceAsync(carl, bob); // presence is visible only to those sharing a workspace
+        await UntilDirectoryAsync(); // as the directory read model knows it
         var (a, b) = await TwoGatewaysAsync();
         var bobHub = Own(await HubClient.ConnectAsync(a.HubUrl, bob));
         // Node B is the busier one (two connections to A's one): /v1/connect hands out A while A lives.
