@@ -36,6 +36,9 @@ public static partial class PushRouting
                 case RealtimeTypes.MemberJoined or RealtimeTypes.MemberLeft:
                     userId = data.TryGetProperty("userId", out var u) ? u.GetString() : null;
                     break;
+                case RealtimeTypes.MessagePinned or RealtimeTypes.MessageUnpinned:
+                    data = PinData(e, channelId, name == RealtimeTypes.MessagePinned);
+                    break;
                 case "channel.renamed" or "channel.topic_set":
                     // API.md names one client event for both: channel.updated.
                     name = RealtimeTypes.ChannelUpdated;
@@ -74,6 +77,26 @@ public static partial class PushRouting
             replyCount = 0,
             lastReplyAt = (DateTimeOffset?)null,
             reactions = Array.Empty<object>(),
+            pinned = false,
+            pinnedBy = (string?)null,
+            pinnedAt = (DateTimeOffset?)null,
+        }, EventTypes.Json);
+    }
+
+    /// <summary>A pin's change as the history API shows it on the message: <c>pinned</c>, <c>pinnedBy</c>, <c>pinnedAt</c> (null when unpinned), and who did it.</summary>
+    private static JsonElement PinData(RecordedEvent e, string channelId, bool pinned)
+    {
+        var (seq, by) = pinned
+            ? JsonSerializer.Deserialize<MessagePinned>(e.Data, EventTypes.Json) is { } p ? (p.Seq, p.By) : default
+            : JsonSerializer.Deserialize<MessageUnpinned>(e.Data, EventTypes.Json) is { } u ? (u.Seq, u.By) : default;
+        return JsonSerializer.SerializeToElement(new
+        {
+            channelId,
+            seq,
+            pinned,
+            pinnedBy = pinned ? by : null,
+            pinnedAt = pinned ? e.CreatedAt : (DateTimeOffset?)null,
+            by,
         }, EventTypes.Json);
     }
 
