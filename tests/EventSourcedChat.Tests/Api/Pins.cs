@@ -137,7 +137,7 @@ public sealed class Pins(PostgresFixture db) : ApiTest(db)
 
         await CommandAsync(ada, "DELETE", $"/v1/channels/{ch}/messages/{first}");
         Assert.Equal([reply, second], await PinnedSeqsAsync(ada, ch));
-        Assert.Equal(1, (int)(await ScalarAsync("select pin_count from ws_channels where channel_id = $1", ch))!);
+        Assert.Equal(2, (int)(await ScalarAsync("select pin_count from ws_channels where channel_id = $1", ch))!);
         await ada.Problem("PUT", Pin(ch, first), null, HttpStatusCode.NotFound, "not_found");
         await ada.Problem("DELETE", Pin(ch, first), null, HttpStatusCode.NotFound, "not_found");
 
