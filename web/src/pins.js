@@ -27,6 +27,7 @@ export function onPinsChanged(channelId, position) {
 
 export function renderPins() {
     if (!ui.pins) return;
+    document.querySelector('[aria-controls="pins"]')?.setAttribute('aria-pressed', String(state.pinsOpen));
     const channelId = state.current;
     const open = state.pinsOpen && !!state.channels.get(channelId)?.isMember;
     ui.pins.hidden = !open;
