@@ -12,8 +12,6 @@ public static class ErrorCodes
     public const string NotInChannel = "not_in_channel";
     public const string ChannelArchived = "channel_archived";
     public const string MessageTooLong = "message_too_long";
-
-    /// <summary>The channel already has the most pinned messages it may have (409).</summary>
     public const string PinLimitReached = "pin_limit_reached";
     public const string PayloadTooLarge = "payload_too_large";
     public const string RateLimited = "rate_limited";

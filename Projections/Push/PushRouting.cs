@@ -37,7 +37,7 @@ public static partial class PushRouting
                     userId = data.TryGetProperty("userId", out var u) ? u.GetString() : null;
                     break;
                 case RealtimeTypes.MessagePinned or RealtimeTypes.MessageUnpinned:
-                    data = PinData(e, channelId, name == RealtimeTypes.MessagePinned);
+                    data = PinData(data, channelId, name == RealtimeTypes.MessagePinned, e.CreatedAt);
                     break;
                 case "channel.renamed" or "channel.topic_set":
                     // API.md names one client event for both: channel.updated.
@@ -84,18 +84,16 @@ public static partial class PushRouting
     }
 
     /// <summary>A pin's change as the history API shows it on the message: <c>pinned</c>, <c>pinnedBy</c>, <c>pinnedAt</c> (null when unpinned), and who did it.</summary>
-    private static JsonElement PinData(RecordedEvent e, string channelId, bool pinned)
+    private static JsonElement PinData(JsonElement stored, string channelId, bool pinned, DateTimeOffset at)
     {
-        var (seq, by) = pinned
-            ? JsonSerializer.Deserialize<MessagePinned>(e.Data, EventTypes.Json) is { } p ? (p.Seq, p.By) : default
-            : JsonSerializer.Deserialize<MessageUnpinned>(e.Data, EventTypes.Json) is { } u ? (u.Seq, u.By) : default;
+        var by = stored.GetProperty("by").GetString(); // message.pinned and message.unpinned carry {channelId, seq, by}
         return JsonSerializer.SerializeToElement(new
         {
             channelId,
-            seq,
+            seq = stored.GetProperty("seq").GetInt64(),
             pinned,
             pinnedBy = pinned ? by : null,
-            pinnedAt = pinned ? e.CreatedAt : (DateTimeOffset?)null,
+            pinnedAt = pinned ? at : (DateTimeOffset?)null,
             by,
         }, EventTypes.Json);
     }
