@@ -32,6 +32,7 @@ public static class ReadModelsModule
         // Query groups register here, one line each, e.g. v1.MapHistoryQueries();
         v1.MapChannelQueries();
         v1.MapHistoryQueries();
+        v1.MapPinQueries();
         v1.MapSearchQueries();
         v1.MapAuditQueries();
         return app;

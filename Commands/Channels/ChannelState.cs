@@ -8,6 +8,9 @@ public sealed record MessageState(long Seq, string AuthorId, long? ThreadRootSeq
 {
     public bool IsTopLevel => ThreadRootSeq is null;
 
+    /// <summary>In the channel's pins: pinned, not unpinned since, not deleted.</summary>
+    public bool Pinned { get; init; }
+
     public bool HasReaction(string emoji, string userId) => Reactions.Contains((emoji, userId));
 }
 
@@ -29,6 +32,9 @@ public sealed record ChannelState(
     public bool Exists => Version > 0;
     public bool IsPrivate => Kind is "private" or "dm";
     public bool IsDm => Kind == "dm";
+
+    /// <summary>How many live messages of the channel are pinned (the cap counts these).</summary>
+    public int PinCount { get; init; }
 
     public bool IsMember(string userId) => Members.ContainsKey(userId);
 
@@ -60,14 +66,22 @@ public sealed record ChannelState(
                 Messages = s.Messages.SetItem(s.Version, new MessageState(s.Version, p.UserId, p.ThreadRootSeq, false, [])),
             },
             MessageEdited => s, // the text is the read side's; nothing a decision needs changes
-            MessageDeleted d => s.WithMessage(d.Seq, m => m with { Deleted = true }),
+            MessageDeleted d => s.WithPin(d.Seq, false).WithMessage(d.Seq, m => m with { Deleted = true }),
             ReactionAdded a => s.WithMessage(a.Seq, m => m with { Reactions = m.Reactions.Add((a.Emoji, a.UserId)) }),
             ReactionRemoved r => s.WithMessage(r.Seq, m => m with { Reactions = m.Reactions.Remove((r.Emoji, r.UserId)) }),
+            MessagePinned p => s.WithPin(p.Seq, true),
+            MessageUnpinned u => s.WithPin(u.Seq, false),
             LegalHoldPlaced => s with { Held = true },
             LegalHoldLifted => s with { Held = false },
             _ => throw new UnknownEventException("channel", @event),
         };
     }
+
+    /// <summary>Pins or unpins a live message, keeping <see cref="PinCount"/>; a deleted message is never pinned.</summary>
+    private ChannelState WithPin(long seq, bool pinned) =>
+        Messages.TryGetValue(seq, out var m) && !m.Deleted && m.Pinned != pinned
+            ? this with { Messages = Messages.SetItem(seq, m with { Pinned = pinned }), PinCount = PinCount + (pinned ? 1 : -1) }
+            : this;
 
     private ChannelState WithMessage(long seq, Func<MessageState, MessageState> change) =>
         Messages.TryGetValue(seq, out var m) ? this with { Messages = Messages.SetItem(seq, change(m)) } : this;

@@ -51,14 +51,16 @@ public static class ChannelWriteSide
         batch.Add("""
             select c.workspace_id, c.name, c.kind, c.topic, c.created_by, c.archived, c.version,
                    exists (select 1 from ws_channel_members m where m.channel_id = c.channel_id and m.user_id = $2),
-                   (select w.role from ws_workspace_members w where w.workspace_id = c.workspace_id and w.user_id = $2)
+                   (select w.role from ws_workspace_members w where w.workspace_id = c.workspace_id and w.user_id = $2),
+                   c.pin_count
               from ws_channels c where c.channel_id = $1
             """, channelId, actorId);
         if (slice.Seq is { } seq)
         {
             batch.Add("""
                 select m.author_id, m.thread_root_seq, m.deleted,
-                       exists (select 1 from ws_reactions r where r.channel_id = $1 and r.seq = $2 and r.emoji = $3 and r.user_id = $4)
+                       exists (select 1 from ws_reactions r where r.channel_id = $1 and r.seq = $2 and r.emoji = $3 and r.user_id = $4),
+                       m.pinned
                   from ws_messages m where m.channel_id = $1 and m.seq = $2
                 """, channelId, seq, slice.Emoji ?? "", actorId);
         }
@@ -90,6 +92,7 @@ public static class ChannelWriteSide
         {
             ChannelId = channelId, WorkspaceId = workspaceId, Name = r.GetString(1), Kind = r.GetString(2),
             Topic = r.IsDBNull(3) ? null : r.GetString(3), CreatedBy = r.GetString(4), Archived = r.GetBoolean(5), Version = r.GetInt64(6),
+            PinCount = r.GetInt32(9),
         };
         (members, roles) = Person(r, 7, actorId, members, roles);
         if (slice.Seq is { } messageSeq)
@@ -98,7 +101,8 @@ public static class ChannelWriteSide
             if (await r.ReadAsync(ct))
             {
                 var reactions = r.GetBoolean(3) ? ImmutableHashSet.Create((slice.Emoji!, actorId)) : [];
-                var message = new MessageState(messageSeq, r.GetString(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetBoolean(2), reactions);
+                var message = new MessageState(messageSeq, r.GetString(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetBoolean(2), reactions)
+                    { Pinned = r.GetBoolean(4) };
                 channel = channel with { Messages = channel.Messages.Add(messageSeq, message) };
             }
         }
@@ -117,6 +121,14 @@ public static class ChannelWriteSide
         var workspace = WorkspaceState.Initial with { WorkspaceId = workspaceId, Roles = roles };
         return (workspace, channel with { Members = members });
     }
+
+    /// <summary>Pins or unpins a live message and moves the channel's pin count by what changed (as <see cref="ChannelState.Evolve"/>).</summary>
+    private static void AddPin(NpgsqlBatch batch, string channelId, long seq, bool pinned) => batch.Add("""
+        with changed as (
+            update ws_messages set pinned = $3 where channel_id = $1 and seq = $2 and not deleted and pinned <> $3 returning 1)
+        update ws_channels set pin_count = pin_count + (select count(*)::int from changed) * (case when $3 then 1 else -1 end)
+         where channel_id = $1
+        """, channelId, seq, pinned);
 
     private static (ImmutableDictionary<string, long>, ImmutableDictionary<string, string>) Person(
         NpgsqlDataReader r, int at, string userId, ImmutableDictionary<string, long> members, ImmutableDictionary<string, string> roles,
@@ -183,7 +195,14 @@ public static class ChannelWriteSide
                 case MessageEdited:
                     break;
                 case MessageDeleted d:
+                    AddPin(batch, channelId, d.Seq, pinned: false); // a deleted message leaves the pins
                     batch.Add("update ws_messages set deleted = true where channel_id = $1 and seq = $2", channelId, d.Seq);
+                    break;
+                case MessagePinned p:
+                    AddPin(batch, channelId, p.Seq, pinned: true);
+                    break;
+                case MessageUnpinned u:
+                    AddPin(batch, channelId, u.Seq, pinned: false);
                     break;
                 case ReactionAdded a:
                     batch.Add("insert into ws_reactions (channel_id, seq, emoji, user_id) values ($1, $2, $3, $4) on conflict do nothing",

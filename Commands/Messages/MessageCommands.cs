@@ -11,6 +11,7 @@ public static class MessageCommands
         group.MapEditMessage();
         group.MapDeleteMessage();
         group.MapReactions();
+        group.MapPins();
         group.MapMoveReadMarker();
         return group;
     }

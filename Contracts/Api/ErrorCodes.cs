@@ -12,6 +12,7 @@ public static class ErrorCodes
     public const string NotInChannel = "not_in_channel";
     public const string ChannelArchived = "channel_archived";
     public const string MessageTooLong = "message_too_long";
+    public const string PinLimitReached = "pin_limit_reached";
     public const string PayloadTooLarge = "payload_too_large";
     public const string RateLimited = "rate_limited";
     public const string Stale = "stale";

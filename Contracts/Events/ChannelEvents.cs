@@ -51,6 +51,14 @@ public sealed record ReactionAdded(string ChannelId, long Seq, string Emoji, str
 [EventType("reaction.removed")]
 public sealed record ReactionRemoved(string ChannelId, long Seq, string Emoji, string UserId);
 
+/// <summary>A member pinned a live message: it shows in the channel's pins until unpinned or deleted.</summary>
+[EventType("message.pinned", version: 1)]
+public sealed record MessagePinned(string ChannelId, long Seq, string By);
+
+/// <summary>A member unpinned a pinned message. Deleting a pinned message unpins it without this event.</summary>
+[EventType("message.unpinned", version: 1)]
+public sealed record MessageUnpinned(string ChannelId, long Seq, string By);
+
 /// <summary>A workspace admin put the channel on legal hold: until lifted, none of its events may be removed.</summary>
 [EventType("channel.legal_hold_placed")]
 public sealed record LegalHoldPlaced(string ChannelId, string? Reason, string By);

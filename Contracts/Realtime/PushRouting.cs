@@ -39,6 +39,9 @@ public static partial class PushRouting
                 case RealtimeTypes.MemberJoined or RealtimeTypes.MemberLeft:
                     userId = payload.TryGetProperty("userId", out var u) ? u.GetString() : null;
                     break;
+                case RealtimeTypes.MessagePinned or RealtimeTypes.MessageUnpinned:
+                    payload = PinData(payload, channelId, name == RealtimeTypes.MessagePinned, createdAt);
+                    break;
                 case "channel.renamed" or "channel.topic_set":
                     // API.md names one client event for both: channel.updated.
                     name = RealtimeTypes.ChannelUpdated;
@@ -77,6 +80,24 @@ public static partial class PushRouting
             replyCount = 0,
             lastReplyAt = (DateTimeOffset?)null,
             reactions = Array.Empty<object>(),
+            pinned = false,
+            pinnedBy = (string?)null,
+            pinnedAt = (DateTimeOffset?)null,
+        }, EventTypes.Json);
+    }
+
+    /// <summary>A pin's change as the history API shows it on the message: <c>pinned</c>, <c>pinnedBy</c>, <c>pinnedAt</c> (null when unpinned), and who did it.</summary>
+    private static JsonElement PinData(JsonElement stored, string channelId, bool pinned, DateTimeOffset at)
+    {
+        var by = stored.GetProperty("by").GetString(); // message.pinned and message.unpinned carry {channelId, seq, by}
+        return JsonSerializer.SerializeToElement(new
+        {
+            channelId,
+            seq = stored.GetProperty("seq").GetInt64(),
+            pinned,
+            pinnedBy = pinned ? by : null,
+            pinnedAt = pinned ? at : (DateTimeOffset?)null,
+            by,
         }, EventTypes.Json);
     }
 

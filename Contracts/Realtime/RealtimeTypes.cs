@@ -10,6 +10,10 @@ public static class RealtimeTypes
     public const string MemberJoined = "member.joined";
     public const string MemberLeft = "member.left";
 
+    /// <summary>A message was pinned or unpinned: <c>data</c> is <c>{channelId, seq, pinned, pinnedBy, pinnedAt}</c> as in the history API, and <c>by</c>.</summary>
+    public const string MessagePinned = "message.pinned";
+    public const string MessageUnpinned = "message.unpinned";
+
     /// <summary>Sent for both <c>channel.renamed</c> and <c>channel.topic_set</c>.</summary>
     public const string ChannelUpdated = "channel.updated";
 

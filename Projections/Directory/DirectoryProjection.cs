@@ -95,6 +95,8 @@ public sealed class DirectoryProjection : Projection
         On<MessageDeleted>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
         On<ReactionAdded>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
         On<ReactionRemoved>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
+        On<MessagePinned>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
+        On<MessageUnpinned>((e, c) => c.Row(Touched, e.ChannelId, c.Seq, c.Position));
     }
 
     private static void Touch(EventContext c, string channelId, string? set = null, object? value = null)

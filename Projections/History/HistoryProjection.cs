@@ -17,6 +17,8 @@ namespace EventSourcedChat.Projections.History;
 /// commands accept no reaction on a deleted message.</item>
 /// <item>Reactions keep the seq of the event that added them, so groups and their users come back in the order the
 /// reactions were made.</item>
+/// <item>Pins: one row per pinned live message <c>(channel_id, seq)</c> with who pinned it, when, and the seq of the
+/// pin (the order of the pins list, newest first). Unpinning or deleting the message removes the row.</item>
 /// </list>
 /// </remarks>
 public sealed class HistoryProjection : Projection
@@ -38,6 +40,11 @@ public sealed class HistoryProjection : Projection
             channel_id text not null, seq bigint not null, emoji text not null, user_id text not null,
             reacted_seq bigint not null, reacted_at timestamptz not null,
             primary key (channel_id, seq, emoji, user_id));
+        create table if not exists pins (
+            channel_id text not null, seq bigint not null, pinned_by text not null, pinned_at timestamptz not null,
+            pinned_seq bigint not null,
+            primary key (channel_id, seq));
+        create index if not exists pins_newest on pins (channel_id, pinned_seq desc);
         """;
 
     /// <summary>
@@ -85,6 +92,7 @@ public sealed class HistoryProjection : Projection
                  where root.channel_id = $1 and root.seq = tombstone.thread_root_seq
                 """, e.ChannelId, e.Seq);
             c.Sql("delete from reactions where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
+            c.Sql("delete from pins where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
         });
         On<ReactionAdded>((e, c) => c.Sql("""
             insert into reactions (channel_id, seq, emoji, user_id, reacted_seq, reacted_at) values ($1, $2, $3, $4, $5, $6)
@@ -93,5 +101,11 @@ public sealed class HistoryProjection : Projection
         On<ReactionRemoved>((e, c) => c.Sql(
             "delete from reactions where channel_id = $1 and seq = $2 and emoji = $3 and user_id = $4",
             e.ChannelId, e.Seq, e.Emoji, e.UserId));
+        On<MessagePinned>((e, c) => c.Sql("""
+            insert into pins (channel_id, seq, pinned_by, pinned_at, pinned_seq)
+            select $1, $2, $3, $4, $5 where exists (select 1 from messages where channel_id = $1 and seq = $2 and not deleted)
+            on conflict (channel_id, seq) do nothing
+            """, e.ChannelId, e.Seq, e.By, c.At, c.Seq));
+        On<MessageUnpinned>((e, c) => c.Sql("delete from pins where channel_id = $1 and seq = $2", e.ChannelId, e.Seq));
     }
 }

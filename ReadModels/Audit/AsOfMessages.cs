@@ -25,6 +25,7 @@ public static class AsOfMessages
     [
         Posted, EventTypes.StoredTypeOf(typeof(MessageEdited)), Deleted,
         EventTypes.StoredTypeOf(typeof(ReactionAdded)), EventTypes.StoredTypeOf(typeof(ReactionRemoved)),
+        EventTypes.StoredTypeOf(typeof(MessagePinned)), EventTypes.StoredTypeOf(typeof(MessageUnpinned)),
     ];
 
     // $1 stream, $2 last seq, $3 instant, $4 after seq, $5 posted type, $6 deleted type, $7 message types.
@@ -61,6 +62,7 @@ public static class AsOfMessages
         public int ReplyCount { get; set; }
         public DateTimeOffset? LastReplyAt { get; set; }
         public List<(string Emoji, string UserId, long ReactedSeq)> Reactions { get; } = [];
+        public (string By, DateTimeOffset At)? Pin { get; set; }
 
         // The reply being read: its seq, when it was posted, whether it is still live.
         public long Reply { get; set; }
@@ -165,6 +167,7 @@ public static class AsOfMessages
                 m.Deleted = true;
                 m.Text = "";
                 m.Reactions.Clear();
+                m.Pin = null;
                 break;
             case MessageDeleted:
                 m.Reactions.Clear();
@@ -174,6 +177,12 @@ public static class AsOfMessages
                 break;
             case ReactionRemoved rr:
                 m.Reactions.RemoveAll(x => x.Emoji == rr.Emoji && x.UserId == rr.UserId);
+                break;
+            case MessagePinned p when !m.Deleted && m.Pin is null:
+                m.Pin = (p.By, at);
+                break;
+            case MessageUnpinned:
+                m.Pin = null;
                 break;
         }
     }
@@ -188,6 +197,7 @@ public static class AsOfMessages
                 .OrderBy(g => g.Min(x => x.ReactedSeq)).ThenBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new ReactionGroup(g.Key, g.Count(),
                     g.OrderBy(x => x.ReactedSeq).ThenBy(x => x.UserId, StringComparer.Ordinal).Select(x => x.UserId).ToList()))
-                .ToList());
+                .ToList(),
+            m.Pin is not null, m.Pin?.By, m.Pin?.At);
     }
 }

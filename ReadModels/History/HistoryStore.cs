@@ -13,11 +13,12 @@ public static class HistoryStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    // Wraps a limited selection of messages (alias m) with their grouped reactions, ordered by first reaction.
-    private static string WithReactions(string selection, string order) => $"""
+    // Wraps a limited selection of messages (alias m) with their grouped reactions, ordered by first reaction, and their pin.
+    private static string WithReactions(string selection, string order, string orderBy = "m.seq") => $"""
         select m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.edited_at, m.deleted, m.thread_root_seq,
-               m.reply_count, m.last_reply_at, rx.reactions
+               m.reply_count, m.last_reply_at, rx.reactions, pin.pinned_by, pin.pinned_at
           from ({selection}) m
+          left join rm_history.pins pin on pin.channel_id = m.channel_id and pin.seq = m.seq
          cross join lateral (
             select coalesce(json_agg(json_build_object('emoji', g.emoji, 'count', g.n, 'userIds', g.user_ids)
                                      order by g.first_seq, g.emoji), '[]')::text as reactions
@@ -26,7 +27,7 @@ public static class HistoryStore
                       from rm_history.reactions r
                      where r.channel_id = m.channel_id and r.seq = m.seq
                      group by r.emoji) g) rx
-         order by m.seq {order}
+         order by {orderBy} {order}
         """;
 
     private static readonly string Before = WithReactions("""
@@ -49,6 +50,18 @@ public static class HistoryStore
          where channel_id = $1 and thread_root_seq = $2 and seq > $3
          order by seq limit $4
         """, "asc");
+
+    // The pins of a channel, newest pin first: a scan of pins_newest, then one message probe per pin.
+    private static readonly string Pins = WithReactions("""
+        select m.*, p.pinned_seq from rm_history.pins p
+          join rm_history.messages m on m.channel_id = p.channel_id and m.seq = p.seq
+         where p.channel_id = $1
+         order by p.pinned_seq desc limit $2
+        """, "desc", "m.pinned_seq");
+
+    /// <summary>The channel's pinned messages, newest pin first.</summary>
+    public static async Task<PinnedMessages> PinsAsync(NpgsqlDataSource db, string channelId, int limit, CancellationToken ct) =>
+        new(await ReadAsync(db, Pins, ct, channelId, limit));
 
     /// <summary>Top-level messages before <paramref name="before"/> (newest first), or after <paramref name="after"/> (oldest first).</summary>
     public static async Task<MessagePage> PageAsync(
@@ -104,7 +117,10 @@ public static class HistoryStore
                 ThreadRootSeq: r.IsDBNull(7) ? null : r.GetInt64(7),
                 ReplyCount: r.GetInt32(8),
                 LastReplyAt: r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9),
-                Reactions: JsonSerializer.Deserialize<List<ReactionGroup>>(r.GetString(10), Json) ?? []));
+                Reactions: JsonSerializer.Deserialize<List<ReactionGroup>>(r.GetString(10), Json) ?? [],
+                Pinned: !r.IsDBNull(11),
+                PinnedBy: r.IsDBNull(11) ? null : r.GetString(11),
+                PinnedAt: r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12)));
         }
         return rows;
     }

@@ -25,7 +25,8 @@ public class FoldExhaustiveness
             ChannelState.Evolve),
         Fold.Replay(ChannelState.Initial,
             [new ChannelCreated("c", "w", "general", "public", "topic", "y", []), new MessagePosted("c", "m", "y", "hi", null, Mentions.None),
-             new MemberJoined("c", "x", null), new ReactionAdded("c", 2, "x", "x"), new ChannelArchived("c", "y"), new LegalHoldPlaced("c", null, "y")],
+             new MemberJoined("c", "x", null), new ReactionAdded("c", 2, "x", "x"), new ChannelArchived("c", "y"), new LegalHoldPlaced("c", null, "y"),
+             new MessagePinned("c", 2, "y")],
             ChannelState.Evolve),
     ];
 
@@ -54,7 +55,7 @@ public class FoldExhaustiveness
     public static TheoryData<string> EventTypeNames() => [.. EventTypes.All.Select(t => t.Name).Order(StringComparer.Ordinal)];
 
     [Fact]
-    public void Every_event_type_is_known_to_the_test() => Assert.True(EventTypes.All.Count() >= 19);
+    public void Every_event_type_is_known_to_the_test() => Assert.True(EventTypes.All.Count() >= 21);
 
     [Theory]
     [MemberData(nameof(EventTypeNames))]
@@ -95,10 +96,10 @@ public class FoldExhaustiveness
         : throw new InvalidOperationException($"No sample value for {t.Name}: add one here.");
 
     private static string Describe(ChannelState s) =>
-        $"{s.ChannelId}|{s.WorkspaceId}|{s.Name}|{s.Kind}|{s.Topic}|{s.CreatedBy}|{s.Archived}|{s.Held}|{s.Version}|" +
+        $"{s.ChannelId}|{s.WorkspaceId}|{s.Name}|{s.Kind}|{s.Topic}|{s.CreatedBy}|{s.Archived}|{s.Held}|{s.Version}|pins={s.PinCount}|" +
         string.Join(',', s.Members.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}@{m.Value}")) + "|" +
         string.Join(',', s.Messages.OrderBy(m => m.Key).Select(m =>
-            $"{m.Key}:{m.Value.AuthorId}:{m.Value.ThreadRootSeq}:{m.Value.Deleted}:" +
+            $"{m.Key}:{m.Value.AuthorId}:{m.Value.ThreadRootSeq}:{m.Value.Deleted}:{m.Value.Pinned}:" +
             string.Join(';', m.Value.Reactions.Select(r => r.Emoji + "/" + r.UserId).Order(StringComparer.Ordinal))));
 
     private static string Describe(WorkspaceState s) =>

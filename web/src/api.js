@@ -97,6 +97,8 @@ export class Api {
     edit(ch, seq, text) { return this.request('PATCH', `/v1/channels/${enc(ch)}/messages/${seq}`, { text }); }
     remove(ch, seq) { return this.request('DELETE', `/v1/channels/${enc(ch)}/messages/${seq}`); }
     react(ch, seq, emoji, on) { return this.request(on ? 'PUT' : 'DELETE', `/v1/channels/${enc(ch)}/messages/${seq}/reactions/${enc(emoji)}`); }
+    pin(ch, seq, on) { return this.request(on ? 'PUT' : 'DELETE', `/v1/channels/${enc(ch)}/messages/${seq}/pin`); }
+    pins(ch, minPosition) { return this.request('GET', `/v1/channels/${enc(ch)}/pins`, undefined, minPosition); }
     markRead(ch, seq) { return this.request('POST', `/v1/channels/${enc(ch)}/read`, { seq }); }
     search(ws, q, minPosition) {
         return this.request('GET', `/v1/search?${new URLSearchParams({ workspaceId: ws, q, limit: '20' })}`, undefined, minPosition);

@@ -6,6 +6,7 @@ import { SESSION_KEY, WORKSPACE_KEY, api, state, ui, me, withCreated, channelLab
 import { refreshChannels, loadMembers } from './channels.js';
 import { renderTyping, startRealtime } from './events.js';
 import { loadOlder, markReadSoon, markRead, rerenderFor, act, composerInput, composerForm, renderMessages, openThread, closeThread, renderThread } from './messages.js';
+import { togglePins, loadPins, onPinsChanged, renderPins } from './pins.js';
 import { dialog, createChannelDialog, browseDialog, inviteDialog, addToWorkspaceDialog, dmDialog } from './dialogs.js';
 
 let bannerTimer = null;
@@ -16,6 +17,7 @@ onChange('members', channelId => { renderSidebar(); if (channelId === state.curr
 onChange('unread', () => renderSidebar());
 onChange('connection', () => renderBanner());
 onChange('workspaces', () => renderTopbar());
+onChange('pins', (channelId, position) => onPinsChanged(channelId, position));
 
 function loadSession() {
     try { return JSON.parse(localStorage.getItem(SESSION_KEY)); } catch { return null; }
@@ -199,6 +201,8 @@ async function openChannel(channelId, { focus = true } = {}) {
     renderPane();
     renderThread();
     const channel = state.channels.get(channelId);
+    if (state.pinsOpen && channel?.isMember) loadPins(channelId);
+    renderPins();
     if (channel?.isMember) {
         const store = storeOf(channelId);
         if (!store.loaded) await loadOlder(channelId);
@@ -218,6 +222,7 @@ function buildShell() {
     ui.sidebar = h('nav', { id: 'sidebar', class: 'sidebar', 'aria-label': 'Channels and direct messages' });
     ui.pane = h('main', { id: 'pane', class: 'pane' });
     ui.thread = h('aside', { id: 'thread', class: 'thread', 'aria-label': 'Thread', hidden: true });
+    ui.pins = h('aside', { id: 'pins', class: 'thread pins', 'aria-label': 'Pinned messages', hidden: true });
     ui.toasts = h('div', { class: 'toasts', role: 'alert', 'aria-live': 'assertive' });
     ui.shell = h('div', { class: 'shell' },
         h('header', { class: 'topbar' },
@@ -233,7 +238,7 @@ function buildShell() {
             h('form', { class: 'search', role: 'search', onsubmit: e => { e.preventDefault(); runSearch(); } }, ui.search, ui.searchResults),
             ui.meBox),
         ui.banner,
-        h('div', { class: 'body' }, ui.sidebar, ui.pane, ui.thread),
+        h('div', { class: 'body' }, ui.sidebar, ui.pane, ui.thread, ui.pins),
         ui.toasts);
     document.getElementById('app').replaceChildren(ui.shell);
     renderTopbar();
@@ -378,9 +383,13 @@ function renderHeader() {
         h('div', { class: 'people', 'aria-label': 'Members' },
             shown.map(u => h('span', { class: 'person' }, presenceDot(u), h('span', { 'data-user-name': u }, userName(u)))),
             h('span', { class: 'count' }, plural(channel.memberCount ?? members.length, 'member'))),
-        channel.isMember && channel.kind !== 'dm' ? h('div', { class: 'header-actions' },
-            h('button', { type: 'button', class: 'small', onclick: inviteDialog }, 'Invite'),
-            h('button', { type: 'button', class: 'small', onclick: () => leaveChannel(channel.channelId) }, 'Leave')) : null);
+        channel.isMember ? h('div', { class: 'header-actions' },
+            h('button', {
+                type: 'button', class: 'small', 'aria-pressed': String(state.pinsOpen), 'aria-controls': 'pins',
+                onclick: () => { togglePins(); renderHeader(); },
+            }, '📌 Pins'),
+            channel.kind !== 'dm' ? h('button', { type: 'button', class: 'small', onclick: inviteDialog }, 'Invite') : null,
+            channel.kind !== 'dm' ? h('button', { type: 'button', class: 'small', onclick: () => leaveChannel(channel.channelId) }, 'Leave') : null) : null);
     restoreFocus(ui.header, focused);
 }
 

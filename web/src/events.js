@@ -57,7 +57,11 @@ export function onEvent(e) {
     switch (e.type) {
         case 'message.posted': return onPosted(channelId, data, e.position);
         case 'message.edited': return changeMessage(channelId, data.seq, m => ({ text: data.text, editedAt: e.at }));
-        case 'message.deleted': return onDeleted(channelId, data.seq);
+        case 'message.deleted': return onDeleted(channelId, data.seq, e.position);
+        case 'message.pinned':
+        case 'message.unpinned':
+            changeMessage(channelId, data.seq, () => ({ pinned: data.pinned, pinnedBy: data.pinnedBy ?? null, pinnedAt: data.pinnedAt ?? null }));
+            return changed('pins', channelId, e.position);
         case 'reaction.added':
         case 'reaction.removed': return changeMessage(channelId, data.seq, m => ({ reactions: reacted(m.reactions ?? [], data.emoji, data.userId, e.type === 'reaction.added') }));
         case 'member.joined':
@@ -146,9 +150,10 @@ export function onPosted(channelId, data, position) {
     if (channelId === state.current && store.loaded) renderMessages();
 }
 
-export function onDeleted(channelId, seq) {
+export function onDeleted(channelId, seq, position) {
     const message = storeOf(channelId).all.get(seq);
-    changeMessage(channelId, seq, () => ({ deleted: true, text: '', reactions: [] }));
+    changeMessage(channelId, seq, () => ({ deleted: true, text: '', reactions: [], pinned: false, pinnedBy: null, pinnedAt: null }));
+    if (state.pins.get(channelId)?.some(p => p.seq === seq)) changed('pins', channelId, position); // a deleted message leaves the pins
     if (message?.threadRootSeq != null && !message.deleted) {
         changeMessage(channelId, message.threadRootSeq, m => ({ replyCount: Math.max(0, (m.replyCount ?? 1) - 1) }));
     }

@@ -1,5 +1,5 @@
 // The message pane and the thread panel: history pages, rendering, the composer with optimistic sends and retry,
-// edits, deletions, reactions, read markers.
+// edits, deletions, reactions, pins, read markers.
 import { h, reconcile, newId, time, dayKey, dayLabel } from './dom.js';
 import { EMOJI, TYPING_SENT_EVERY_MS, api, state, ui, nodeCache, me, storeOf, upsert, topLevel, userName, presenceDot, reacted, withMentions, toast, initial, changed } from './store.js';
 
@@ -112,6 +112,13 @@ export function toggleReaction(channelId, message, emoji) {
     state.picker = null;
     changeMessage(channelId, message.seq, m => ({ reactions: reacted(m.reactions ?? [], emoji, me(), !mine) }));
     act(api.react(channelId, message.seq, emoji, !mine), 'Reaction not saved');
+}
+
+/** Pins or unpins at once on the page; the pins panel rereads the list once the server has the change. */
+export function togglePin(channelId, message) {
+    const on = !message.pinned;
+    changeMessage(channelId, message.seq, () => ({ pinned: on, pinnedBy: on ? me() : null, pinnedAt: on ? new Date().toISOString() : null }));
+    act(api.pin(channelId, message.seq, on).then(r => changed('pins', channelId, r.position)), on ? 'Not pinned' : 'Not unpinned');
 }
 
 export function startEdit(channelId, seq) {
@@ -260,6 +267,7 @@ export function buildMessage(scope, channelId, m) {
     const actions = m.deleted ? null : h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Message actions' },
         h('button', { type: 'button', class: 'small', 'aria-label': 'Add reaction', onclick: () => { state.picker = state.picker === `${scope}:${key}` ? null : `${scope}:${key}`; rerenderFor(channelId); } }, '☺'),
         scope === 'main' ? h('button', { type: 'button', class: 'small', onclick: () => openThread(channelId, m.seq) }, 'Reply') : null,
+        h('button', { type: 'button', class: 'small', onclick: () => togglePin(channelId, m) }, m.pinned ? 'Unpin' : 'Pin'),
         mine ? h('button', { type: 'button', class: 'small', onclick: () => startEdit(channelId, m.seq) }, 'Edit') : null,
         mine ? h('button', {
             type: 'button', class: `small${confirming ? ' danger' : ''}`,
@@ -279,7 +287,8 @@ export function buildMessage(scope, channelId, m) {
         h('div', { class: 'meta' },
             h('span', { class: 'author', 'data-user-name': m.userId }, userName(m.userId)),
             h('time', { datetime: m.createdAt, title: new Date(m.createdAt).toLocaleString() }, time(m.createdAt)),
-            m.editedAt && !m.deleted ? h('span', { class: 'edited' }, '(edited)') : null),
+            m.editedAt && !m.deleted ? h('span', { class: 'edited' }, '(edited)') : null,
+            m.pinned && !m.deleted ? h('span', { class: 'pinned', 'data-testid': 'pinned-marker', title: `Pinned by ${userName(m.pinnedBy)}` }, '📌 Pinned') : null),
         body, reactions, picker, replies),
     actions);
 }

@@ -16,7 +16,7 @@ const listeners = new Map(); // topic -> functions
 /**
  * Subscribes a view to a change. Topics: 'signed-out' (the API answered 401), 'channels' (the channel list),
  * 'members' (channelId: a channel's members), 'unread' (counts or user names in the sidebar), 'connection' (the hub's
- * state), 'workspaces' (the workspace list).
+ * state), 'workspaces' (the workspace list), 'pins' (channelId, position: a channel's pins changed at that log position).
  */
 export function onChange(topic, fn) {
     if (!listeners.has(topic)) listeners.set(topic, []);
@@ -41,6 +41,8 @@ export const state = {
     thread: null, // { channelId, rootSeq, loaded }
     editing: null, // key of the message being edited
     picker: null, // key of the message whose emoji picker is open
+    pins: new Map(), // channelId -> its pinned messages as GET .../pins answered them, newest pin first
+    pinsOpen: false, // the pins panel is shown (for the current channel)
     confirmDelete: null,
     connection: 'connecting',
     presenceWanted: new Set(),

@@ -102,6 +102,42 @@ public sealed class Chatctl(PostgresFixture db) : AuditTest(db)
     }
 
     [Fact]
+    public async Task A_channel_with_pins_exports_and_verifies_and_a_changed_pin_is_named_by_its_seq()
+    {
+        var ada = await RegisterAsync("ada");
+        var ch = await ChannelAsync(ada, await WorkspaceAsync(ada));
+        var first = await PostAsync(ada, ch, "pin me");
+        var second = await PostAsync(ada, ch, "pin me too");
+        await ada.Ok("PUT", $"/v1/channels/{ch}/messages/{first}/pin");
+        await ada.Ok("PUT", $"/v1/channels/{ch}/messages/{second}/pin");
+        await ada.Ok("DELETE", $"/v1/channels/{ch}/messages/{first}/pin");
+        var file = Path.Combine(Path.GetTempPath(), $"audit-{Guid.NewGuid():N}.ndjson");
+        try
+        {
+            Assert.Equal(0, await RunAsync(ada, null, "audit", "export", ch, "--out", file));
+            var lines = await File.ReadAllLinesAsync(file);
+            Assert.Equal(7, lines.Length);
+            Assert.Contains("message.unpinned.v1", lines[6], StringComparison.Ordinal);
+            Assert.Equal(0, await RunAsync(null, null, "audit", "verify", "--file", file));
+            Assert.Equal(0, await RunAsync(ada, null, "audit", "verify", ch));
+            Assert.Contains("ok: 7 events", Printed, StringComparison.Ordinal);
+
+            var pinned = lines[5];
+            lines[5] = lines[5].Replace($"\"seq\": {second}", $"\"seq\": {first}", StringComparison.Ordinal)
+                .Replace($"\"seq\":{second}", $"\"seq\":{first}", StringComparison.Ordinal);
+            Assert.Contains("message.pinned.v1", lines[5], StringComparison.Ordinal);
+            Assert.NotEqual(pinned, lines[5]); // the pin now names the other message
+            await File.WriteAllLinesAsync(file, lines);
+            Assert.Equal(ChatctlCommand.ChainBroken, await RunAsync(null, null, "audit", "verify", "--file", file));
+            Assert.Contains("first bad seq 6", Printed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Analytics_views_print_as_csv_and_survive_a_projection_rebuild_run_from_chatctl()
     {
         var ada = await RegisterAsync("ada");

@@ -199,6 +199,16 @@ internal sealed partial class FuzzEffects(SecurityWorld w, Scene s)
                        ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => add == m.GetProperty("reactions").EnumerateArray().Any(g =>
                            g.GetProperty("emoji").GetString() == emoji && g.GetProperty("userIds").EnumerateArray().Any(u => u.GetString() == c.Caller.UserId)));
             }
+            case "PUT /v1/channels/{channelId}/messages/{seq:long}/pin":
+            case "DELETE /v1/channels/{channelId}/messages/{seq:long}/pin":
+            {
+                var pin = c.Method == "PUT";
+                return Status(200) ?? await IdempotentAsync(appended, (channel, pin ? typeof(MessagePinned) : typeof(MessageUnpinned),
+                           new { channelId = ch, seq = s.Seq, by = c.Caller.UserId }),
+                           Flag(typeof(MessagePinned), typeof(MessageUnpinned), pin, d => d.GetProperty("seq").GetInt64() == s.Seq))
+                       ?? Position()
+                       ?? await ReadBackAsync(client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => m.GetProperty("pinned").GetBoolean() == pin);
+            }
             case "POST /v1/channels/{channelId}/read":
                 // Never backwards: a marker already at or past seq moves nothing.
                 return Status(200) ?? await IdempotentAsync(appended, ($"user-{c.Caller.UserId}", typeof(ReadMarkerMoved),

@@ -52,6 +52,7 @@ public sealed class Leaks(PostgresFixture db) : SecurityTest(db)
         await World.CaughtUpAsync(removed);
         await World.Creator.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "after the removal" }, HttpStatusCode.Created);
         await World.Creator.Ok("PUT", $"/v1/channels/{ch}/messages/{seq}/reactions/eyes");
+        await World.Creator.Ok("PUT", $"/v1/channels/{ch}/messages/{seq}/pin");
         await World.Creator.Ok("PATCH", $"/v1/channels/{ch}/messages/{seq}", new { text = "before, edited" });
         await World.CreatorHub.InvokeAsync("Typing", ch);
         var last = PositionOf(await World.Creator.Ok("PATCH", $"/v1/channels/{ch}", new { topic = "after" }));

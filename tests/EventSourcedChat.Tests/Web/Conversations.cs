@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using EventSourcedChat.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -15,7 +11,7 @@ public sealed class Conversations(PostgresFixture db) : BrowserTest(db)
     public async Task Scrolling_up_loads_older_pages_until_the_beginning_with_each_message_once_in_order()
     {
         var node = StartHost();
-        var ada = await ApiUserAsync(node, "Ada");
+        var ada = await ApiUser.RegisterAsync(node, "Ada");
         var ws = await ada.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
         var general = await ada.PostAsync($"/v1/workspaces/{ws}/channels", new { name = "general" }, "channelId");
         for (var i = 1; i <= 120; i++)
@@ -24,7 +20,7 @@ public sealed class Conversations(PostgresFixture db) : BrowserTest(db)
         }
 
         var page = await OpenPageAsync(node.Url.ToString());
-        await LogInAsync(page, ada);
+        await ada.LogInAsync(page);
         var texts = page.Locator("#messages .msg .text");
         await Expect(texts).ToHaveCountAsync(50);
         await Expect(texts.Last).ToHaveTextAsync("Message 120");
@@ -43,8 +39,8 @@ public sealed class Conversations(PostgresFixture db) : BrowserTest(db)
     public async Task A_direct_message_and_a_mention_from_someone_else_raise_live_badges_that_clear_when_read()
     {
         var node = StartHost();
-        var ada = await ApiUserAsync(node, "Ada");
-        var bob = await ApiUserAsync(node, "Bob");
+        var ada = await ApiUser.RegisterAsync(node, "Ada");
+        var bob = await ApiUser.RegisterAsync(node, "Bob");
         var ws = await ada.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
         await ada.PostAsync($"/v1/workspaces/{ws}/members", new { userId = bob.UserId });
         var general = await ada.PostAsync($"/v1/workspaces/{ws}/channels", new { name = "general" }, "channelId");
@@ -52,7 +48,7 @@ public sealed class Conversations(PostgresFixture db) : BrowserTest(db)
         await ada.PostAsync($"/v1/channels/{random}/members", new { userId = bob.UserId });
 
         var page = await OpenPageAsync(node.Url.ToString());
-        await LogInAsync(page, ada);
+        await ada.LogInAsync(page);
         await page.Locator($"#sidebar [data-channel=\"{general}\"]").ClickAsync();
         await Expect(page.Locator("#channel-title")).ToHaveTextAsync("#general");
 
@@ -91,52 +87,5 @@ public sealed class Conversations(PostgresFixture db) : BrowserTest(db)
                 .Select(c => $"{c.GetProperty("name").GetString()}/{c.GetProperty("kind").GetString()}: {c.GetProperty("unreadCount").GetInt32()}")),
             counts => !counts.Contains(": 1", StringComparison.Ordinal) && !counts.Contains(": 2", StringComparison.Ordinal),
             TimeSpan.FromSeconds(20), "Ada's read markers to clear every unread count");
-    }
-
-    private static async Task LogInAsync(IPage page, ApiUser user)
-    {
-        await page.GetByLabel("Email").FillAsync(user.Email);
-        await page.GetByLabel("Password").FillAsync(ApiUser.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-        await Expect(page.Locator("#workspace")).ToBeVisibleAsync();
-    }
-
-    private static async Task<ApiUser> ApiUserAsync(WebHost node, string name)
-    {
-        var http = new HttpClient { BaseAddress = node.Url };
-        var email = $"{name.ToLowerInvariant()}-{Guid.NewGuid():N}@example.test";
-        var response = await http.PostAsJsonAsync("/v1/auth/register", new { email, password = ApiUser.Password, displayName = name });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.GetProperty("token").GetString());
-        return new ApiUser(body.GetProperty("userId").GetString()!, email, http);
-    }
-
-    /// <summary>Someone using the REST API directly; every call waits for the read models to show what they wrote.</summary>
-    private sealed record ApiUser(string UserId, string Email, HttpClient Http)
-    {
-        public const string Password = "correct horse battery";
-
-        private long _position;
-
-        public async Task<string?> PostAsync(string path, object body, string? idProperty = null)
-        {
-            var response = await Http.PostAsJsonAsync(path, body);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {text}");
-            var json = JsonDocument.Parse(text).RootElement;
-            _position = Math.Max(_position, json.GetProperty("position").GetInt64());
-            return idProperty is null ? null : json.GetProperty(idProperty).GetString();
-        }
-
-        public async Task<JsonElement> GetAsync(string path)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            request.Headers.Add("X-Min-Position", _position.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var response = await Http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
-            return JsonDocument.Parse(text).RootElement.Clone();
-        }
     }
 }

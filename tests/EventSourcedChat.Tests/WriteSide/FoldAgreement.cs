@@ -69,11 +69,11 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
                 var why = $"seed {seed}, channel {channel.ChannelId}, user {user}";
                 Assert.True(channel.IsMember(user) == loaded.IsMember(user), why);
                 Assert.True(workspace.RoleOf(user) == loadedWorkspace.RoleOf(user), why);
-                Assert.Equal((channel.Name, channel.Kind, channel.Topic, channel.CreatedBy, channel.Archived, channel.Held, channel.Version),
-                    (loaded.Name, loaded.Kind, loaded.Topic, loaded.CreatedBy, loaded.Archived, loaded.Held, loaded.Version));
+                Assert.Equal((channel.Name, channel.Kind, channel.Topic, channel.CreatedBy, channel.Archived, channel.Held, channel.Version, channel.PinCount),
+                    (loaded.Name, loaded.Kind, loaded.Topic, loaded.CreatedBy, loaded.Archived, loaded.Held, loaded.Version, loaded.PinCount));
                 var (folded, read) = (channel.Message(seq), loaded.Message(seq));
-                Assert.Equal((folded?.AuthorId, folded?.ThreadRootSeq, folded?.Deleted, folded?.HasReaction(emoji, user)),
-                    (read?.AuthorId, read?.ThreadRootSeq, read?.Deleted, read?.HasReaction(emoji, user)));
+                Assert.Equal((folded?.AuthorId, folded?.ThreadRootSeq, folded?.Deleted, folded?.HasReaction(emoji, user), folded?.Pinned),
+                    (read?.AuthorId, read?.ThreadRootSeq, read?.Deleted, read?.HasReaction(emoji, user), read?.Pinned));
             }
         }
     }
@@ -98,11 +98,11 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
         facts.AddRange(workspace.Roles.Select(r => $"role {workspace.WorkspaceId} {r.Key} {r.Value}"));
         foreach (var c in channels)
         {
-            facts.Add($"channel {c.ChannelId} {c.WorkspaceId} {c.Name} {c.Kind} {c.Topic ?? "-"} {c.CreatedBy} {c.Archived} {c.Version} held={c.Held}");
+            facts.Add($"channel {c.ChannelId} {c.WorkspaceId} {c.Name} {c.Kind} {c.Topic ?? "-"} {c.CreatedBy} {c.Archived} {c.Version} held={c.Held} pins={c.PinCount}");
             facts.AddRange(c.Members.Keys.Select(u => $"member {c.ChannelId} {u}"));
             foreach (var m in c.Messages.Values)
             {
-                facts.Add($"message {c.ChannelId} {m.Seq} {m.AuthorId} {m.ThreadRootSeq?.ToString() ?? "-"} {m.Deleted}");
+                facts.Add($"message {c.ChannelId} {m.Seq} {m.AuthorId} {m.ThreadRootSeq?.ToString() ?? "-"} {m.Deleted} pinned={m.Pinned}");
                 facts.AddRange(m.Reactions.Select(r => $"reaction {c.ChannelId} {m.Seq} {r.Emoji} {r.UserId}"));
             }
         }
@@ -130,15 +130,16 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
         await Read("select format('workspace %s %s %s %s', workspace_id, name, created_by, version) from ws_workspaces");
         await Read("select format('role %s %s %s', workspace_id, user_id, role) from ws_workspace_members");
         await Read("""
-            select format('channel %s %s %s %s %s %s %s %s held=%s', channel_id, workspace_id, name, kind, coalesce(topic, '-'), created_by,
+            select format('channel %s %s %s %s %s %s %s %s held=%s pins=%s', channel_id, workspace_id, name, kind, coalesce(topic, '-'), created_by,
                           case when archived then 'True' else 'False' end, version,
-                          case when exists (select 1 from es_stream_holds h where h.stream_id = 'channel-' || channel_id) then 'True' else 'False' end)
+                          case when exists (select 1 from es_stream_holds h where h.stream_id = 'channel-' || channel_id) then 'True' else 'False' end,
+                          pin_count)
               from ws_channels
             """);
         await Read("select format('member %s %s', channel_id, user_id) from ws_channel_members");
         await Read("""
-            select format('message %s %s %s %s %s', channel_id, seq, author_id, coalesce(thread_root_seq::text, '-'),
-                          case when deleted then 'True' else 'False' end) from ws_messages
+            select format('message %s %s %s %s %s pinned=%s', channel_id, seq, author_id, coalesce(thread_root_seq::text, '-'),
+                          case when deleted then 'True' else 'False' end, case when pinned then 'True' else 'False' end) from ws_messages
             """);
         await Read("select format('reaction %s %s %s %s', channel_id, seq, emoji, user_id) from ws_reactions");
         await Read("select format('user %s %s %s', user_id, email, display_name) from ws_users");

@@ -11,8 +11,8 @@ namespace EventSourcedChat.Tests.WriteSide;
 /// The read models answer what the one fold of each stream kind says: random logs (seeded, bounded; one short channel
 /// ends with each channel event type) are appended, the directory, history and unread projections are built from
 /// them, and their rows are compared with the logs folded by Evolve: channels (name, kind, topic, archived, member
-/// count, last seq), members, roles, users, messages (author, thread, tombstone), reactions of live messages, top-level messages counted
-/// unread, read markers.
+/// count, last seq), members, roles, users, messages (author, thread, tombstone), reactions of live messages, pins, top-level
+/// messages counted unread, read markers.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
@@ -80,6 +80,10 @@ public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
                 {
                     expected.AddRange(m.Reactions.Select(r => $"reaction {c.ChannelId} {m.Seq} {r.Emoji} {r.UserId}"));
                 }
+                if (m.Pinned)
+                {
+                    expected.Add($"pin {c.ChannelId} {m.Seq}");
+                }
             }
         }
         foreach (var u in users)
@@ -122,6 +126,7 @@ public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
             select format('reaction %s %s %s %s', r.channel_id, r.seq, r.emoji, r.user_id) from fold_history.reactions r
               join fold_history.messages m on m.channel_id = r.channel_id and m.seq = r.seq where not m.deleted
             """);
+        await Read("select format('pin %s %s', channel_id, seq) from fold_history.pins");
         await Read("""
             select format('unread %s %s %s %s', channel_id, seq, author_id, case when deleted then 'True' else 'False' end)
               from fold_unread.channel_messages

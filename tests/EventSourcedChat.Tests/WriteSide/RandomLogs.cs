@@ -4,8 +4,8 @@ namespace EventSourcedChat.Tests.WriteSide;
 
 /// <summary>
 /// Seeded random logs of one workspace: its stream, its users' streams and a few channels' streams, each event one that
-/// a command could have appended (messages, edits, deletions and reactions name messages that exist), with repeats
-/// that commands would have turned away (joining twice, reacting twice, leaving when not in) so the folds' and the
+/// a command could have appended (messages, edits, deletions, reactions and pins name messages that exist), with repeats
+/// that commands would have turned away (joining twice, reacting or pinning twice, leaving when not in) so the folds' and the
 /// tables' idempotence is exercised too. Every event type of Contracts/Events appears in a long enough log.
 /// </summary>
 public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
@@ -67,10 +67,10 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
             var seq = log.Count + 1; // the version the next event gets
             var message = messages.Count > 0 ? messages[_random.Next(messages.Count)] : (long?)null;
             var emoji = Pick("tada", "heart", "👍");
-            var roll = _random.Next(16);
+            var roll = _random.Next(18);
             if (kind == "dm" && roll is 0 or 2 or 3 or 4 or 5 or 6)
             {
-                roll = 15; // a DM's members are fixed, and it is never renamed or archived: a post instead
+                roll = 17; // a DM's members are fixed, and it is never renamed or archived: a post instead
             }
             object next = roll switch
             {
@@ -86,6 +86,8 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
                 11 when message is { } m => new ReactionRemoved(id, m, emoji, user),
                 12 => new LegalHoldPlaced(id, _random.Next(2) == 0 ? null : "case", user),
                 13 => new LegalHoldLifted(id, user),
+                14 or 15 when message is { } m => new MessagePinned(id, m, user),
+                16 when message is { } m => new MessageUnpinned(id, m, user),
                 _ => new MessagePosted(id, $"m{seq}", user, $"text {i}", message is { } root && _random.Next(3) == 0 ? root : null, Mentions.None),
             };
             if (next is MessagePosted)
@@ -106,12 +108,16 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
         var log = Channel(index, events: 8);
         var id = ((ChannelCreated)log[0]).ChannelId;
         var user = Users[1];
-        if (!log.OfType<MessagePosted>().Any() || last == typeof(ReactionRemoved))
+        if (!log.OfType<MessagePosted>().Any() || last == typeof(ReactionRemoved) || last == typeof(MessageUnpinned) || last == typeof(MessagePinned))
         {
             log.Add(new MessagePosted(id, "last", user, "last", null, Mentions.None));
             if (last == typeof(ReactionRemoved))
             {
                 log.Add(new ReactionAdded(id, log.Count, "tada", user));
+            }
+            if (last == typeof(MessageUnpinned))
+            {
+                log.Add(new MessagePinned(id, log.Count, user));
             }
         }
         var message = log.Count - log.AsEnumerable().Reverse().TakeWhile(e => e is not MessagePosted).Count();
@@ -129,6 +135,8 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
             nameof(MessageDeleted) => new MessageDeleted(id, message, user),
             nameof(ReactionAdded) => new ReactionAdded(id, message, "heart", user),
             nameof(ReactionRemoved) => new ReactionRemoved(id, message, "tada", user),
+            nameof(MessagePinned) => new MessagePinned(id, message, user),
+            nameof(MessageUnpinned) => new MessageUnpinned(id, message, user),
             nameof(LegalHoldPlaced) => new LegalHoldPlaced(id, null, user),
             nameof(LegalHoldLifted) => new LegalHoldLifted(id, user),
             _ => throw new InvalidOperationException($"No last event of type {last.Name}: add it here."),
