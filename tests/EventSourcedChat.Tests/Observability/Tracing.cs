@@ -28,13 +28,7 @@ public sealed class Tracing(PostgresFixture db, ITestOutputHelper output) : Real
     public async Task A_post_is_one_trace_across_processes_and_the_gateway_process_exports_the_delivery_and_the_socket_write_over_OTLP()
     {
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name is ChatActivity.SourceName or "Microsoft.AspNetCore",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = ListenToSpans(spans);
         using var receiver = new OtlpReceiver();
         var gateway = Own(await GatewayProcess.StartAsync(new Dictionary<string, string?>
         {
@@ -91,13 +85,7 @@ public sealed class Tracing(PostgresFixture db, ITestOutputHelper output) : Real
     public async Task A_post_is_one_trace_from_the_request_through_the_log_and_the_broker_to_the_socket_on_another_gateway()
     {
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name is ChatActivity.SourceName or "Microsoft.AspNetCore",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = ListenToSpans(spans);
 
         var ada = await RegisterAsync("ada");
         var bob = await RegisterAsync("bob");
@@ -147,5 +135,18 @@ public sealed class Tracing(PostgresFixture db, ITestOutputHelper output) : Real
         await ada.Ok("POST", $"/v1/channels/{channel}/messages", new { text = "untraced" }, HttpStatusCode.Created);
         await using var cmd = Db.DataSource.CreateCommand("select count(*) from es_events where trace_parent is not null");
         Assert.Equal(0L, await cmd.ExecuteScalarAsync());
+    }
+
+    /// <summary>Records every span of the service and of ASP.NET Core that stops in this process (all in-process hosts).</summary>
+    private static ActivityListener ListenToSpans(ConcurrentQueue<Activity> spans)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is ChatActivity.SourceName or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
     }
 }
