@@ -33,7 +33,7 @@ function apply(input, mark) {
     } else {
         const before = mark.before;
         const after = mark.after ?? before;
-        const wrapped = value.slice(start - before.length, start) === before && value.slice(end, end + after.length) === after;
+        const wrapped = start >= before.length && value.slice(start - before.length, start) === before && value.slice(end, end + after.length) === after;
         if (wrapped) {
             input.setRangeText(value.slice(start, end), start - before.length, end + after.length, 'select');
         } else {

@@ -25,25 +25,26 @@ md.inline.ruler.before('autolink', 'mention', (inline, silent) => {
     const rest = inline.src.slice(inline.pos);
     const previous = inline.pos > 0 ? inline.src[inline.pos - 1] : '';
     let match = ID_MENTION.exec(rest);
-    let attrs;
+    let attrs; // [kind, id]
     if (match) {
-        attrs = [['data-mention', match[1] === '@' ? 'user' : 'channel'], ['data-id', match[2]]];
+        attrs = [match[1] === '@' ? 'user' : 'channel', match[2]];
     } else if (!/[\w@]/.test(previous) && (match = BROADCAST.exec(rest))) {
-        attrs = [['data-mention', 'broadcast'], ['data-id', match[1]]];
+        attrs = ['broadcast', match[1]];
     } else {
         return false;
     }
-    if (!silent) inline.push('mention', 'span', 0).attrs = attrs;
+    if (!silent) inline.push('mention', 'span', 0).meta = attrs;
     inline.pos += match[0].length;
     return true;
 });
-md.renderer.rules.mention = (tokens, idx) => `<span${md.renderer.renderAttrs(tokens[idx])}></span>`;
+// A placeholder (kind in the class, id as text) that formatText turns into a chip.
+md.renderer.rules.mention = (tokens, idx) => `<span class="mention-${tokens[idx].meta[0]}">${md.utils.escapeHtml(tokens[idx].meta[1])}</span>`;
 md.renderer.rules.s_open = () => '<del>';
 md.renderer.rules.s_close = () => '</del>';
 
 const PURIFY = {
     ALLOWED_TAGS: ['p', 'br', 'strong', 'em', 'del', 'code', 'pre', 'a', 'ul', 'ol', 'li', 'blockquote', 'span'],
-    ALLOWED_ATTR: ['href', 'class', 'start', 'data-mention', 'data-id'],
+    ALLOWED_ATTR: ['href', 'class', 'start'],
     ALLOW_DATA_ATTR: false,
     ALLOW_ARIA_ATTR: false,
     ALLOWED_URI_REGEXP: SAFE_URL,
@@ -53,7 +54,7 @@ const PURIFY = {
 /** Markdown (as the author wrote it) to a sanitized DocumentFragment of the subset. */
 export function formatText(text) {
     const fragment = DOMPurify.sanitize(md.render(String(text ?? '')), PURIFY);
-    for (const el of fragment.querySelectorAll('[class]')) {
+    for (const el of fragment.querySelectorAll('[class]:not(span)')) {
         const language = el.tagName === 'CODE' && /^language-[\w+#.-]{1,32}$/.test(el.className) ? el.className : null;
         if (language) el.className = language;
         else el.removeAttribute('class');
@@ -64,7 +65,8 @@ export function formatText(text) {
         a.setAttribute('target', '_blank');
         a.setAttribute('rel', 'noopener noreferrer');
     }
-    for (const span of fragment.querySelectorAll('span')) span.replaceWith(chip(span.dataset.mention, span.dataset.id ?? ''));
+    // Spans are only the renderer's mention placeholders (raw HTML is off).
+    for (const span of fragment.querySelectorAll('span')) span.replaceWith(chip(span.className.replace(/^mention-/, ''), span.textContent));
     return fragment;
 }
 
