@@ -74,7 +74,7 @@ function chip(kind, id) {
     if (kind === 'user') return h('span', { class: `mention${id === me() ? ' me' : ''}`, 'data-user-name': id }, userName(id));
     if (kind === 'channel') {
         const name = state.channels.get(id)?.name;
-        return h('span', { class: 'mention channel', 'data-channel-id': id }, `#${name ?? 'unknown-channel'}`);
+        return h('span', { class: 'mention channel-ref', 'data-channel-id': id }, `#${name ?? 'unknown-channel'}`);
     }
     if (kind === 'broadcast') return h('span', { class: 'mention me' }, `@${id}`);
     return document.createTextNode('');

@@ -37,7 +37,7 @@ public sealed class Formatting(PostgresFixture db) : BrowserTest(db)
         await Expect(link).ToHaveAttributeAsync("target", "_blank");
         await Expect(link).ToHaveAttributeAsync("rel", "noopener noreferrer");
         await Expect(text.Locator(".mention.me")).ToHaveTextAsync("Ada");
-        await Expect(text.Locator(".mention.channel")).ToHaveTextAsync("#general");
+        await Expect(text.Locator(".mention.channel-ref")).ToHaveTextAsync("#general");
         await Expect(text.Locator("blockquote")).ToHaveTextAsync("quoted words");
         await Expect(text.Locator("ul > li")).ToHaveTextAsync(["one", "two"]);
         await Expect(text.Locator("ol > li")).ToHaveTextAsync(["first", "second"]);
