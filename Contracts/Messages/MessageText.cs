@@ -5,8 +5,8 @@ namespace EventSourcedChat.Contracts.Messages;
 /// <summary>
 /// A message's text is a Markdown subset stored as the author wrote it (docs/web-client.md, "Formatting");
 /// <see cref="Plain"/> is its plain-text form, which search indexes (and notifications would show): the markup goes,
-/// the words stay. Code keeps its content verbatim, a link keeps its text and its URL, mentions stay ids
-/// (<c>&lt;@id&gt;</c> becomes <c>@id</c>, <c>&lt;#id&gt;</c> becomes <c>#id</c>).
+/// the words stay. Code keeps its content verbatim, a link keeps its text and its URL, mentions stay as written
+/// (<c>&lt;@id&gt;</c>, <c>&lt;#id&gt;</c>: ids, which a reader resolves to names; an underscore in an id is not emphasis).
 /// </summary>
 /// <remarks>
 /// A pure function of the text, so a rebuild of the search projection gives the same rows. It is deliberately
@@ -65,7 +65,7 @@ public static partial class MessageText
         });
         text = AutoLink().Replace(text, m => Keep(m.Groups[1].Value));
         text = BareUrl().Replace(text, m => Keep(m.Value));
-        text = Mention().Replace(text, m => Keep(m.Groups[1].Value + m.Groups[2].Value));
+        text = Mention().Replace(text, m => Keep(m.Value));
         text = DoubleMarker().Replace(text, "");
         text = OpeningMarker().Replace(text, "");
         text = ClosingMarker().Replace(text, "");
@@ -93,7 +93,7 @@ public static partial class MessageText
     [GeneratedRegex(@"\b(?:https?://|mailto:)[^\s<>\0]+", RegexOptions.IgnoreCase)]
     private static partial Regex BareUrl();
 
-    [GeneratedRegex(@"<([@#])([A-Za-z0-9_-]{1,64})>")]
+    [GeneratedRegex(@"<[@#][A-Za-z0-9_-]{1,64}>")]
     private static partial Regex Mention();
 
     [GeneratedRegex(@"(?<!\\)(\*\*|__|~~)")]

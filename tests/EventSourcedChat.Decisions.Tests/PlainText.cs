@@ -43,8 +43,8 @@ public class PlainText
 
     [Fact]
     public void Mentions_stay_ids() =>
-        Assert.Equal("hi @0123456789abcdef0123456789abcdef see #c_1 and @here",
-            MessageText.Plain("hi <@0123456789abcdef0123456789abcdef> see <#c_1> and @here"));
+        Assert.Equal("hi <@0123456789abcdef0123456789abcdef> see <#c_1_> and @here",
+            MessageText.Plain("hi <@0123456789abcdef0123456789abcdef> see <#c_1_> and @here"));
 
     [Fact]
     public void Quote_and_bullet_markers_go() =>
