@@ -224,6 +224,7 @@ export function buildMessage(scope, channelId, m) {
         const input = h('textarea', {
             class: 'edit', 'data-edit': key, 'aria-label': 'Edit message', value: m.text,
             onkeydown: e => {
+                if (formattingKey(e)) return;
                 if (e.key === 'Escape') { e.preventDefault(); stopEdit(channelId, m.seq); }
                 if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); e.target.form.requestSubmit(); }
             },

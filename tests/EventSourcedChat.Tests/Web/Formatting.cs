@@ -75,6 +75,16 @@ public sealed class Formatting(PostgresFixture db) : BrowserTest(db)
             async () => (await bob.GetAsync($"/v1/channels/{general}/messages")).GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()).ToList(),
             list => list.Count == 2, what: "Ada's formatted message in the history");
         Assert.Equal("~~**ship it** now~~ then _rest_", stored[0]);
+
+        // The inline editor edits the Markdown as written, with the same shortcuts.
+        await composer.PressAsync("ArrowUp");
+        var edit = page.GetByLabel("Edit message");
+        await Expect(edit).ToHaveValueAsync("~~**ship it** now~~ then _rest_");
+        await edit.PressAsync("Control+a");
+        await edit.PressAsync("Control+e");
+        await Expect(edit).ToHaveValueAsync("`~~**ship it** now~~ then _rest_`");
+        await edit.PressAsync("Enter");
+        await Expect(mine.Locator("code")).ToHaveTextAsync("~~**ship it** now~~ then _rest_");
     }
 
     [Fact]
