@@ -1,11 +1,14 @@
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Messages;
 using EventSourcedChat.Projections.Infrastructure;
 
 namespace EventSourcedChat.Projections.Search;
 
 /// <summary>
 /// Message search: one row per live message, top-level or reply, keyed by <c>(channel_id, seq)</c>. Edits replace the
-/// text, deletes remove the row (the original stays in the log for auditors, never in search).
+/// text, deletes remove the row (the original stays in the log for auditors, never in search). The row's <c>text</c> is
+/// the plain-text form of the message (<see cref="MessageText.Plain"/>): the Markdown markup is not searchable, the
+/// words inside it are.
 /// </summary>
 /// <remarks>
 /// <para><c>tsv</c> is generated from the text with the <c>english</c> configuration (stemming and stop words:
@@ -49,10 +52,10 @@ public sealed class SearchProjection : Projection
 
     public SearchProjection()
     {
-        On<MessagePosted>((e, c) => c.Row(Posted, e.ChannelId, c.Seq, e.UserId, e.ThreadRootSeq, e.Text, c.At));
+        On<MessagePosted>((e, c) => c.Row(Posted, e.ChannelId, c.Seq, e.UserId, e.ThreadRootSeq, MessageText.Plain(e.Text), c.At));
         On<MessageEdited>((e, c) => c.Sql(
             "update messages set text = $3, edited_at = $4 where channel_id = $1 and seq = $2",
-            e.ChannelId, e.Seq, e.Text, c.At));
+            e.ChannelId, e.Seq, MessageText.Plain(e.Text), c.At));
         On<MessageDeleted>((e, c) => c.Sql("delete from messages where channel_id = $1 and seq = $2", e.ChannelId, e.Seq));
     }
 }

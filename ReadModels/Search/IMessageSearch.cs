@@ -4,6 +4,7 @@ namespace EventSourcedChat.ReadModels.Search;
 public sealed record SearchQuery(
     string WorkspaceId, string Text, string? ChannelId, string? FromUserId, DateTimeOffset? Before, DateTimeOffset? After, int Limit);
 
+/// <param name="Text">The plain-text form of the message (<c>Contracts.Messages.MessageText.Plain</c>: the Markdown markup removed), which is what was searched.</param>
 /// <param name="Highlight">An HTML-safe excerpt of <see cref="Text"/> with the matches in <c>&lt;mark&gt;</c>.</param>
 public sealed record SearchHit(string ChannelId, long Seq, string Text, string Highlight, string UserId, DateTimeOffset CreatedAt);
 

@@ -1,6 +1,8 @@
 // The message pane and the thread panel: history pages, rendering, the composer with optimistic sends and retry,
 // edits, deletions, reactions, pins, read markers.
 import { h, reconcile, newId, time, dayKey, dayLabel } from './dom.js';
+import { formatText } from './format.js';
+import { formattingKey, withFormatting } from './composer.js';
 import { EMOJI, TYPING_SENT_EVERY_MS, api, state, ui, nodeCache, me, storeOf, upsert, topLevel, userName, presenceDot, reacted, withMentions, toast, initial, changed } from './store.js';
 
 let lastTypingSent = 0;
@@ -137,6 +139,7 @@ export function composerInput(id, placeholder, channel, rootSeq) {
     return h('textarea', {
         id, rows: 1, placeholder, 'aria-label': placeholder, disabled: channel.archived,
         onkeydown: e => {
+            if (formattingKey(e)) return;
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
                 e.preventDefault();
                 e.target.form.requestSubmit();
@@ -156,7 +159,7 @@ export function composerInput(id, placeholder, channel, rootSeq) {
 }
 
 export function composerForm(input, channel, rootSeq) {
-    return h('form', {
+    return withFormatting(h('form', {
         class: 'composer',
         onsubmit: e => {
             e.preventDefault();
@@ -165,7 +168,7 @@ export function composerForm(input, channel, rootSeq) {
             input.value = '';
             send(channel.channelId, text, rootSeq);
         },
-    }, input, h('button', { type: 'submit', class: 'primary', disabled: channel.archived }, 'Send'));
+    }, input, h('button', { type: 'submit', class: 'primary', disabled: channel.archived }, 'Send')), input);
 }
 
 export function renderMessages(mode) {
@@ -228,6 +231,7 @@ export function buildMessage(scope, channelId, m) {
         const input = h('textarea', {
             class: 'edit', 'data-edit': key, 'aria-label': 'Edit message', value: m.text,
             onkeydown: e => {
+                if (formattingKey(e)) return;
                 if (e.key === 'Escape') { e.preventDefault(); stopEdit(channelId, m.seq); }
                 if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); e.target.form.requestSubmit(); }
             },
@@ -309,14 +313,9 @@ export function pendingNode(channelId, p) {
             }, 'Discard')) : null)));
 }
 
+/** The message text (Markdown subset, as written) as sanitized nodes: format.js. */
 export function renderText(text) {
-    const parts = String(text ?? '').split(/(<@[A-Za-z0-9_-]+>|@channel\b|@here\b)/);
-    return parts.map(part => {
-        const mention = /^<@([A-Za-z0-9_-]+)>$/.exec(part);
-        if (mention) return h('span', { class: `mention${mention[1] === me() ? ' me' : ''}`, 'data-user-name': mention[1] }, userName(mention[1]));
-        if (part === '@channel' || part === '@here') return h('span', { class: 'mention me' }, part);
-        return part;
-    });
+    return formatText(text);
 }
 
 export async function openThread(channelId, rootSeq, { focus = true } = {}) {

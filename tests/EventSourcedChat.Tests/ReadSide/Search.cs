@@ -340,4 +340,26 @@ public sealed class Search(PostgresFixture db) : ApiTest(db)
         // Only stop words: no full-text match, so the substring search answers.
         Assert.Equal(["last one"], (await SearchAsync(ada, ws, "one", last)).Texts);
     }
+
+    [Fact]
+    public async Task A_word_inside_markup_is_found_and_the_markup_itself_is_not()
+    {
+        var ada = await RegisterAsync("ada");
+        var ws = await WorkspaceAsync(ada);
+        var ch = await ChannelAsync(ada, ws);
+        var bold = await PostAsync(ada, ch, "the **quarterly** numbers are _in_");
+        await PostAsync(ada, ch, "run `x ** 2` in the shell");
+        var link = await PostAsync(ada, ch, "read [the report](https://example.com/q3-report) first");
+
+        var word = await SearchAsync(ada, ws, "quarterly", link.Position);
+
+        Assert.Equal(["the quarterly numbers are in"], word.Texts);
+        Assert.Equal(bold.Seq, word.Results[0].Seq);
+        Assert.Equal("the <mark>quarterly</mark> numbers are in", word.Results[0].Highlight);
+        // "**" is markup in the first message and code in the second: only the code's literal "**" matches.
+        Assert.Equal(["run x ** 2 in the shell"], (await SearchAsync(ada, ws, "**", link.Position)).Texts);
+        Assert.Empty((await SearchAsync(ada, ws, "**quarterly**", link.Position)).Results);
+        // A link keeps its text and its URL.
+        Assert.Equal(["read the report (https://example.com/q3-report) first"], (await SearchAsync(ada, ws, "q3-report", link.Position)).Texts);
+    }
 }
