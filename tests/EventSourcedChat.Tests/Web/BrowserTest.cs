@@ -14,7 +14,7 @@ namespace EventSourcedChat.Tests.Web;
 /// in Debian's Chromium by Playwright (no browser download). Screenshots go to <c>TestResults/screenshots</c>.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public abstract partial class BrowserTest(PostgresFixture db) : IAsyncLifetime
+public abstract class BrowserTest(PostgresFixture db) : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
     private static readonly Lazy<string> WebRoot = new(BuildWebClient);

@@ -11,8 +11,8 @@ public sealed class Formatting(PostgresFixture db) : BrowserTest(db)
     public async Task Formatted_text_renders_as_the_documented_subset_and_the_composer_helps_write_it()
     {
         var node = StartHost();
-        var ada = await ApiUserAsync(node, "Ada");
-        var bob = await ApiUserAsync(node, "Bob");
+        var ada = await ApiUser.RegisterAsync(node, "Ada");
+        var bob = await ApiUser.RegisterAsync(node, "Bob");
         var ws = await ada.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
         await ada.PostAsync($"/v1/workspaces/{ws}/members", new { userId = bob.UserId });
         var general = await ada.PostAsync($"/v1/workspaces/{ws}/channels", new { name = "general" }, "channelId");
@@ -24,7 +24,7 @@ public sealed class Formatting(PostgresFixture db) : BrowserTest(db)
         });
 
         var page = await OpenPageAsync(node.Url.ToString());
-        await LogInAsync(page, ada);
+        await ada.LogInAsync(page);
         await page.Locator($"#sidebar [data-channel=\"{general}\"]").ClickAsync();
         var text = page.Locator("#messages .msg .text").Last;
         await Expect(text.Locator("strong")).ToHaveTextAsync("bold");
@@ -94,7 +94,7 @@ public sealed class Formatting(PostgresFixture db) : BrowserTest(db)
             .Where(line => line.Trim().Length > 0 && !line.StartsWith("# ", StringComparison.Ordinal)).ToList();
         Assert.True(vectors.Count >= 40, $"{vectors.Count} vectors");
         var node = StartHost();
-        var eve = await ApiUserAsync(node, "Eve");
+        var eve = await ApiUser.RegisterAsync(node, "Eve");
         var ws = await eve.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
         var general = await eve.PostAsync($"/v1/workspaces/{ws}/channels", new { name = "general" }, "channelId");
         foreach (var vector in vectors)
@@ -111,7 +111,7 @@ public sealed class Formatting(PostgresFixture db) : BrowserTest(db)
         var dialogs = 0;
         page.Dialog += async (_, dialog) => { dialogs++; await dialog.DismissAsync(); };
         await page.GotoAsync(node.Url.ToString());
-        await LogInAsync(page, eve);
+        await eve.LogInAsync(page);
         await page.Locator($"#sidebar [data-channel=\"{general}\"]").ClickAsync();
         await Expect(page.Locator("#messages .msg .text").Last).ToHaveTextAsync("the last one");
         await page.Locator("#messages").EvaluateAsync("list => list.scrollTop = 0");
