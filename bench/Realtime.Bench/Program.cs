@@ -18,7 +18,7 @@ using Npgsql;
 //        [--ladder 200,100,50,20] [--in-flight N] [--warmup S] [--duration S] [--fanout N] [--burst N] [--idle N] [--gateway-dll PATH] [--port N]
 //        [--database NAME] (default esc_rtbench)
 //   ... EventSourcedChat.Realtime.Bench.dll --telemetry-cost [--rounds N] [--window N] [--users N] [--warmup S] [--duration S]
-//        [--database NAME] (default esc_rtcost): fan-out with OpenTelemetry export off and on, see TelemetryCostBench.
+//        [--on-env KEY=VALUE,...] [--database NAME] (default esc_rtcost): fan-out with OpenTelemetry export off and on, see TelemetryCostBench.
 // Needs ConnectionStrings__Postgres (any database on the server) and the shared RabbitMQ and Redis
 // (ConnectionStrings__RabbitMq, ConnectionStrings__Redis, as scripts/services.sh env prints them).
 
@@ -123,7 +123,9 @@ if (telemetryCost)
 {
     // Every user connected, user 0 posting into 'wide', telemetry off and on, a fresh host per side and round.
     var target = new FanOutTarget(dll, connectionString, hostEnv, channelIds[wide], wide, tokens, authorizations, new Deliveries(channelIndex, userCount));
-    return await TelemetryCostBench.RunAsync(target, (int)Option("--rounds", 4), warmup, duration, (int)Option("--window", 4));
+    var onEnvironment = (OptionText("--on-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+        .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+    return await TelemetryCostBench.RunAsync(target, (int)Option("--rounds", 4), warmup, duration, (int)Option("--window", 4), onEnvironment);
 }
 
 // 3. The measured host: all roles in one process.

@@ -12,13 +12,16 @@ internal static class TelemetryCostBench
 {
     private const double Target = 0.95;
 
-    public static async Task<int> RunAsync(FanOutTarget target, int rounds, TimeSpan warmup, TimeSpan duration, int window)
+    /// <param name="onEnvironment">More environment for the "on" side only (e.g. <c>OTEL_TRACES_SAMPLER=always_off</c>).</param>
+    public static async Task<int> RunAsync(FanOutTarget target, int rounds, TimeSpan warmup, TimeSpan duration, int window,
+        IReadOnlyDictionary<string, string> onEnvironment)
     {
         if (rounds < 1 || rounds > 30)
         {
             throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "1 to 30 rounds (the bench tracks at most 64 runs).");
         }
         using var receiver = new DiscardingOtlpReceiver();
+        Console.WriteLine($"OTLP/HTTP receiver at {receiver.Endpoint}; the on side's host also gets: {(onEnvironment.Count == 0 ? "nothing more" : string.Join(' ', onEnvironment.Select(kv => $"{kv.Key}={kv.Value}")))}");
         var pairs = new List<(SideResult Off, SideResult On, bool OnFirst)>();
         // One side first that is not reported: the first host after the seed warms PostgreSQL, RabbitMQ and the page cache.
         var run = 1;
@@ -37,6 +40,10 @@ internal static class TelemetryCostBench
                     environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint;
                     environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
                     environment["OTEL_METRIC_EXPORT_INTERVAL"] = "5000";
+                    foreach (var (key, value) in onEnvironment)
+                    {
+                        environment[key] = value;
+                    }
                 }
                 var side = await FanOutSide.RunAsync(target, environment, ++run, warmup, duration, window);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round} telemetry {(telemetry ? "on " : "off")}: {side.DeliveriesPerSecond,8:F0} deliveries/s ({side.PostsPerSecond:F1} posts/s)  " +
