@@ -17,12 +17,15 @@ using Npgsql;
 //        [--users N] [--channels N] [--channels-per-user N] [--clients 1000,10000] [--rates 500,1000,2000]
 //        [--ladder 200,100,50,20] [--in-flight N] [--warmup S] [--duration S] [--fanout N] [--burst N] [--idle N] [--gateway-dll PATH] [--port N]
 //        [--database NAME] (default esc_rtbench)
+//   ... EventSourcedChat.Realtime.Bench.dll --telemetry-cost [--rounds N] [--window N] [--users N] [--warmup S] [--duration S]
+//        [--on-env KEY=VALUE,...] [--database NAME] (default esc_rtcost): fan-out with OpenTelemetry export off and on, see TelemetryCostBench.
 // Needs ConnectionStrings__Postgres (any database on the server) and the shared RabbitMQ and Redis
 // (ConnectionStrings__RabbitMq, ConnectionStrings__Redis, as scripts/services.sh env prints them).
 
 var quick = args.Contains("--quick");
-var userCount = (int)Option("--users", quick ? 2_000 : 10_000);
-var channelCount = (int)Option("--channels", quick ? 200 : 1_000);
+var telemetryCost = args.Contains("--telemetry-cost");
+var userCount = (int)Option("--users", telemetryCost ? 1_000 : quick ? 2_000 : 10_000);
+var channelCount = (int)Option("--channels", telemetryCost ? 10 : quick ? 200 : 1_000);
 var channelsPerUser = (int)Option("--channels-per-user", 2);
 var clientSteps = (OptionText("--clients") ?? (quick ? "500,2000" : "1000,10000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var rates = (OptionText("--rates") ?? (quick ? "100,200" : "500,1000,2000")).Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -52,7 +55,7 @@ if (!File.Exists(dll))
 var total = Stopwatch.StartNew();
 var fdLimit = OpenFilesLimit();
 Console.WriteLine($"Realtime.Bench: {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, open-files limit {fdLimit}, {Load()}");
-var benchDatabase = OptionText("--database") ?? "esc_rtbench";
+var benchDatabase = OptionText("--database") ?? (telemetryCost ? "esc_rtcost" : "esc_rtbench");
 var connectionString = await BenchDatabases.ResetAsync(adminConnection, benchDatabase);
 await using var db = NpgsqlDataSource.Create(connectionString);
 var meta = LogGenerator.Metadata("rtbench-seed");
@@ -115,6 +118,15 @@ var tokens = new string[userCount];
     }
 }
 var authorizations = tokens.Select(t => new AuthenticationHeaderValue("Bearer", t)).ToArray();
+
+if (telemetryCost)
+{
+    // Every user connected, user 0 posting into 'wide', telemetry off and on, a fresh host per side and round.
+    var target = new FanOutTarget(dll, connectionString, hostEnv, channelIds[wide], wide, tokens, authorizations, new Deliveries(channelIndex, userCount));
+    var onEnvironment = (OptionText("--on-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+        .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+    return await TelemetryCostBench.RunAsync(target, (int)Option("--rounds", 4), warmup, duration, (int)Option("--window", 4), onEnvironment);
+}
 
 // 3. The measured host: all roles in one process.
 var results = new List<Row>();
@@ -657,7 +669,7 @@ internal sealed class CpuMeter
     }
 
     /// <summary>utime + stime of /proc/{pid}/stat (fields 14 and 15, in clock ticks of 1/100 s).</summary>
-    private static double Seconds(int pid)
+    public static double Seconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
