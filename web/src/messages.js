@@ -228,8 +228,11 @@ export function buildMessage(scope, channelId, m) {
     if (m.deleted) {
         body = h('div', { class: 'text deleted' }, 'This message was deleted.');
     } else if (editing) {
+        // A rebuild while editing (the message changed under the editor: a reaction, a push) keeps what was typed and
+        // the selection; only a new editor starts with the message's text and the caret at its end.
+        const previous = document.querySelector(`textarea[data-edit="${key}"]`);
         const input = h('textarea', {
-            class: 'edit', 'data-edit': key, 'aria-label': 'Edit message', value: m.text,
+            class: 'edit', 'data-edit': key, 'aria-label': 'Edit message', value: previous ? previous.value : m.text,
             onkeydown: e => {
                 if (formattingKey(e)) return;
                 if (e.key === 'Escape') { e.preventDefault(); stopEdit(channelId, m.seq); }
@@ -253,7 +256,12 @@ export function buildMessage(scope, channelId, m) {
             h('button', { type: 'submit', class: 'small primary' }, 'Save'),
             h('button', { type: 'button', class: 'small', onclick: () => stopEdit(channelId, m.seq) }, 'Cancel'),
             h('small', null, 'Enter to save, Escape to cancel')));
-        setTimeout(() => { input.focus(); input.setSelectionRange(input.value.length, input.value.length); });
+        const [start, end] = previous ? [previous.selectionStart, previous.selectionEnd] : [input.value.length, input.value.length];
+        const focus = !previous || document.activeElement === previous;
+        // After the node is attached; not when the person is already in it (they may have selected text meanwhile).
+        setTimeout(() => {
+            if (focus && document.activeElement !== input) { input.focus(); input.setSelectionRange(start, end); }
+        });
     } else {
         body = h('div', { class: 'text' }, renderText(m.text));
     }

@@ -8,6 +8,41 @@ namespace EventSourcedChat.Tests.Web;
 public sealed class Formatting(PostgresFixture db) : BrowserTest(db)
 {
     [Fact]
+    public async Task An_edit_in_progress_keeps_what_was_typed_and_the_selection_when_the_message_changes_under_it()
+    {
+        var node = StartHost();
+        var ada = await ApiUser.RegisterAsync(node, "Ada");
+        var bob = await ApiUser.RegisterAsync(node, "Bob");
+        var ws = await ada.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
+        await ada.PostAsync($"/v1/workspaces/{ws}/members", new { userId = bob.UserId });
+        var general = await ada.PostAsync($"/v1/workspaces/{ws}/channels", new { name = "general" }, "channelId");
+        await ada.PostAsync($"/v1/channels/{general}/members", new { userId = bob.UserId });
+        await ada.PostAsync($"/v1/channels/{general}/messages", new { text = "first draft" });
+        var seq = (await ada.GetAsync($"/v1/channels/{general}/messages")).GetProperty("messages")[0].GetProperty("seq").GetInt64();
+
+        var page = await OpenPageAsync(node.Url.ToString());
+        await ada.LogInAsync(page);
+        await page.Locator($"#sidebar [data-channel=\"{general}\"]").ClickAsync();
+        var message = page.Locator("#messages .msg.mine").Last;
+        await Expect(message.Locator(".text")).ToHaveTextAsync("first draft");
+        await page.Locator("#composer").PressAsync("ArrowUp");
+        var edit = page.GetByLabel("Edit message");
+        await Expect(edit).ToBeFocusedAsync();
+        await edit.PressAsync("End");
+        await edit.PressSequentiallyAsync(" and more");
+        await edit.EvaluateAsync("e => e.setSelectionRange(0, 5)");
+
+        // Bob reacts while Ada edits: the message changes under her editor and is drawn again.
+        var reacted = await bob.Http.PutAsync(new Uri($"/v1/channels/{general}/messages/{seq}/reactions/{Uri.EscapeDataString("👍")}", UriKind.Relative), null);
+        Assert.True(reacted.IsSuccessStatusCode, $"reaction: {(int)reacted.StatusCode}");
+        await Expect(message.Locator(".reaction")).ToHaveCountAsync(1);
+
+        await Expect(edit).ToHaveValueAsync("first draft and more");
+        await Expect(edit).ToBeFocusedAsync();
+        Assert.Equal("0,5", await edit.EvaluateAsync<string>("e => `${e.selectionStart},${e.selectionEnd}`"));
+    }
+
+    [Fact]
     public async Task Formatted_text_renders_as_the_documented_subset_and_the_composer_helps_write_it()
     {
         var node = StartHost();
