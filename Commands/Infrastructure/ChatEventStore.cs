@@ -19,21 +19,7 @@ public sealed class ChatEventStore(PostgresEventStore store)
     /// </summary>
     public Task<long> HeadPositionAsync(string stream, CancellationToken ct) => store.GetHeadPositionAsync(stream, ct);
 
-    /// <param name="firstEventId">The id of the first event (a client's <c>clientMsgId</c>); others get new ids.</param>
-    /// <param name="applyState">Write-side state changes, run in the append's transaction when something was written.</param>
-    public Task<AppendResult> AppendAsync(
-        string stream, ExpectedVersion expected, IReadOnlyList<object> events, Actor actor,
-        Func<AppendResult, NpgsqlTransaction, CancellationToken, Task>? applyState = null,
-        Guid? firstEventId = null, CancellationToken ct = default)
-    {
-        var data = ToEventData(events, FirstId(firstEventId));
-        var metadata = new EventMetadata(actor.UserId, actor.CorrelationId);
-        return applyState is null
-            ? store.AppendAsync(stream, expected, data, metadata, ct)
-            : store.AppendAsync(stream, expected, data, metadata, applyState, ct);
-    }
-
-    /// <summary>Appends inside a transaction from <see cref="InTransactionAsync{T}"/>, after the caller locked and read its state.</summary>
+    /// <summary>Appends inside a transaction from <see cref="InTransactionAsync{T}"/> (the <see cref="StreamPipeline"/> is its one caller).</summary>
     /// <param name="eventIds">The id of the event at each index, or null for a new one.</param>
     public Task<AppendResult> AppendAsync(
         NpgsqlTransaction transaction, string stream, ExpectedVersion expected, IReadOnlyList<object> events, Actor actor,
