@@ -45,7 +45,8 @@ function renderCard() {
     const { el, userId } = card;
     const user = state.users.get(userId) ?? {};
     const status = statusOf(userId);
-    el.replaceChildren(
+    // replaceChildren would show a null as the text "null": what is left out is filtered first.
+    el.replaceChildren(...[
         h('h2', { id: 'profile-card-name' }, presenceDot(userId), h('span', { 'data-user-name': userId }, userName(userId))),
         user.title ? h('p', { class: 'profile-title', 'data-testid': 'profile-title' }, user.title) : null,
         user.timeZone ? h('p', { class: 'profile-time', 'data-testid': 'profile-time' }, `Local time ${localTime(user.timeZone)} (${user.timeZone})`) : null,
@@ -54,7 +55,8 @@ function renderCard() {
             status.expiresAt ? h('small', null, ` · until ${new Date(status.expiresAt).toLocaleString()}`) : null) : null,
         h('div', { class: 'dialog-actions' },
             userId === me() ? h('button', { type: 'button', onclick: () => { el.close(); openProfileEditor(); } }, 'Edit profile') : null,
-            h('button', { type: 'button', class: 'primary', onclick: () => el.close() }, 'Close')));
+            h('button', { type: 'button', class: 'primary', onclick: () => el.close() }, 'Close')),
+    ].filter(Boolean));
 }
 
 function localTime(timeZone) {

@@ -57,6 +57,8 @@ public sealed class Profiles(PostgresFixture db) : BrowserTest(db)
         await adaOnBobsPage.Locator(".author").ClickAsync();
         await Expect(bobPage.GetByTestId("profile-card").GetByTestId("profile-status")).ToContainTextAsync("On holiday");
         await Expect(bobPage.GetByTestId("profile-card").GetByTestId("profile-title")).ToHaveTextAsync("Analyst");
+        await Expect(bobPage.GetByTestId("profile-card").GetByTestId("profile-time")).ToHaveCountAsync(0); // Ada has no time zone
+        await Expect(bobPage.GetByTestId("profile-card")).Not.ToContainTextAsync("null");
         await ScreenshotAsync(bobPage, "profile-card");
         await bobPage.GetByTestId("profile-card").GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
 
