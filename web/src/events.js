@@ -96,8 +96,10 @@ export function onEvent(e) {
             return refreshUserNodes();
         }
         case 'user.updated':
-            // {userId, displayName, title, timeZone} or {userId, status}: names and badges everywhere follow.
-            return rememberUser(data);
+            // {userId, displayName, title, timeZone} or {userId, status}: names and badges everywhere follow, and the
+            // sidebar (DMs are named after the people in them).
+            rememberUser(data);
+            return changed('unread');
         case 'typing': {
             if (data.userId === me()) return;
             if (!state.typing.has(data.channelId)) state.typing.set(data.channelId, new Map());
