@@ -114,13 +114,17 @@ public sealed class Profiles(PostgresFixture db) : ApiTest(db)
     public async Task A_status_past_its_expiry_reads_as_none_without_any_write()
     {
         var ada = await RegisterAsync("ada");
-        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(6);
         var set = await ada.Ok("PUT", "/v1/users/me/status", new { emoji = "coffee", text = "Back in a bit", expiresAt });
         var position = set.GetProperty("position").GetInt64();
-        Assert.Equal("coffee", Text((await ada.Ok("GET", $"/v1/users/me?minPosition={position}")).GetProperty("status"), "emoji"));
+        var before = await ada.Ok("GET", $"/v1/users/me?minPosition={position}");
+        if (DateTimeOffset.UtcNow < expiresAt) // answered before the expiry (on a loaded machine the read can take longer)
+        {
+            Assert.Equal("coffee", Text(before.GetProperty("status"), "emoji"));
+        }
         var count = await EventCountAsync();
         await Eventually.Until(async () => (await ada.Ok("GET", "/v1/users/me")).GetProperty("status").ValueKind,
-            kind => kind == JsonValueKind.Null, TimeSpan.FromSeconds(15), "the status to expire");
+            kind => kind == JsonValueKind.Null, TimeSpan.FromSeconds(30), "the status to expire");
         Assert.True(DateTimeOffset.UtcNow >= expiresAt);
         Assert.Equal(count, await EventCountAsync());
         await using var cmd = Db.DataSource.CreateCommand("select status_emoji from rm_profiles.profiles where user_id = $1");

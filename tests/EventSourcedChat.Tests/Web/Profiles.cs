@@ -63,10 +63,10 @@ public sealed class Profiles(PostgresFixture db) : BrowserTest(db)
         await bobPage.GetByTestId("profile-card").GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
 
         // Bob sets a status that expires in a few seconds: Ada's page shows it, then hides it at its expiry, by itself.
-        await bob.SendAsync(HttpMethod.Put, "/v1/users/me/status", new { emoji = "☕", text = "Back soon", expiresAt = DateTimeOffset.UtcNow.AddSeconds(4) });
+        await bob.SendAsync(HttpMethod.Put, "/v1/users/me/status", new { emoji = "☕", text = "Back soon", expiresAt = DateTimeOffset.UtcNow.AddSeconds(10) });
         var bobOnAdasPage = Message(adaPage, "Shipping at five").Locator(".user-status");
-        await Expect(bobOnAdasPage).ToHaveTextAsync("☕");
-        await Expect(bobOnAdasPage).ToHaveTextAsync("", new() { Timeout = 20_000 });
+        await Expect(bobOnAdasPage).ToHaveTextAsync("☕", new() { Timeout = 9_000 });
+        await Expect(bobOnAdasPage).ToHaveTextAsync("", new() { Timeout = 30_000 });
     }
 
     private static ILocator Message(IPage page, string text) => page.Locator("#messages [data-testid=message]", new() { HasText = text });
