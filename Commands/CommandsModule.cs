@@ -3,6 +3,7 @@ using EventSourcedChat.Commands.Audit;
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Messages;
+using EventSourcedChat.Commands.Profiles;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Audit;
 using Microsoft.AspNetCore.Authentication.BearerToken;
@@ -61,6 +62,7 @@ public static class CommandsModule
         v1.MapCreateWorkspace().MapWorkspaceMembers();
         v1.MapChannelCommands();
         v1.MapMessageCommands();
+        v1.MapUpdateProfile().MapStatus();
         return app;
     }
 }

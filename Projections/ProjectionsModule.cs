@@ -2,6 +2,7 @@ using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Projections.Directory;
 using EventSourcedChat.Projections.History;
 using EventSourcedChat.Projections.Infrastructure;
+using EventSourcedChat.Projections.Profiles;
 using EventSourcedChat.Projections.Unread;
 using EventSourcedChat.Projections.Search;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,7 @@ public static class ProjectionsModule
         services.AddSingleton<Projection, UnreadProjection>();
         services.AddSingleton<Projection, HistoryProjection>();
         services.AddSingleton<Projection, SearchProjection>();
+        services.AddSingleton<Projection, ProfileProjection>();
         return services;
     }
 

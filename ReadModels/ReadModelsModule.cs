@@ -2,6 +2,7 @@ using EventSourcedChat.ReadModels.Audit;
 using EventSourcedChat.ReadModels.Channels;
 using EventSourcedChat.ReadModels.History;
 using EventSourcedChat.ReadModels.Infrastructure;
+using EventSourcedChat.ReadModels.Profiles;
 using EventSourcedChat.ReadModels.Search;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -34,6 +35,7 @@ public static class ReadModelsModule
         v1.MapHistoryQueries();
         v1.MapPinQueries();
         v1.MapSearchQueries();
+        v1.MapProfileQueries();
         v1.MapAuditQueries();
         return app;
     }

@@ -10,7 +10,7 @@ namespace EventSourcedChat.Commands.Accounts;
 /// </summary>
 public static class UserPipeline
 {
-    /// <summary>A command on the user's stream: registering (the state is <see cref="UserState.Initial"/>), moving a read marker.</summary>
+    /// <summary>A command on the user's stream: registering (the state is <see cref="UserState.Initial"/>), moving a read marker, changing the profile or status.</summary>
     public static Task<AppendResult?> RunAsync<TState>(
         ChatEventStore store, string userId, Actor actor, StreamPipeline.Load<TState> load, Func<TState, UserState> userOf,
         Func<TState, IReadOnlyList<object>> decide, CancellationToken ct) =>

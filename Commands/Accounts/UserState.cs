@@ -3,18 +3,32 @@ using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.Commands.Accounts;
 
+/// <summary>A custom status as set; past <see cref="ExpiresAt"/> it reads as none (<see cref="UserState.StatusAt"/>).</summary>
+public sealed record UserStatus(string Emoji, string Text, DateTimeOffset? ExpiresAt)
+{
+    public bool LiveAt(DateTimeOffset now) => ExpiresAt is not { } at || at > now;
+}
+
 /// <summary>
 /// A user stream folded by <see cref="Evolve"/>. A state loaded from the write side (<see cref="UserWriteSide"/>) holds
-/// only the read markers a command names.
+/// only what a command names: the read markers of one channel, or the profile.
 /// </summary>
 /// <param name="ReadMarkers">The last read seq, by channel id.</param>
-public sealed record UserState(string UserId, string Email, string DisplayName, long Version, ImmutableDictionary<string, long> ReadMarkers)
+/// <param name="Title">The profile's title; null for none.</param>
+/// <param name="TimeZone">An IANA time zone id; null for none.</param>
+/// <param name="Status">The custom status as last set (it may have expired since: see <see cref="StatusAt"/>).</param>
+public sealed record UserState(
+    string UserId, string Email, string DisplayName, long Version, ImmutableDictionary<string, long> ReadMarkers,
+    string? Title = null, string? TimeZone = null, UserStatus? Status = null)
 {
     public static UserState Initial { get; } = new("", "", "", 0, ImmutableDictionary<string, long>.Empty);
 
     public bool Exists => Version > 0;
 
     public long ReadMarkerOf(string channelId) => ReadMarkers.GetValueOrDefault(channelId);
+
+    /// <summary>The status as read at <paramref name="now"/>: none once expired (no event is appended for the expiry).</summary>
+    public UserStatus? StatusAt(DateTimeOffset now) => Status is { } s && s.LiveAt(now) ? s : null;
 
     public static UserState Evolve(UserState state, object @event)
     {
@@ -23,6 +37,9 @@ public sealed record UserState(string UserId, string Email, string DisplayName, 
         {
             UserRegistered r => s with { UserId = r.UserId, Email = r.Email, DisplayName = r.DisplayName },
             ReadMarkerMoved m => s with { ReadMarkers = s.ReadMarkers.SetItem(m.ChannelId, m.Seq) },
+            UserProfileUpdated p => s with { DisplayName = p.DisplayName, Title = p.Title, TimeZone = p.TimeZone },
+            UserStatusSet st => s with { Status = new UserStatus(st.Emoji, st.Text, st.ExpiresAt) },
+            UserStatusCleared => s with { Status = null },
             _ => throw new UnknownEventException("user", @event),
         };
     }

@@ -6,8 +6,8 @@ using Npgsql;
 namespace EventSourcedChat.Commands.Accounts;
 
 /// <summary>
-/// The write-side tables of user streams (<c>ws_users</c>, <c>ws_read_markers</c>): kept by <see cref="ApplyAsync"/>,
-/// one case per event, mirroring <see cref="UserState.Evolve"/>.
+/// The write-side tables of user streams (<c>ws_users</c> with the profile and status, <c>ws_read_markers</c>): kept by
+/// <see cref="ApplyAsync"/>, one case per event, mirroring <see cref="UserState.Evolve"/>.
 /// </summary>
 public static class UserWriteSide
 {
@@ -27,6 +27,42 @@ public static class UserWriteSide
         {
             UserId = userId, Version = version, ReadMarkers = marker > 0 ? UserState.Initial.ReadMarkers.Add(channelId, marker) : UserState.Initial.ReadMarkers,
         };
+    }
+
+    /// <summary>
+    /// The user's profile and status, and the workspaces they are in (who a change is pushed to), with the row locked:
+    /// profile commands of one user take turns. <see cref="UserState.Initial"/> when the user does not exist.
+    /// </summary>
+    public static async Task<(UserState User, IReadOnlyList<string> WorkspaceIds)> LoadProfileAsync(
+        PostgresEventStore log, NpgsqlTransaction tx, string userId, CancellationToken ct)
+    {
+        await using (var lockRow = new NpgsqlCommand("select 1 from ws_users where user_id = $1 for update", tx.Connection, tx))
+        {
+            lockRow.Parameters.AddWithValue(userId);
+            await lockRow.ExecuteNonQueryAsync(ct);
+        }
+        var version = await log.GetStreamVersionAsync(StreamNames.User(userId), ct);
+        await using var cmd = new NpgsqlCommand("""
+            select email, display_name, title, time_zone, status_emoji, status_text, status_expires_at,
+                   array(select workspace_id from ws_workspace_members m where m.user_id = u.user_id order by workspace_id)
+              from ws_users u where user_id = $1
+            """, tx.Connection, tx);
+        cmd.Parameters.AddWithValue(userId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct))
+        {
+            return (UserState.Initial, []);
+        }
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        var status = Text(4) is { } emoji
+            ? new UserStatus(emoji, r.GetString(5), r.IsDBNull(6) ? null : r.GetFieldValue<DateTimeOffset>(6))
+            : null;
+        var user = UserState.Initial with
+        {
+            UserId = userId, Email = r.GetString(0), DisplayName = r.GetString(1), Version = version,
+            Title = Text(2), TimeZone = Text(3), Status = status,
+        };
+        return (user, r.GetFieldValue<string[]>(7));
     }
 
     /// <summary>Whether the user registered (a workspace command that names them decides on it).</summary>
@@ -54,6 +90,17 @@ public static class UserWriteSide
                         insert into ws_read_markers (user_id, channel_id, seq) values ($1, $2, $3)
                         on conflict (user_id, channel_id) do update set seq = excluded.seq
                         """, userId, m.ChannelId, m.Seq);
+                    break;
+                case UserProfileUpdated p:
+                    batch.Add("update ws_users set display_name = $2, title = $3, time_zone = $4 where user_id = $1",
+                        userId, p.DisplayName, p.Title, p.TimeZone);
+                    break;
+                case UserStatusSet st:
+                    batch.Add("update ws_users set status_emoji = $2, status_text = $3, status_expires_at = $4 where user_id = $1",
+                        userId, st.Emoji, st.Text, st.ExpiresAt);
+                    break;
+                case UserStatusCleared:
+                    batch.Add("update ws_users set status_emoji = null, status_text = null, status_expires_at = null where user_id = $1", userId);
                     break;
                 default:
                     throw new UnknownEventException("user", e);

@@ -15,9 +15,11 @@ namespace EventSourcedChat.Contracts.Realtime;
 /// <param name="UserId">The user concerned: the member who joined or left, or the owner of a read marker.</param>
 /// <param name="TraceParent">The W3C traceparent of the push worker's span for this event (which continues the
 /// appending request's trace), when that trace is sampled; gateways continue it. Not part of the client envelope.</param>
+/// <param name="WorkspaceIds">For <c>user.updated</c>: the workspaces whose members are told (routed with
+/// <see cref="RoutingKeys.Workspace"/>). Not part of the client envelope.</param>
 public sealed record PushMessage(
     string Type, string? ChannelId, long? Seq, long? Position, ulong TxId, long LogPosition,
-    DateTimeOffset At, JsonElement Data, string? UserId, string? TraceParent = null)
+    DateTimeOffset At, JsonElement Data, string? UserId, string? TraceParent = null, IReadOnlyList<string>? WorkspaceIds = null)
 {
     /// <summary>True for events of a channel stream (replayed on Resume, ordered by cursor).</summary>
     public bool IsChannelEvent => Seq is not null;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Profiles;
 
 namespace EventSourcedChat.Contracts.Realtime;
 
@@ -55,8 +56,35 @@ public static partial class PushRouting
             var payload = JsonSerializer.SerializeToElement(new { channelId = marker.ChannelId, seq = marker.Seq }, EventTypes.Json);
             return new PushMessage(RealtimeTypes.ReadMarker, marker.ChannelId, null, null, txId, position, createdAt, payload, marker.UserId);
         }
+        if (streamId.StartsWith(StreamNames.WorkspacePrefix, StringComparison.Ordinal) && NameOf(type) == RealtimeTypes.WorkspaceMemberAdded)
+        {
+            // For the added user's gateway only (it starts receiving the workspace's profile changes); clients are not sent it.
+            var added = JsonSerializer.Deserialize<WorkspaceMemberAdded>(data, EventTypes.Json)!;
+            var payload = JsonSerializer.SerializeToElement(new { workspaceId = added.WorkspaceId, userId = added.UserId }, EventTypes.Json);
+            return new PushMessage(RealtimeTypes.WorkspaceMemberAdded, null, null, null, txId, position, createdAt, payload, added.UserId);
+        }
+        if (StreamNames.IsUser(streamId) && ProfileChange(type, data) is var (changedUser, workspaceIds, change))
+        {
+            var payload = JsonSerializer.SerializeToElement(change, EventTypes.Json);
+            return new PushMessage(RealtimeTypes.UserUpdated, null, null, null, txId, position, createdAt, payload, changedUser, null, workspaceIds);
+        }
         return null;
     }
+
+    /// <summary>
+    /// A profile event as <c>user.updated</c> shows it: the user, the workspaces told, and the changed part of the
+    /// profile (<c>{userId, displayName, title, timeZone}</c> or <c>{userId, status}</c>, status null when cleared).
+    /// </summary>
+    private static (string UserId, IReadOnlyList<string> WorkspaceIds, object Change)? ProfileChange(string type, string data) =>
+        EventTypes.Deserialize(type, data) switch
+        {
+            UserProfileUpdated p => (p.UserId, p.WorkspaceIds,
+                new { userId = p.UserId, displayName = p.DisplayName, title = p.Title, timeZone = p.TimeZone }),
+            UserStatusSet s => (s.UserId, s.WorkspaceIds,
+                new { userId = s.UserId, status = (StatusView?)new StatusView(s.Emoji, s.Text, s.ExpiresAt) }),
+            UserStatusCleared c => (c.UserId, c.WorkspaceIds, new { userId = c.UserId, status = (StatusView?)null }),
+            _ => null,
+        };
 
     /// <summary>The stored type without its version: <c>message.posted.v1</c> is <c>message.posted</c>.</summary>
     public static string NameOf(string storedType) => VersionSuffix().Replace(storedType, "");

@@ -20,6 +20,19 @@ public static class RealtimeTypes
     /// <summary>A user's read marker moved (sent to that user's connections only, never replayed).</summary>
     public const string ReadMarker = "read.marker";
 
+    /// <summary>
+    /// A user's profile or status changed (<c>user.profile_updated</c>, <c>user.status_set</c>, <c>user.status_cleared</c>):
+    /// sent to the connections of everyone sharing a workspace with them and to their own, never replayed. <c>data</c>
+    /// is <c>{userId, displayName, title, timeZone}</c> or <c>{userId, status}</c> (status null when cleared).
+    /// </summary>
+    public const string UserUpdated = "user.updated";
+
+    /// <summary>
+    /// Gateway-internal, never sent to clients: a user was added to a workspace (<c>data</c> is <c>{workspaceId, userId}</c>);
+    /// the gateways of that user's connections start receiving the workspace's <see cref="UserUpdated"/>.
+    /// </summary>
+    public const string WorkspaceMemberAdded = "workspace.member_added";
+
     /// <summary>The gateway cannot replay what the client missed: it refetches with REST.</summary>
     public const string ResyncRequired = "resync.required";
 }

@@ -6,7 +6,7 @@ namespace EventSourcedChat.Gateway.Realtime;
 
 /// <summary>
 /// Keeps the node's broker bindings and SignalR groups in step with its local connections: a binding per channel with
-/// at least one local member and per connected user (<see cref="RoutingKeys"/>), and the group <c>channel:{id}</c> of
+/// at least one local member, per connected user and per workspace of a connected user (<see cref="RoutingKeys"/>), and the group <c>channel:{id}</c> of
 /// each channel a connection receives (typing is sent to it). Every change of the <see cref="ConnectionRegistry"/> and
 /// the binds or unbinds it calls for go through one async lock, so a bind and an unbind of the same key cannot pass
 /// each other.
@@ -19,12 +19,13 @@ public sealed class ChannelBindings(ConnectionRegistry registry, RealtimeBroker 
     internal Func<Task>? BindingForJoin { get; set; }
 
     /// <summary>A new connection: registered in its channels, their keys bound, their groups joined.</summary>
-    internal async Task AddAsync(ConnectionState state, IReadOnlyCollection<string> channels, CancellationToken ct)
+    internal async Task AddAsync(
+        ConnectionState state, IReadOnlyCollection<string> channels, IReadOnlyCollection<string> workspaces, CancellationToken ct)
     {
         await _topology.WaitAsync(ct);
         try
         {
-            foreach (var key in registry.Add(state, channels))
+            foreach (var key in registry.Add(state, channels, workspaces))
             {
                 await broker.BindAsync(key, ct);
             }
@@ -85,6 +86,23 @@ public sealed class ChannelBindings(ConnectionRegistry registry, RealtimeBroker 
             await hub.Groups.AddToGroupAsync(c.ConnectionId, TypingService.GroupName(channelId));
         }
         return added;
+    }
+
+    /// <summary>A local user was added to a workspace: their connections receive its members' profile changes from now on.</summary>
+    internal async Task JoinWorkspaceAsync(string userId, string workspaceId)
+    {
+        await _topology.WaitAsync();
+        try
+        {
+            if (registry.JoinWorkspace(userId, workspaceId))
+            {
+                await broker.BindAsync(RoutingKeys.Workspace(workspaceId));
+            }
+        }
+        finally
+        {
+            _topology.Release();
+        }
     }
 
     /// <summary>A local user left a channel: it is removed from their connections at once (unbound after the last).</summary>

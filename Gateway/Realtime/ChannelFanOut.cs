@@ -17,9 +17,36 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// </remarks>
 public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings bindings, ResumeHandOver handOver, PresenceOptions node)
 {
+    /// <summary>
+    /// The log position of the last <c>user.updated</c> fanned out: the push worker sends one copy per routing key (the
+    /// user and each workspace), one after the other, and a node bound to several of them gets each copy.
+    /// </summary>
+    private long _lastProfileChange = -1;
+
     /// <summary>A message from the node's queue (called one at a time, in queue order).</summary>
     internal async Task OnMessageAsync(PushMessage message)
     {
+        if (message.Type == RealtimeTypes.WorkspaceMemberAdded)
+        {
+            if (message.UserId is not null && message.Data.TryGetProperty("workspaceId", out var w) && w.GetString() is { } workspaceId)
+            {
+                await bindings.JoinWorkspaceAsync(message.UserId, workspaceId);
+            }
+            return; // gateway-internal: not sent to clients
+        }
+        if (message.Type == RealtimeTypes.UserUpdated)
+        {
+            if (message.LogPosition != _lastProfileChange)
+            {
+                _lastProfileChange = message.LogPosition;
+                var profileChange = new LiveEvent(message);
+                foreach (var target in registry.WorkspacesAndUser(message.WorkspaceIds ?? [], message.UserId))
+                {
+                    target.OfferLive(profileChange);
+                }
+            }
+            return;
+        }
         var memberEvent = message.Type is RealtimeTypes.MemberJoined or RealtimeTypes.MemberLeft;
         List<ConnectionState> joiners = [];
         if (message.Type == RealtimeTypes.MemberJoined && message.UserId is not null && message.ChannelId is not null && message.Seq is { } joinedSeq)

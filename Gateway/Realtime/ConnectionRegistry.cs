@@ -4,8 +4,8 @@ using EventSourcedChat.Contracts.Realtime;
 namespace EventSourcedChat.Gateway.Realtime;
 
 /// <summary>
-/// The node's local connections: by id, by channel and by user, under one lock, which also guards each connection's
-/// <see cref="ConnectionState.Channels"/> and <see cref="ConnectionState.JoinedSeqs"/>. Changes answer the routing
+/// The node's local connections: by id, by channel, by user and by workspace, under one lock, which also guards each
+/// connection's <see cref="ConnectionState.Channels"/>, <see cref="ConnectionState.Workspaces"/> and <see cref="ConnectionState.JoinedSeqs"/>. Changes answer the routing
 /// keys that gained their first or lost their last local connection; <see cref="ChannelBindings"/> makes every change,
 /// and binds or unbinds those keys in step.
 /// </summary>
@@ -15,6 +15,7 @@ public sealed class ConnectionRegistry
     private readonly Dictionary<string, ConnectionState> _connections = new(StringComparer.Ordinal);
     private readonly ConnectionIndex _byChannel = new();
     private readonly ConnectionIndex _byUser = new();
+    private readonly ConnectionIndex _byWorkspace = new();
 
     /// <summary>How many hub connections this node has (metrics).</summary>
     public int ConnectionCount
@@ -40,8 +41,8 @@ public sealed class ConnectionRegistry
         }
     }
 
-    /// <summary>Registers a connection in its channels; answers the keys it is the first local connection of.</summary>
-    internal List<string> Add(ConnectionState state, IEnumerable<string> channels)
+    /// <summary>Registers a connection in its channels and workspaces; answers the keys it is the first local connection of.</summary>
+    internal List<string> Add(ConnectionState state, IEnumerable<string> channels, IEnumerable<string> workspaces)
     {
         var keys = new List<string>();
         lock (_gate)
@@ -57,6 +58,14 @@ public sealed class ConnectionRegistry
                 if (_byChannel.Add(channelId, state))
                 {
                     keys.Add(RoutingKeys.Channel(channelId));
+                }
+            }
+            foreach (var workspaceId in workspaces)
+            {
+                state.Workspaces.Add(workspaceId);
+                if (_byWorkspace.Add(workspaceId, state))
+                {
+                    keys.Add(RoutingKeys.Workspace(workspaceId));
                 }
             }
         }
@@ -78,6 +87,7 @@ public sealed class ConnectionRegistry
                 keys.Add(RoutingKeys.User(userId));
             }
             keys.AddRange(state.Channels.Where(channelId => _byChannel.Remove(channelId, state)).Select(RoutingKeys.Channel));
+            keys.AddRange(state.Workspaces.Where(workspaceId => _byWorkspace.Remove(workspaceId, state)).Select(RoutingKeys.Workspace));
         }
         return keys;
     }
@@ -168,6 +178,48 @@ public sealed class ConnectionRegistry
             if (channelId is not null && _byChannel.TryGet(channelId, out var inChannel))
             {
                 targets.UnionWith(inChannel);
+            }
+            if (userId is not null && _byUser.TryGet(userId, out var ofUser))
+            {
+                targets.UnionWith(ofUser);
+            }
+        }
+        return targets;
+    }
+
+    /// <summary>
+    /// Adds a workspace the user was added to while connected to their local connections; true when the workspace had
+    /// no local connection before (bind).
+    /// </summary>
+    internal bool JoinWorkspace(string userId, string workspaceId)
+    {
+        var bind = false;
+        lock (_gate)
+        {
+            if (!_byUser.TryGet(userId, out var connections))
+            {
+                return false;
+            }
+            foreach (var c in connections.Where(c => c.Workspaces.Add(workspaceId)))
+            {
+                bind |= _byWorkspace.Add(workspaceId, c);
+            }
+        }
+        return bind;
+    }
+
+    /// <summary>The connections in any of the workspaces and the user's own, each once.</summary>
+    internal HashSet<ConnectionState> WorkspacesAndUser(IReadOnlyList<string> workspaceIds, string? userId)
+    {
+        var targets = new HashSet<ConnectionState>();
+        lock (_gate)
+        {
+            foreach (var workspaceId in workspaceIds)
+            {
+                if (_byWorkspace.TryGet(workspaceId, out var inWorkspace))
+                {
+                    targets.UnionWith(inWorkspace);
+                }
             }
             if (userId is not null && _byUser.TryGet(userId, out var ofUser))
             {

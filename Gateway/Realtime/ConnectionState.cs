@@ -51,6 +51,9 @@ internal sealed class ConnectionState
     /// <summary>The channels this connection receives; guarded by <see cref="ConnectionRegistry"/>'s lock.</summary>
     public HashSet<string> Channels { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The workspaces whose members' profile changes (<c>user.updated</c>) this connection receives (guarded by the registry's lock).</summary>
+    public HashSet<string> Workspaces { get; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The seq of the <c>member.joined</c> of each channel joined while connected (a replay reads those channels from
     /// there even before the directory has them); guarded by <see cref="ConnectionRegistry"/>'s lock.

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace EventSourcedChat.Gateway.Realtime;
 
 /// <summary>
-/// Opens and closes a hub connection's delivery: on connect, its user's channels are read (once the directory has
+/// Opens and closes a hub connection's delivery: on connect, its user's channels and workspaces are read (once the directory has
 /// caught up with the log), its <see cref="ConnectionState"/> is made and registered with its bindings and groups.
 /// </summary>
 public sealed class HubConnections(
@@ -18,8 +18,9 @@ public sealed class HubConnections(
             ?? throw new InvalidOperationException($"connection {connectionId} is not registered with the hub's lifetime manager");
         await members.DirectoryCaughtUpAsync(ct);
         var channels = await members.ReadAsync(userId, ct);
+        var workspaces = await members.ReadWorkspacesAsync(userId, ct);
         var state = new ConnectionState(connection, userId, options.ResumeGrace, stats, logger, metrics);
-        await bindings.AddAsync(state, channels.Keys, ct);
+        await bindings.AddAsync(state, channels.Keys, workspaces, ct);
         ForgetAccessToken(connection);
     }
 

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace EventSourcedChat.Gateway.Realtime;
 
-/// <summary>The channels a user receives, from the directory read model (<c>rm_directory.channel_members</c>).</summary>
+/// <summary>The channels and workspaces a user receives events of, from the directory read model.</summary>
 public sealed class MemberChannels(NpgsqlDataSource db, StreamSetReader log, ILogger<MemberChannels> logger)
 {
     /// <summary>The user's channels and the seq they joined each at.</summary>
@@ -19,6 +19,20 @@ public sealed class MemberChannels(NpgsqlDataSource db, StreamSetReader log, ILo
             channels[reader.GetString(0)] = reader.GetInt64(1);
         }
         return channels;
+    }
+
+    /// <summary>The user's workspaces (<c>rm_directory.workspace_members</c>): whose profile changes the connection receives.</summary>
+    public async Task<List<string>> ReadWorkspacesAsync(string userId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("select workspace_id from rm_directory.workspace_members where user_id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var workspaces = new List<string>();
+        while (await reader.ReadAsync(ct))
+        {
+            workspaces.Add(reader.GetString(0));
+        }
+        return workspaces;
     }
 
     /// <summary>

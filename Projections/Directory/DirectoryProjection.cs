@@ -71,6 +71,7 @@ public sealed class DirectoryProjection : Projection
     public DirectoryProjection()
     {
         On<UserRegistered>((e, c) => c.Row(Registered, e.UserId, e.DisplayName, e.Email));
+        On<UserProfileUpdated>((e, c) => c.Sql("update users set display_name = $2 where user_id = $1", e.UserId, e.DisplayName));
         On<WorkspaceCreated>((e, c) => c.Sql(
             "insert into workspaces (workspace_id, name, created_by, created_at) values ($1, $2, $3, $4) on conflict do nothing",
             e.WorkspaceId, e.Name, e.CreatedBy, c.At));

@@ -18,13 +18,10 @@ public sealed record ChannelView(
     string ChannelId, string Name, bool IsPrivate, string? Topic, bool IsMember, int MemberCount,
     long UnreadCount, long MentionCount, long LastSeq, string Kind, bool Archived);
 
-/// <param name="Presence"><c>active</c>, <c>away</c> or <c>offline</c> from the presence store (Redis); <c>unknown</c> while it does not answer.</param>
-public sealed record UserView(string UserId, string DisplayName, string Presence);
-
 public sealed record WorkspaceView(string WorkspaceId, string Name, string Role);
 
 /// <summary>
-/// The channel list, one channel, its members, users and the caller's workspaces, from the directory and unread read
+/// The channel list, one channel, its members and the caller's workspaces, from the directory and unread read
 /// models. Everything the caller may not see answers 404 <c>not_found</c>, exactly as what does not exist (invariant 8).
 /// </summary>
 public static class ChannelQueries
@@ -38,7 +35,6 @@ public static class ChannelQueries
         queries.MapListChannels();
         queries.MapGet("/channels/{channelId}", GetChannel).WithName("GetChannel").Produces<ChannelView>();
         queries.MapListChannelMembers();
-        queries.MapGet("/users/{userId}", GetUser).WithName("GetUser").Produces<UserView>();
         return group;
     }
 
@@ -103,33 +99,6 @@ public static class ChannelQueries
         }
         var channels = await ReadChannelsAsync(db, userId, " where c.channel_id = $2", ct, channelId);
         return channels.Count == 1 ? Results.Ok(channels[0]) : QueryActor.NotFound("The channel");
-    }
-
-    /// <summary>A user is visible to themselves and to whoever shares a workspace with them.</summary>
-    private static async Task<IResult> GetUser(string userId, HttpContext http, NpgsqlDataSource db, IPresenceReader presence, CancellationToken ct)
-    {
-        var caller = QueryActor.UserId(http);
-        await using var cmd = db.CreateCommand("""
-            select u.user_id, u.display_name from rm_directory.users u
-             where u.user_id = $1
-               and ($1 = $2 or exists (
-                   select 1 from rm_directory.workspace_members theirs
-                     join rm_directory.workspace_members mine on mine.workspace_id = theirs.workspace_id and mine.user_id = $2
-                    where theirs.user_id = $1))
-            """);
-        cmd.Parameters.AddWithValue(userId);
-        cmd.Parameters.AddWithValue(caller);
-        string displayName;
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
-        {
-            if (!await r.ReadAsync(ct))
-            {
-                return QueryActor.NotFound("The user");
-            }
-            displayName = r.GetString(1);
-        }
-        var statuses = await presence.ReadAsync([userId]);
-        return Results.Ok(new UserView(userId, displayName, statuses[userId]));
     }
 
     /// <summary>The channels <see cref="ChannelSelect"/> and <paramref name="where"/> give; $1 is the caller, $2.. the arguments.</summary>

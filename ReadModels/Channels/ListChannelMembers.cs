@@ -6,6 +6,10 @@ using Npgsql;
 
 namespace EventSourcedChat.ReadModels.Channels;
 
+/// <summary>A channel member: <c>{userId, displayName, presence}</c> (API.md).</summary>
+/// <param name="Presence"><c>active</c>, <c>away</c> or <c>offline</c> from the presence store (Redis); <c>unknown</c> while it does not answer.</param>
+public sealed record MemberView(string UserId, string DisplayName, string Presence);
+
 /// <summary>
 /// <c>GET /v1/channels/{channelId}/members?limit=&amp;cursor=</c>: the channel's members by display name, then id, with
 /// their presence (one Redis read per page); paged as <see cref="Paging"/> says (the cursor is the last member's sort key).
@@ -22,7 +26,7 @@ public static class ListChannelMembers
 
     public static RouteGroupBuilder MapListChannelMembers(this RouteGroupBuilder group)
     {
-        group.MapGet("/channels/{channelId}/members", HandleAsync).WithName("ListChannelMembers").Produces<List<UserView>>();
+        group.MapGet("/channels/{channelId}/members", HandleAsync).WithName("ListChannelMembers").Produces<List<MemberView>>();
         return group;
     }
 
@@ -59,6 +63,6 @@ public static class ListChannelMembers
             Paging.SetNext(http, Paging.Encode(members[^1].DisplayName, members[^1].UserId));
         }
         var statuses = await presence.ReadAsync(members.Select(m => m.UserId).ToList());
-        return Results.Ok(members.Select(m => new UserView(m.UserId, m.DisplayName, statuses[m.UserId])).ToList());
+        return Results.Ok(members.Select(m => new MemberView(m.UserId, m.DisplayName, statuses[m.UserId])).ToList());
     }
 }

@@ -38,6 +38,7 @@ public class FoldExhaustiveness
     private static readonly UserState[] UserBases =
     [
         Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h")], UserState.Evolve),
+        Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h"), new UserStatusSet("u", "palm_tree", "away", null, [])], UserState.Evolve),
     ];
 
     private sealed record Kind(Func<object, IEnumerable<string>> DescribeAfter, Func<object, string> Throwing);
@@ -107,6 +108,6 @@ public class FoldExhaustiveness
         string.Join(',', s.Roles.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 
     private static string Describe(UserState s) =>
-        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|" +
+        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|" +
         string.Join(',', s.ReadMarkers.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 }

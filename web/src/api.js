@@ -73,6 +73,10 @@ export class Api {
     login(email, password) { return this.request('POST', '/v1/auth/login', { email, password }); }
     logout() { return this.request('POST', '/v1/auth/logout'); }
     user(userId) { return this.request('GET', `/v1/users/${enc(userId)}`); }
+    myProfile(minPosition) { return this.request('GET', '/v1/users/me', undefined, minPosition); }
+    updateProfile(changes) { return this.request('PATCH', '/v1/users/me', changes); }
+    setStatus(emoji, text, expiresAt) { return this.request('PUT', '/v1/users/me/status', { emoji, text, expiresAt: expiresAt ?? undefined }); }
+    clearStatus() { return this.request('DELETE', '/v1/users/me/status'); }
     workspaces(minPosition) { return this.request('GET', '/v1/workspaces', undefined, minPosition); }
     createWorkspace(name) { return this.request('POST', '/v1/workspaces', { name }); }
     addWorkspaceMember(ws, userId) { return this.request('POST', `/v1/workspaces/${enc(ws)}/members`, { userId }); }

@@ -2,11 +2,12 @@
 // Entry point: session, workspaces, the shell (top bar, sidebar, channel header), search, keyboard shortcuts. Nothing
 // imports it: it subscribes the shell's views to the state's changes (onChange) and passes its actions to the dialogs.
 import { h, highlightNodes, time, field } from './dom.js';
-import { SESSION_KEY, WORKSPACE_KEY, api, state, ui, me, withCreated, channelLabel, storeOf, userName, presenceDot, toast, plural, onChange } from './store.js';
+import { SESSION_KEY, WORKSPACE_KEY, api, state, ui, me, withCreated, channelLabel, storeOf, userName, presenceDot, toast, plural, onChange, rememberUser, statusBadge } from './store.js';
 import { refreshChannels, loadMembers } from './channels.js';
 import { renderTyping, startRealtime } from './events.js';
 import { loadOlder, markReadSoon, markRead, rerenderFor, act, composerInput, composerForm, renderMessages, openThread, closeThread, renderThread } from './messages.js';
 import { togglePins, loadPins, onPinsChanged, renderPins } from './pins.js';
+import { installProfileCards, openProfileEditor } from './profiles.js';
 import { dialog, createChannelDialog, browseDialog, inviteDialog, addToWorkspaceDialog, dmDialog } from './dialogs.js';
 
 let bannerTimer = null;
@@ -32,7 +33,7 @@ async function boot() {
         for (let attempt = 0; ; attempt++) {
             try {
                 const user = await api.user(me());
-                state.users.set(user.userId, { displayName: user.displayName, presence: 'active' });
+                rememberUser({ ...user, presence: 'active' });
                 break;
             } catch (err) {
                 if (err.status === 404 && attempt < 20) { await new Promise(r => setTimeout(r, 250)); continue; }
@@ -218,6 +219,7 @@ function buildShell() {
     ui.search = h('input', { id: 'search', type: 'search', placeholder: 'Search messages (Ctrl+K)', 'aria-label': 'Search messages', autocomplete: 'off' });
     ui.searchResults = h('div', { id: 'search-results', class: 'search-results', hidden: true, role: 'region', 'aria-label': 'Search results' });
     ui.meBox = h('div', { class: 'me-box' });
+    installProfileCards(document.body);
     ui.banner = h('div', { id: 'banner', class: 'banner', role: 'status', 'aria-live': 'polite' });
     ui.sidebar = h('nav', { id: 'sidebar', class: 'sidebar', 'aria-label': 'Channels and direct messages' });
     ui.pane = h('main', { id: 'pane', class: 'pane' });
@@ -276,7 +278,9 @@ function renderTopbar() {
     const focused = focusKey(ui.meBox);
     ui.meBox.replaceChildren(
         presenceDot(me()),
-        h('span', { class: 'me-name', 'data-user-name': me() }, userName(me())),
+        h('span', { class: 'me-name', 'data-user-name': me(), 'data-profile': me(), role: 'button', tabindex: '0' }, userName(me())),
+        statusBadge(me()),
+        h('button', { type: 'button', class: 'small', onclick: openProfileEditor }, 'Edit profile'),
         h('button', { type: 'button', class: 'small', onclick: signOut }, 'Log out'));
     restoreFocus(ui.meBox, focused);
 }

@@ -1,7 +1,7 @@
 // What the hub sends: events applied to the state (idempotently by channel and seq), presence, typing, the
 // connection state, and resync when the hub cannot replay.
 import { Realtime } from './realtime.js';
-import { TYPING_SHOWN_MS, api, state, ui, userFetches, me, storeOf, upsert, userName, wantUser, refreshUserNodes, typingIn, reacted, changed } from './store.js';
+import { TYPING_SHOWN_MS, api, state, ui, userFetches, me, storeOf, upsert, userName, wantUser, refreshUserNodes, rememberUser, typingIn, reacted, changed } from './store.js';
 import { loadMembers, refreshChannels, updatePresenceSubscription } from './channels.js';
 import { markReadSoon, changeMessage, renderMessages, openThread, renderThread } from './messages.js';
 
@@ -95,6 +95,11 @@ export function onEvent(e) {
             else state.users.set(data.userId, { displayName: '…', presence: data.status }), userFetches.delete(data.userId);
             return refreshUserNodes();
         }
+        case 'user.updated':
+            // {userId, displayName, title, timeZone} or {userId, status}: names and badges everywhere follow, and the
+            // sidebar (DMs are named after the people in them).
+            rememberUser(data);
+            return changed('unread');
         case 'typing': {
             if (data.userId === me()) return;
             if (!state.typing.has(data.channelId)) state.typing.set(data.channelId, new Map());

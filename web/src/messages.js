@@ -3,7 +3,7 @@
 import { h, reconcile, newId, time, dayKey, dayLabel } from './dom.js';
 import { formatText } from './format.js';
 import { formattingKey, withFormatting } from './composer.js';
-import { EMOJI, TYPING_SENT_EVERY_MS, api, state, ui, nodeCache, me, storeOf, upsert, topLevel, userName, presenceDot, reacted, withMentions, toast, initial, changed } from './store.js';
+import { EMOJI, TYPING_SENT_EVERY_MS, api, state, ui, nodeCache, me, storeOf, upsert, topLevel, userName, presenceDot, reacted, withMentions, toast, initial, changed, statusBadge } from './store.js';
 
 let lastTypingSent = 0;
 let markReadTimer = null;
@@ -297,7 +297,8 @@ export function buildMessage(scope, channelId, m) {
     h('div', { class: 'avatar', 'aria-hidden': 'true', 'data-user-initial': m.userId }, initial(m.userId), presenceDot(m.userId)),
     h('div', { class: 'content' },
         h('div', { class: 'meta' },
-            h('span', { class: 'author', 'data-user-name': m.userId }, userName(m.userId)),
+            h('span', { class: 'author', 'data-user-name': m.userId, 'data-profile': m.userId, role: 'button', tabindex: '0' }, userName(m.userId)),
+            statusBadge(m.userId),
             h('time', { datetime: m.createdAt, title: new Date(m.createdAt).toLocaleString() }, time(m.createdAt)),
             m.editedAt && !m.deleted ? h('span', { class: 'edited' }, '(edited)') : null,
             m.pinned && !m.deleted ? h('span', { class: 'pinned', 'data-testid': 'pinned-marker', title: `Pinned by ${userName(m.pinnedBy)}` }, '📌 Pinned') : null),

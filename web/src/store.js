@@ -16,7 +16,8 @@ const listeners = new Map(); // topic -> functions
 /**
  * Subscribes a view to a change. Topics: 'signed-out' (the API answered 401), 'channels' (the channel list),
  * 'members' (channelId: a channel's members), 'unread' (counts or user names in the sidebar), 'connection' (the hub's
- * state), 'workspaces' (the workspace list), 'pins' (channelId, position: a channel's pins changed at that log position).
+ * state), 'workspaces' (the workspace list), 'pins' (channelId, position: a channel's pins changed at that log position),
+ * 'profile' (userId: a person's profile or status changed, or their status expired).
  */
 export function onChange(topic, fn) {
     if (!listeners.has(topic)) listeners.set(topic, []);
@@ -35,7 +36,7 @@ export const state = {
     channels: new Map(), // channelId -> channel as the list API gives it (+ lastSeq kept current)
     current: null,
     stores: new Map(), // channelId -> { all: Map<seq, message>, pending: Map<clientMsgId, pending>, loaded, hasMore, loading }
-    users: new Map(), // userId -> { displayName, presence }
+    users: new Map(), // userId -> { displayName, presence, title, timeZone, status: {emoji, text, expiresAt} | null }
     members: new Map(), // channelId -> userIds
     typing: new Map(), // channelId -> Map<userId, expiresAt>
     thread: null, // { channelId, rootSeq, loaded }
@@ -106,10 +107,52 @@ export function userName(userId) {
 export function wantUser(userId) {
     if (!userId || state.users.has(userId) || userFetches.has(userId)) return;
     userFetches.set(userId, api.user(userId).then(u => {
-        state.users.set(userId, { displayName: u.displayName, presence: u.presence });
-        refreshUserNodes();
+        rememberUser(u);
         changed('unread');
     }, () => undefined));
+}
+
+const statusTimers = new Map(); // userId -> the timer that hides their status when it expires
+
+/**
+ * Merges what the page learnt of a person (a profile read, a user.updated push: only the fields given) and redraws
+ * their names and status badges. A status with an expiry is hidden by a timer at that instant: the server writes
+ * nothing when a status expires (it computes it when read), so the page does the same.
+ */
+export function rememberUser(u) {
+    const known = state.users.get(u.userId) ?? { displayName: '…', presence: 'offline', title: null, timeZone: null, status: null };
+    const merged = { ...known };
+    for (const key of ['displayName', 'presence', 'title', 'timeZone', 'status']) {
+        if (u[key] !== undefined) merged[key] = u[key];
+    }
+    state.users.set(u.userId, merged);
+    clearTimeout(statusTimers.get(u.userId));
+    const expiresAt = merged.status?.expiresAt ? Date.parse(merged.status.expiresAt) : null;
+    if (expiresAt) {
+        // setTimeout takes at most 2^31-1 ms (about 24 days): a later expiry is checked again then.
+        statusTimers.set(u.userId, setTimeout(() => rememberUser({ userId: u.userId }), Math.min(Math.max(0, expiresAt - Date.now()) + 50, 2 ** 31 - 1)));
+    }
+    refreshUserNodes();
+    changed('profile', u.userId);
+}
+
+/** The status a person shows now: none once it expired. */
+export function statusOf(userId) {
+    const status = state.users.get(userId)?.status;
+    if (!status) return null;
+    return status.expiresAt && Date.parse(status.expiresAt) <= Date.now() ? null : status;
+}
+
+const profileFetches = new Set(); // people whose profile (status) the page has read once
+
+/** A person's status emoji next to their name, kept current by refreshUserNodes (their profile is read once). */
+export function statusBadge(userId) {
+    if (userId && !profileFetches.has(userId)) {
+        profileFetches.add(userId);
+        api.user(userId).then(rememberUser, () => profileFetches.delete(userId));
+    }
+    const status = statusOf(userId);
+    return h('span', { class: 'user-status', 'data-user-status': userId, title: status?.text || null }, status?.emoji ?? '');
 }
 
 /** Author names and presence dots are marked with data attributes and updated in place. */
@@ -117,6 +160,11 @@ export function refreshUserNodes() {
     for (const el of document.querySelectorAll('[data-user-name]')) {
         const user = state.users.get(el.dataset.userName);
         if (user && el.textContent !== user.displayName) el.textContent = user.displayName;
+    }
+    for (const el of document.querySelectorAll('[data-user-status]')) {
+        const status = statusOf(el.dataset.userStatus);
+        if (el.textContent !== (status?.emoji ?? '')) el.textContent = status?.emoji ?? '';
+        if (status?.text) el.title = status.text; else el.removeAttribute('title');
     }
     for (const el of document.querySelectorAll('[data-user-initial]')) {
         const letter = initial(el.dataset.userInitial);

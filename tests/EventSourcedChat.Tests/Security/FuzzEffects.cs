@@ -252,6 +252,10 @@ internal sealed partial class FuzzEffects(SecurityWorld w, Scene s)
                            new([typeof(MessageDeleted)], d => d.GetProperty("seq").GetInt64() == s.Seq, (type, _) => type is not null))
                        ?? Position()
                        ?? await ReadBackAsync(w.Creator.Client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => m.GetProperty("deleted").GetBoolean());
+            case "PATCH /v1/users/me":
+            case "PUT /v1/users/me/status":
+            case "DELETE /v1/users/me/status":
+                return Status(200) ?? await ProfileEffectAsync(c, client, request, appended, last) ?? Position();
             default:
                 return $"accepted ({status}), and no documented effect is known for {c.Key}";
         }

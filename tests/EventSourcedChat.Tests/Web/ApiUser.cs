@@ -45,6 +45,16 @@ internal sealed record ApiUser(string UserId, string Email, HttpClient Http)
         return idProperty is null ? null : json.GetProperty(idProperty).GetString();
     }
 
+    /// <summary>A command with any method (PATCH, PUT, DELETE); its position is waited for by later reads.</summary>
+    public async Task SendAsync(HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
+        _position = Math.Max(_position, JsonDocument.Parse(text).RootElement.GetProperty("position").GetInt64());
+    }
+
     public async Task<JsonElement> GetAsync(string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

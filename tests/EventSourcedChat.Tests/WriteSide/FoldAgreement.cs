@@ -108,7 +108,7 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
         }
         foreach (var u in users)
         {
-            facts.Add($"user {u.UserId} {u.Email} {u.DisplayName}");
+            facts.Add($"user {u.UserId} {u.Email} {u.DisplayName} {ProfileFacts.Of(u)}");
             facts.AddRange(u.ReadMarkers.Select(m => $"marker {u.UserId} {m.Key} {m.Value}"));
         }
         facts.Sort(StringComparer.Ordinal);
@@ -142,7 +142,7 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
                           case when deleted then 'True' else 'False' end, case when pinned then 'True' else 'False' end) from ws_messages
             """);
         await Read("select format('reaction %s %s %s %s', channel_id, seq, emoji, user_id) from ws_reactions");
-        await Read("select format('user %s %s %s', user_id, email, display_name) from ws_users");
+        await Read($"select format('user %s %s %s %s', user_id, email, display_name, {ProfileFacts.Sql}) from ws_users");
         await Read("select format('marker %s %s %s', user_id, channel_id, seq) from ws_read_markers");
         facts.Sort(StringComparer.Ordinal);
         return facts;

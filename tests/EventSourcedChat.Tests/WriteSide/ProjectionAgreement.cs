@@ -12,7 +12,7 @@ namespace EventSourcedChat.Tests.WriteSide;
 /// ends with each channel event type) are appended, the directory, history and unread projections are built from
 /// them, and their rows are compared with the logs folded by Evolve: channels (name, kind, topic, archived, member
 /// count, last seq), members, roles, users, messages (author, thread, tombstone), reactions of live messages, pins, top-level
-/// messages counted unread, read markers.
+/// messages counted unread, read markers, profiles (title, time zone, status as set).
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
@@ -53,7 +53,7 @@ public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
         {
             await FoldAgreement.AppendAsync(store, logs, StreamNames.User(id), log, (tx, _, events, ct) => UserWriteSide.ApplyAsync(tx, id, events, ct));
         }
-        foreach (var name in new[] { "directory", "history", "unread" })
+        foreach (var name in new[] { "directory", "history", "unread", "profiles" })
         {
             await RebuildComparison.BuildFromScratchAsync(db.DataSource, RebuildComparison.Named(name), $"fold_{name}");
         }
@@ -89,6 +89,7 @@ public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
         foreach (var u in users)
         {
             expected.Add($"user {u.UserId} {u.DisplayName} {u.Email}");
+            expected.Add($"profile {u.UserId} {u.DisplayName} {ProfileFacts.Of(u)}");
             expected.AddRange(u.ReadMarkers.Select(m => $"marker {u.UserId} {m.Key} {m.Value}"));
         }
         expected.Sort(StringComparer.Ordinal);
@@ -118,6 +119,7 @@ public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
             """);
         await Read("select format('member %s %s', channel_id, user_id) from fold_directory.channel_members");
         await Read("select format('user %s %s %s', user_id, display_name, email) from fold_directory.users");
+        await Read($"select format('profile %s %s %s', user_id, display_name, {ProfileFacts.Sql}) from fold_profiles.profiles");
         await Read("""
             select format('message %s %s %s %s %s', channel_id, seq, user_id, coalesce(thread_root_seq::text, '-'),
                           case when deleted then 'True' else 'False' end) from fold_history.messages

@@ -46,6 +46,24 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
             markers[channel] = seq;
             log.Add(new ReadMarkerMoved(userId, channel, seq));
         }
+        // Profile changes and statuses, with a clear sometimes after none is set (a repeat a command would turn away).
+        IReadOnlyList<string> workspaces = [WorkspaceId];
+        if (userId == Users[0])
+        {
+            log.Add(new UserProfileUpdated(userId, "Ada Lovelace", "Analyst", "Europe/London", workspaces));
+            log.Add(new UserStatusSet(userId, "palm_tree", "On holiday", new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero), workspaces));
+            log.Add(new UserStatusCleared(userId, workspaces));
+        }
+        for (var i = _random.Next(5); i > 0; i--)
+        {
+            log.Add(_random.Next(3) switch
+            {
+                0 => new UserProfileUpdated(userId, Pick("Ada", "Bob", "Zoë"), Pick<string?>(null, "Dev", "Ops"), Pick<string?>(null, "Europe/Paris", "Asia/Tokyo"), workspaces),
+                1 => new UserStatusSet(userId, Pick("palm_tree", "", "🤒"), Pick("away", "On holiday"),
+                    Pick<DateTimeOffset?>(null, new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero)), workspaces),
+                _ => new UserStatusCleared(userId, workspaces),
+            });
+        }
         return log;
     }
 
@@ -156,4 +174,6 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
     }
 
     private string Pick(params string[] options) => options[_random.Next(options.Length)];
+
+    private T Pick<T>(params T[] options) => options[_random.Next(options.Length)];
 }
