@@ -94,7 +94,12 @@ public sealed class HubClient : IAsyncDisposable
         try
         {
             await connection.StartAsync(timeout.Token);
-            await hub.Hello.WaitAsync(TimeSpan.FromSeconds(30));
+            // The hello, or the end of the connection (a node going away), whichever comes first.
+            await Task.WhenAny(hub.Hello, hub.Closed).WaitAsync(TimeSpan.FromSeconds(30));
+            if (!hub.Hello.IsCompleted)
+            {
+                throw new InvalidOperationException("the connection closed before the hub's hello");
+            }
             if (barrier)
             {
                 await hub.BarrierAsync();
