@@ -33,6 +33,13 @@ public static class RealtimeTypes
     /// </summary>
     public const string WorkspaceMemberAdded = "workspace.member_added";
 
+    /// <summary>
+    /// The first event on a connection, once it is registered for its channels (bound, in their typing groups):
+    /// <c>data</c> is <c>{userId, position}</c>, the log position its channel list was read at. No <c>seq</c> or
+    /// envelope <c>position</c> (it is not a log event, and must not move a client's resume cursor).
+    /// </summary>
+    public const string Hello = "hello";
+
     /// <summary>The gateway cannot replay what the client missed: it refetches with REST.</summary>
     public const string ResyncRequired = "resync.required";
 }

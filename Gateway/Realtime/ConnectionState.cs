@@ -11,9 +11,8 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// delivered cursor is dropped.
 /// </summary>
 /// <remarks>
-/// Events are written to the SignalR connection directly (<see cref="ConnectionWriter"/>), under this connection's
-/// lock, as pre-serialized hub messages (a live event is serialized once for all the connections it goes to, see
-/// <see cref="LiveEvent"/>).
+/// Events are written to the SignalR connection directly (<see cref="ConnectionWriter"/>), under this connection's lock,
+/// pre-serialized (<see cref="LiveEvent"/>), and none before the connection's <c>hello</c> (<see cref="Hello"/>).
 /// </remarks>
 internal sealed class ConnectionState
 {
@@ -27,8 +26,10 @@ internal sealed class ConnectionState
     private bool _initial = true;
     private bool _recoveryPending;
     private readonly HandOverStats _stats;
+    private readonly GatewayMetrics? _metrics;
     private HashSet<long>? _liveBeforeResume = [];
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private List<SerializedHubMessage>? _beforeHello = [];
 
     /// <param name="grace">How long live channel events are held after connecting, waiting for a Resume (clients call it
     /// right after connecting; holding them keeps the replay and live events in one order without a gap).</param>
@@ -41,8 +42,6 @@ internal sealed class ConnectionState
         UserId = userId;
         _ = Task.Delay(grace).ContinueWith(_ => EndGrace(), TaskScheduler.Default);
     }
-
-    private readonly GatewayMetrics? _metrics;
 
     public string ConnectionId { get; }
 
@@ -78,16 +77,15 @@ internal sealed class ConnectionState
         }
     }
 
-    /// <summary>A live event from the broker, in queue (= cursor) order.</summary>
-    public void OfferLive(LiveEvent live)
+    /// <summary>A live event from the broker, in queue (= cursor) order; answers what became of it (for the fan-out's span).</summary>
+    public Offered OfferLive(LiveEvent live)
     {
         var message = live.Message;
         lock (_gate)
         {
             if (!message.IsChannelEvent)
             {
-                Write(live.Payload); // read.marker: not replayed, never held back
-                return;
+                return Write(live.Payload); // read.marker: not replayed, never held back (but after hello)
             }
             if (_buffer is not null)
             {
@@ -96,11 +94,11 @@ internal sealed class ConnectionState
                 {
                     Interlocked.Increment(ref _stats.BufferedDuringReplay);
                 }
-                return;
+                return Offered.Held;
             }
             if (live.Cursor <= _lastDelivered)
             {
-                return; // already delivered (a second routing copy, a re-send after a worker crash, or replayed)
+                return Offered.Dropped; // already delivered (a second routing copy, a re-send after a worker crash, or replayed)
             }
             _lastDelivered = live.Cursor;
             if (_liveBeforeResume is { } seen)
@@ -110,10 +108,32 @@ internal sealed class ConnectionState
                     seen.Add(message.LogPosition);
                 }
             }
-            Write(live.Payload);
+            var offered = Write(live.Payload);
             _metrics?.DeliveredLive(message.At);
+            return offered;
         }
     }
+
+    /// <summary>Sends the connection's <c>hello</c>, then what was held for it: nothing routed here goes out before it.</summary>
+    public void Hello(RealtimeEnvelope hello)
+    {
+        lock (_gate)
+        {
+            if (_beforeHello is not { } held)
+            {
+                return;
+            }
+            _beforeHello = null;
+            _writer.Write(LiveEvent.Serialize(hello));
+            foreach (var payload in held)
+            {
+                _writer.Write(payload);
+            }
+        }
+    }
+
+    /// <summary>The size of a live event's frame on this connection (for the fan-out's span).</summary>
+    public int FrameBytes(LiveEvent live) => _writer.FrameBytes(live.Payload);
 
     /// <summary>Starts buffering live channel events; answers the positions delivered live before (the replay skips them).</summary>
     public IReadOnlySet<long> BeginResume()
@@ -269,6 +289,14 @@ internal sealed class ConnectionState
         }
     }
 
-    /// <summary>Called under <see cref="_gate"/>, so calls (and frames) keep their order.</summary>
-    private void Write(SerializedHubMessage payload) => _writer.Write(payload);
+    /// <summary>Called under <see cref="_gate"/>, so calls (and frames) keep their order; held until <see cref="Hello"/>.</summary>
+    private Offered Write(SerializedHubMessage payload)
+    {
+        if (_beforeHello is { } held)
+        {
+            held.Add(payload);
+            return Offered.Held;
+        }
+        return _writer.Write(payload) ? Offered.Written : Offered.Failed;
+    }
 }

@@ -13,14 +13,36 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// </remarks>
 internal sealed class ConnectionWriter(HubConnectionContext connection, ILogger logger)
 {
-    public void Write(SerializedHubMessage payload)
+    /// <summary>Writes (or queues behind the writes before it); false when the write failed at once.</summary>
+    public bool Write(SerializedHubMessage payload)
     {
-        var written = connection.WriteAsync(payload);
-        if (!written.IsCompletedSuccessfully)
+        ValueTask written;
+        try
+        {
+            written = connection.WriteAsync(payload);
+        }
+#pragma warning disable CA1031 // a failed send to one connection must not disturb the others; the connection is going away
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            logger.LogDebug(e, "Sending to connection {ConnectionId} failed", connection.ConnectionId);
+            return false;
+        }
+        if (written.IsCompletedSuccessfully)
+        {
+            return true;
+        }
+        if (written.IsFaulted || written.IsCanceled)
         {
             _ = ObserveAsync(written);
+            return false;
         }
+        _ = ObserveAsync(written);
+        return true;
     }
+
+    /// <summary>The size of a frame in this connection's protocol (serialized once per protocol, then cached by the message).</summary>
+    public int FrameBytes(SerializedHubMessage payload) => payload.GetSerializedMessage(connection.Protocol).Length;
 
     private async Task ObserveAsync(ValueTask written)
     {

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using EventSourcedChat.Contracts.Realtime;
+using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
@@ -6,7 +9,8 @@ namespace EventSourcedChat.Gateway.Realtime;
 
 /// <summary>
 /// Opens and closes a hub connection's delivery: on connect, its user's channels and workspaces are read (once the directory has
-/// caught up with the log), its <see cref="ConnectionState"/> is made and registered with its bindings and groups.
+/// caught up with the log), its <see cref="ConnectionState"/> is made and registered with its bindings and groups, and
+/// then it gets its <c>hello</c> (<see cref="RealtimeTypes.Hello"/>): clients wait for it before relying on live events.
 /// </summary>
 public sealed class HubConnections(
     ChatHubLifetimeManager lifetime, MemberChannels members, ChannelBindings bindings, RealtimeOptions options,
@@ -16,12 +20,15 @@ public sealed class HubConnections(
     {
         var connection = lifetime.Find(connectionId)
             ?? throw new InvalidOperationException($"connection {connectionId} is not registered with the hub's lifetime manager");
-        await members.DirectoryCaughtUpAsync(ct);
+        var position = await members.DirectoryCaughtUpAsync(ct);
         var channels = await members.ReadAsync(userId, ct);
         var workspaces = await members.ReadWorkspacesAsync(userId, ct);
         var state = new ConnectionState(connection, userId, options.ResumeGrace, stats, logger, metrics);
         await bindings.AddAsync(state, channels.Keys, workspaces, ct);
         ForgetAccessToken(connection);
+        // Bound and in its typing groups: from here on nothing sent to its channels can miss it.
+        state.Hello(new RealtimeEnvelope(RealtimeTypes.Hello, null, null, null, DateTimeOffset.UtcNow,
+            JsonSerializer.SerializeToElement(new { userId, position }, EventTypes.Json)));
     }
 
     public Task DisconnectedAsync(string connectionId, string userId) => bindings.RemoveAsync(connectionId, userId);

@@ -41,13 +41,18 @@ public sealed class MemberChannels(NpgsqlDataSource db, StreamSetReader log, ILo
     /// who joined a channel and connected at once, while the directory lagged, would get neither that channel's replay
     /// nor its live events on this connection (the <c>member.joined</c> push may have come before the connection).
     /// After the bound it goes on with the directory as it is, as a query with <c>minPosition</c> would answer 503.
+    /// Answers the log's head it waited for (0 for an empty log): the position the connection starts from.
     /// </summary>
-    public async Task DirectoryCaughtUpAsync(CancellationToken ct)
+    public async Task<long> DirectoryCaughtUpAsync(CancellationToken ct)
     {
-        if (await log.LastPositionAsync(ct) is { } head
-            && !await ReadYourWrites.CaughtUpAsync(db, head, [ChannelAccess.Directory], ct))
+        if (await log.LastPositionAsync(ct) is not { } head)
+        {
+            return 0;
+        }
+        if (!await ReadYourWrites.CaughtUpAsync(db, head, [ChannelAccess.Directory], ct))
         {
             logger.LogWarning("The directory projection has not reached position {Head}: connecting with the channels it has", head);
         }
+        return head;
     }
 }

@@ -113,7 +113,7 @@ internal static class FanOutSide
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
-    private static async Task<List<HubSocket>> ConnectAsync(Uri gateway, FanOutTarget target, TimeSpan timeout)
+    public static async Task<List<HubSocket>> ConnectAsync(Uri gateway, FanOutTarget target, TimeSpan timeout)
     {
         using var budget = new CancellationTokenSource(timeout);
         var sockets = new HubSocket[target.Tokens.Length];
@@ -155,7 +155,7 @@ internal static class FanOutSide
     }
 
     /// <summary>Waits until the push worker and the directory projection have read the whole log (a fresh host starts behind).</summary>
-    private static async Task WaitCaughtUpAsync(string connectionString, TimeSpan timeout)
+    public static async Task WaitCaughtUpAsync(string connectionString, TimeSpan timeout)
     {
         await using var db = NpgsqlDataSource.Create(connectionString);
         var until = Stopwatch.GetTimestamp() + Ticks(timeout);

@@ -19,14 +19,18 @@ using Npgsql;
 //        [--database NAME] (default esc_rtbench)
 //   ... EventSourcedChat.Realtime.Bench.dll --telemetry-cost [--rounds N] [--window N] [--users N] [--warmup S] [--duration S]
 //        [--on-env KEY=VALUE,...] [--database NAME] (default esc_rtcost): fan-out with OpenTelemetry export off and on, see TelemetryCostBench.
+//   ... EventSourcedChat.Realtime.Bench.dll --scenarios all|"20x10;100;1000;hot" [--quick] [--warmup S] [--duration S] [--in-flight N]
+//        [--gateway-dll PATH] [--database NAME] (default esc_rtscen): issue 16's four shapes, each a rate sweep, see ScenarioBench.
 // Needs ConnectionStrings__Postgres (any database on the server) and the shared RabbitMQ and Redis
 // (ConnectionStrings__RabbitMq, ConnectionStrings__Redis, as scripts/services.sh env prints them).
 
 var quick = args.Contains("--quick");
 var telemetryCost = args.Contains("--telemetry-cost");
-var userCount = (int)Option("--users", telemetryCost ? 1_000 : quick ? 2_000 : 10_000);
-var channelCount = (int)Option("--channels", telemetryCost ? 10 : quick ? 200 : 1_000);
-var channelsPerUser = (int)Option("--channels-per-user", 2);
+var scenarios = OptionText("--scenarios");
+// The scenarios' seed: 1,000 users, user u in channel u mod 100 (channels of 10), and 'wide' with all of them.
+var userCount = scenarios is not null ? 1_000 : (int)Option("--users", telemetryCost ? 1_000 : quick ? 2_000 : 10_000);
+var channelCount = scenarios is not null ? 100 : (int)Option("--channels", telemetryCost ? 10 : quick ? 200 : 1_000);
+var channelsPerUser = scenarios is not null ? 1 : (int)Option("--channels-per-user", 2);
 var clientSteps = (OptionText("--clients") ?? (quick ? "500,2000" : "1000,10000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var rates = (OptionText("--rates") ?? (quick ? "100,200" : "500,1000,2000")).Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var ladder = (OptionText("--ladder") ?? (quick ? "50,20" : "200,100,50,20")).Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -55,7 +59,7 @@ if (!File.Exists(dll))
 var total = Stopwatch.StartNew();
 var fdLimit = OpenFilesLimit();
 Console.WriteLine($"Realtime.Bench: {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, open-files limit {fdLimit}, {Load()}");
-var benchDatabase = OptionText("--database") ?? (telemetryCost ? "esc_rtcost" : "esc_rtbench");
+var benchDatabase = OptionText("--database") ?? (telemetryCost ? "esc_rtcost" : scenarios is not null ? "esc_rtscen" : "esc_rtbench");
 var connectionString = await BenchDatabases.ResetAsync(adminConnection, benchDatabase);
 await using var db = NpgsqlDataSource.Create(connectionString);
 var meta = LogGenerator.Metadata("rtbench-seed");
@@ -126,6 +130,12 @@ if (telemetryCost)
     var onEnvironment = (OptionText("--on-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
         .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
     return await TelemetryCostBench.RunAsync(target, (int)Option("--rounds", 4), warmup, duration, (int)Option("--window", 4), onEnvironment);
+}
+
+if (scenarios is not null)
+{
+    var scenarioSeed = new ScenarioSeed(dll, connectionString, hostEnv, db, workspace, meta, users, tokens, authorizations, channelIds, members);
+    return await ScenarioBench.RunAsync(scenarioSeed, ScenarioBench.Resolve(scenarios), quick, warmup, duration, maxInFlight);
 }
 
 // 3. The measured host: all roles in one process.

@@ -1,10 +1,12 @@
 // Drives the gateway hub with the official SignalR JavaScript client (@microsoft/signalr) under Node.
 //
-//   node hub-client.mjs <hubUrl> <cursor>      (the bearer token comes from the ESC_TOKEN environment variable)
+//   node hub-client.mjs <hubUrl> <cursor|none>      (the bearer token comes from the ESC_TOKEN environment variable)
 //
-// Connects (negotiate, then the best transport: WebSockets) with an accessTokenFactory, calls Resume(cursor), then prints one JSON line
-// per step on stdout:
-//   {"step":"ready","connectionId":...,"transport":...}            connected and resumed
+// Connects (negotiate, then the best transport: WebSockets) with an accessTokenFactory, waits for the hub's hello (sent
+// once the connection is registered for its channels; before it, live events can miss the connection), calls
+// Resume(cursor) unless the cursor is "none" (a client that has seen nothing yet, like the web client's first start),
+// then prints one JSON line per step on stdout:
+//   {"step":"ready","connectionId":...,"hello":{...},"eventsBeforeHello":0}   connected, hello received (and resumed)
 //   {"step":"done","events":[...]}                                   a message.posted and a typing event arrived
 //   {"step":"failed","error":...}                                    anything else (exit code 1)
 // The xunit test (tests/EventSourcedChat.Tests/Realtime/JsClient.cs) reads these lines and asserts on them.
@@ -34,8 +36,18 @@ async function main() {
 
   let complete;
   const done = new Promise((resolve) => (complete = resolve));
+  let welcome;
+  const hello = new Promise((resolve) => (welcome = resolve));
+  let eventsBeforeHello = 0;
+  let helloSeen = false;
   // The hub calls the client method "Event"; the JS client matches method names case-insensitively.
   connection.on("event", (envelope) => {
+    if (envelope.type === "hello") {
+      helloSeen = true;
+      welcome(envelope);
+      return;
+    }
+    if (!helloSeen) eventsBeforeHello++;
     events.push(envelope);
     const types = new Set(events.map((e) => e.type));
     if (types.has("message.posted") && types.has("typing")) {
@@ -44,14 +56,21 @@ async function main() {
   });
 
   await connection.start();
-  await connection.invoke("Resume", Number(cursorText));
-  print({ step: "ready", connectionId: connection.connectionId, state: connection.state, tokenRequests });
+  // start() resolves on the handshake, before the hub registered the connection: wait for hello (bounded).
+  let helloTimer;
+  const helloEnvelope = await Promise.race([
+    hello,
+    new Promise((_, reject) => (helloTimer = setTimeout(() => reject(new Error("no hello from the hub")), timeoutMs))),
+  ]);
+  clearTimeout(helloTimer);
+  if (cursorText !== "none") await connection.invoke("Resume", Number(cursorText));
+  print({ step: "ready", connectionId: connection.connectionId, state: connection.state, tokenRequests, hello: helloEnvelope, eventsBeforeHello });
 
   const timer = setTimeout(() => complete(), timeoutMs);
   await done;
   clearTimeout(timer);
   await connection.stop();
-  print({ step: "done", events, tokenRequests });
+  print({ step: "done", events, tokenRequests, eventsBeforeHello });
 }
 
 main().then(

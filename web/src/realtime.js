@@ -1,5 +1,7 @@
 // The realtime side: the SignalR hub at /v1/gateway with the official client. Keeps the position of the last
-// channel event seen and, after every reconnect, asks the hub to Resume from it (no gap, no duplicate).
+// channel event seen and, after every reconnect, asks the hub to Resume from it (no gap, no duplicate). A connection
+// counts as live only once the hub's `hello` came: start() of the official client resolves on the handshake, before the
+// hub registered the connection for its channels, and an event sent in between (typing) would miss it.
 import { HubConnectionBuilder, HubConnectionState, LogLevel } from '@microsoft/signalr';
 
 export class Realtime {
@@ -13,6 +15,7 @@ export class Realtime {
         this.onEvent = onEvent;
         this.onState = onState;
         this.stopped = false;
+        this.expectHello();
         this.connection = new HubConnectionBuilder()
             .withUrl('/v1/gateway', { accessTokenFactory: token })
             // Never give up while the page is open: a restarted server is back within seconds.
@@ -20,11 +23,16 @@ export class Realtime {
             .configureLogging(LogLevel.Warning)
             .build();
         this.connection.on('event', envelope => {
+            if (envelope?.type === 'hello') return this.helloReceived(envelope);
             if (typeof envelope?.position === 'number' && envelope.position > this.position) this.position = envelope.position;
             this.onEvent(envelope);
         });
-        this.connection.onreconnecting(() => this.onState('reconnecting'));
+        this.connection.onreconnecting(() => {
+            this.expectHello();
+            this.onState('reconnecting');
+        });
         this.connection.onreconnected(async () => {
+            await this.helloOrTimeout();
             await this.resume();
             this.onState('resumed');
         });
@@ -38,7 +46,9 @@ export class Realtime {
         this.onState(again ? 'reconnecting' : 'connecting');
         for (let attempt = 0; !this.stopped; attempt++) {
             try {
+                this.expectHello();
                 await this.connection.start();
+                await this.helloOrTimeout();
                 if (again) await this.resume();
                 this.onState(again ? 'resumed' : 'live');
                 return;
@@ -47,6 +57,18 @@ export class Realtime {
                 await new Promise(r => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
             }
         }
+    }
+
+    /** A new connection is coming: its hello is awaited afresh. */
+    expectHello() {
+        this.hello = new Promise(resolve => { this.helloReceived = resolve; });
+    }
+
+    /** The current connection's hello (bounded: a server that never sends it does not block the page). */
+    helloOrTimeout(ms = 10000) {
+        let timer;
+        return Promise.race([this.hello, new Promise(resolve => { timer = setTimeout(resolve, ms); })])
+            .finally(() => clearTimeout(timer));
     }
 
     async resume() {

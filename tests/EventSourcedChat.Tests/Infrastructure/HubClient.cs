@@ -12,7 +12,9 @@ namespace EventSourcedChat.Tests.Infrastructure;
 /// <summary>
 /// The tests' hub client: the .NET SignalR client (<see cref="HubConnection"/>, JSON hub protocol over WebSockets, no
 /// negotiation) reaching the in-process host through <see cref="HttpConnectionOptions.WebSocketFactory"/> (or a gateway
-/// process over a real socket), with every server <c>event</c> envelope kept in the order it arrived.
+/// process over a real socket), with every server <c>event</c> envelope kept in the order it arrived. Connecting
+/// completes once the server's <c>hello</c> came (the connection is registered for its channels, API.md); the hello is
+/// kept apart (<see cref="Hello"/>, <see cref="BeforeHello"/>), not in <see cref="Events"/>.
 /// </summary>
 public sealed class HubClient : IAsyncDisposable
 {
@@ -25,6 +27,8 @@ public sealed class HubClient : IAsyncDisposable
     private readonly List<JsonElement> _events = [];
     private readonly Channel<bool> _signal = Channel.CreateUnbounded<bool>();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<JsonElement> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _beforeHello;
     private int _disposed;
 
     private HubClient(IHubConnectionBuilder builder)
@@ -54,12 +58,20 @@ public sealed class HubClient : IAsyncDisposable
         }
     }
 
-    public static Task<HubClient> ConnectAsync(ChatHost host, TestUser user) =>
+    /// <summary>The server's <c>hello</c> (<c>{userId, position}</c> in <c>data</c>); connecting waits for it.</summary>
+    public Task<JsonElement> Hello => _hello.Task;
+
+    /// <summary>How many <c>event</c> envelopes came before the hello (the server sends none).</summary>
+    public int BeforeHello => Volatile.Read(ref _beforeHello);
+
+    /// <param name="barrier">False: return as soon as the hello came, without the round trip after it (what a client
+    /// that waits for hello does; tests of hello itself).</param>
+    public static Task<HubClient> ConnectAsync(ChatHost host, TestUser user, bool barrier = true) =>
         ConnectAsync(new Uri($"http://localhost/v1/gateway?access_token={Uri.EscapeDataString(TokenOf(user))}"), options =>
         {
             options.WebSocketFactory = async (context, ct) => await host.Server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
             options.HttpMessageHandlerFactory = _ => host.Server.CreateHandler();
-        });
+        }, barrier);
 
     /// <summary>Connects over a real socket to a hub URL (<c>http://host:port/v1/gateway</c>), as a client on the network would.</summary>
     public static Task<HubClient> ConnectAsync(string hubUrl, TestUser user) =>
@@ -67,7 +79,7 @@ public sealed class HubClient : IAsyncDisposable
 
     private static string TokenOf(TestUser user) => user.Client.DefaultRequestHeaders.Authorization!.Parameter!;
 
-    private static async Task<HubClient> ConnectAsync(Uri url, Action<HttpConnectionOptions> configure)
+    private static async Task<HubClient> ConnectAsync(Uri url, Action<HttpConnectionOptions> configure, bool barrier = true)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(url, HttpTransportType.WebSockets, options =>
@@ -82,7 +94,16 @@ public sealed class HubClient : IAsyncDisposable
         try
         {
             await connection.StartAsync(timeout.Token);
-            await hub.BarrierAsync();
+            // The hello, or the end of the connection (a node going away), whichever comes first.
+            await Task.WhenAny(hub.Hello, hub.Closed).WaitAsync(TimeSpan.FromSeconds(30));
+            if (!hub.Hello.IsCompleted)
+            {
+                throw new InvalidOperationException("the connection closed before the hub's hello");
+            }
+            if (barrier)
+            {
+                await hub.BarrierAsync();
+            }
             return hub;
         }
         catch
@@ -94,8 +115,17 @@ public sealed class HubClient : IAsyncDisposable
 
     private void Record(JsonElement envelope)
     {
+        if (envelope.GetProperty("type").GetString() == "hello")
+        {
+            _hello.TrySetResult(envelope);
+            return;
+        }
         lock (_gate)
         {
+            if (!_hello.Task.IsCompleted)
+            {
+                _beforeHello++;
+            }
             _events.Add(envelope);
         }
         _signal.Writer.TryWrite(true);

@@ -72,7 +72,7 @@ public sealed record OtlpSpan(
         return new OtlpSpan(traceId, spanId, parent, name, attributes, resource);
     }
 
-    /// <summary>A <c>KeyValue</c> whose <c>AnyValue</c> is a string (<c>string_value = 1</c>), or null.</summary>
+    /// <summary>A <c>KeyValue</c> whose <c>AnyValue</c> is a string (<c>string_value = 1</c>) or an integer (<c>int_value = 3</c>, in decimal), or null.</summary>
     private static (string Key, string Value)? KeyValue(byte[] keyValue)
     {
         string? key = null, value = null;
@@ -91,6 +91,7 @@ public sealed record OtlpSpan(
                         value = System.Text.Encoding.UTF8.GetString(any);
                     }
                 }
+                value ??= IntValue(bytes);
             }
         }
         return key is null || value is null ? null : (key, value);
@@ -119,6 +120,22 @@ public sealed record OtlpSpan(
             }
         }
         return fields;
+    }
+
+    /// <summary>The <c>int_value</c> (field 3, a varint) of an <c>AnyValue</c>, in decimal, or null.</summary>
+    private static string? IntValue(byte[] any)
+    {
+        var i = 0;
+        while (i < any.Length)
+        {
+            var tag = Varint(any, ref i);
+            if (tag == (3 << 3))
+            {
+                return ((long)Varint(any, ref i)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            return null; // an AnyValue holds one value
+        }
+        return null;
     }
 
     private static ulong Varint(byte[] bytes, ref int i)

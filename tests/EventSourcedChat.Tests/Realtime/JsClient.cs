@@ -37,6 +37,9 @@ public sealed class JsClient(PostgresFixture db) : RealtimeTest(db)
         var ready = await node.NextAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("ready", ready.GetProperty("step").GetString());
         Assert.True(ready.GetProperty("tokenRequests").GetInt32() >= 1, "the access token factory was used");
+        Assert.Equal("hello", ready.GetProperty("hello").GetProperty("type").GetString());
+        Assert.Equal(bob.UserId, ready.GetProperty("hello").GetProperty("data").GetProperty("userId").GetString());
+        Assert.Equal(0, ready.GetProperty("eventsBeforeHello").GetInt32());
         var (seq, position) = await PostAsync(ada, general, "hello js");
         var adaHub = Own(await HubClient.ConnectAsync(gateway.HubUrl, ada));
         await adaHub.InvokeAsync("Typing", general);
@@ -53,6 +56,46 @@ public sealed class JsClient(PostgresFixture db) : RealtimeTest(db)
         var typing = Assert.Single(events, e => e.GetProperty("type").GetString() == "typing");
         Assert.Equal(general, typing.GetProperty("channelId").GetString());
         Assert.Equal(ada.UserId, typing.GetProperty("data").GetProperty("userId").GetString());
+        Assert.Equal(0, await node.ExitCodeAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>
+    /// The web client's first start (nothing seen yet, so no Resume): with the official client, start() resolves on the
+    /// handshake, before the hub registered the connection; the client waits for hello, and a typing signal sent right
+    /// after it arrives (before hello, it could miss the connection).
+    /// </summary>
+    [Fact]
+    public async Task The_official_js_client_waits_for_hello_and_then_receives_typing_sent_at_once_without_a_Resume()
+    {
+        var folder = await InstalledClientAsync();
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var general = await ChannelAsync(ada, await WorkspaceAsync(ada, bob), "general");
+        await JoinAsync(bob, general);
+        await DirectoryAsync(general, [ada, bob]);
+        var gateway = Own(await GatewayProcess.StartAsync(new Dictionary<string, string?>
+        {
+            ["Roles"] = "gateway",
+            ["ConnectionStrings:Postgres"] = Db.ConnectionString,
+            ["Realtime:Exchange"] = $"chat.events.{PostgresFixture.DatabaseName}",
+            ["Redis:Prefix"] = $"esc_tests_jsclient:{Guid.NewGuid():N}:",
+        }));
+        var adaHub = Own(await HubClient.ConnectAsync(gateway.HubUrl, ada));
+
+        await using var node = NodeScript.Start(folder, "hub-client.mjs", [gateway.HubUrl, "none"],
+            new() { ["ESC_TOKEN"] = bob.Client.DefaultRequestHeaders.Authorization!.Parameter });
+        var ready = await node.NextAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("ready", ready.GetProperty("step").GetString());
+        Assert.Equal(bob.UserId, ready.GetProperty("hello").GetProperty("data").GetProperty("userId").GetString());
+        await adaHub.InvokeAsync("Typing", general);
+        var (seq, _) = await PostAsync(ada, general, "after hello");
+
+        var done = await node.NextAsync(TimeSpan.FromSeconds(30));
+        var events = done.GetProperty("events").EnumerateArray().ToList();
+        var typing = Assert.Single(events, e => e.GetProperty("type").GetString() == "typing");
+        Assert.Equal(ada.UserId, typing.GetProperty("data").GetProperty("userId").GetString());
+        Assert.Equal(seq, Assert.Single(events, e => e.GetProperty("type").GetString() == "message.posted").GetProperty("seq").GetInt64());
+        Assert.Equal(0, done.GetProperty("eventsBeforeHello").GetInt32());
         Assert.Equal(0, await node.ExitCodeAsync(TimeSpan.FromSeconds(10)));
     }
 
