@@ -25,6 +25,30 @@ public sealed class ResilienceOptions
 
     public Backoff NewBackoff() => new(RetryInitialDelay, RetryMaxDelay);
 
+    /// <summary>
+    /// How long PostgreSQL lets one of the host's sessions sit idle inside an open transaction before it ends the session
+    /// (<c>idle_in_transaction_session_timeout</c>). No code path of the host waits inside a transaction; a session that
+    /// does is one whose connection broke on the client side without its rollback reaching the server (seen once: an
+    /// Npgsql connection that could not be reset after a timed-out statement). Such a session holds its locks and the
+    /// cluster's snapshot horizon, which stalls every subscription of every database on the cluster: this bounds it.
+    /// </summary>
+    public TimeSpan IdleInTransactionTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The connection string for the host's data source: <see cref="WithConnectTimeout"/>, and
+    /// <see cref="IdleInTransactionTimeout"/> sent as a session setting unless its <c>Options</c> set one.
+    /// </summary>
+    public string ForHost(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(WithConnectTimeout(connectionString));
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            var ms = Math.Max(1, (long)IdleInTransactionTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={ms}".Trim();
+        }
+        return builder.ConnectionString;
+    }
+
     /// <summary>The connection string with <see cref="PostgresConnectTimeout"/> as its <c>Timeout</c> unless it sets one.</summary>
     public string WithConnectTimeout(string connectionString)
     {

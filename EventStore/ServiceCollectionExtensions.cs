@@ -11,7 +11,8 @@ public static class ServiceCollectionExtensions
     /// <remarks>
     /// Unless the connection string sets a <c>Timeout</c>, connection attempts give up after
     /// <see cref="ResilienceOptions.PostgresConnectTimeout"/> (2 s), not Npgsql's 15 s: with PostgreSQL unreachable a
-    /// request answers 503 quickly instead of hanging.
+    /// request answers 503 quickly instead of hanging. PostgreSQL ends a session of the host left idle inside a transaction
+    /// after <see cref="ResilienceOptions.IdleInTransactionTimeout"/> (see <see cref="ResilienceOptions.ForHost"/>).
     /// </remarks>
     public static IServiceCollection AddEventStore(
         this IServiceCollection services, string connectionString, Action<EventStoreOptions>? configure = null, ResilienceOptions? resilience = null)
@@ -21,8 +22,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options);
         resilience ??= new ResilienceOptions();
         services.TryAddSingleton(resilience);
-        var withTimeout = resilience.WithConnectTimeout(connectionString);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(withTimeout).Build());
+        var forHost = resilience.ForHost(connectionString);
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(forHost).Build());
         services.AddSingleton<Migrator>();
         services.AddMetrics();
         services.AddSingleton<EventStoreMetrics>();
