@@ -1,10 +1,12 @@
 using EventSourcedChat.Commands.Accounts;
 using EventSourcedChat.Commands.Audit;
 using EventSourcedChat.Commands.Channels;
+using EventSourcedChat.Commands.Files;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Messages;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Audit;
+using EventSourcedChat.Contracts.Files;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,6 +29,9 @@ public static class CommandsModule
         services.AddSingleton<Tokens>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IAuditTrail, RecordAuditRead>();
+        services.AddSingleton<IFileUploads, FileUploads>();
+        services.AddSingleton<FileSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<FileSweeper>());
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
         services.AddKeyRing(configuration);
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme)
@@ -61,6 +66,7 @@ public static class CommandsModule
         v1.MapCreateWorkspace().MapWorkspaceMembers();
         v1.MapChannelCommands();
         v1.MapMessageCommands();
+        v1.MapRequestUpload();
         return app;
     }
 }
