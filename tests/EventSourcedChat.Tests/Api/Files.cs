@@ -61,13 +61,20 @@ public sealed class Files(PostgresFixture db) : ApiTest(db)
         Assert.Equal(Sha256(bytes), uploaded.GetProperty("sha256").GetString());
         Assert.Equal("text/plain", uploaded.GetProperty("contentType").GetString()); // from the bytes, not the declared type
 
-        var (_, position) = await PostAsync(t.Ada, t.Ch, fileId);
+        var (seq, position) = await PostAsync(t.Ada, t.Ch, fileId);
         var stored = (await StoredDataAsync(position)).GetProperty("files").EnumerateArray().Single();
         Assert.Equal(fileId, stored.GetProperty("fileId").GetString());
         Assert.Equal("build.log", stored.GetProperty("name").GetString());
         Assert.Equal(bytes.Length, stored.GetProperty("size").GetInt64());
         Assert.Equal("text/plain", stored.GetProperty("contentType").GetString());
         Assert.Equal(Sha256(bytes), stored.GetProperty("sha256").GetString());
+
+        // The history shows the message with its files as the event has them.
+        var shown = (await t.Bob.Ok("GET", $"/v1/channels/{t.Ch}/messages/{seq}?minPosition={position}")).GetProperty("files").EnumerateArray().Single();
+        Assert.Equal(stored.GetRawText(), shown.GetRawText());
+        var plain = await t.Bob.Ok("POST", $"/v1/channels/{t.Ch}/messages", new { text = "no files" }, HttpStatusCode.Created);
+        var plainView = await t.Bob.Ok("GET", $"/v1/channels/{t.Ch}/messages/{plain.GetProperty("seq")}?minPosition={plain.GetProperty("position")}");
+        Assert.Empty(plainView.GetProperty("files").EnumerateArray());
 
         var file = await t.Bob.Ok("GET", $"/v1/files/{fileId}?minPosition={position}");
         Assert.Equal(Sha256(bytes), file.GetProperty("sha256").GetString());
