@@ -14,6 +14,8 @@ eval "$(scripts/services.sh up)"
 scripts/web.sh setup
 scripts/web.sh build
 export ConnectionStrings__Postgres ConnectionStrings__Redis ConnectionStrings__RabbitMq
+# Shared files: the embedded object store keeps them beside the services' data (docs/files.md).
+export Files__Local__Root="${Files__Local__Root:-$ROOT/.data/files}"
 
 # A local run on the built-in esc/esc credentials of scripts/services.sh: the Development environment allows them
 # (any other environment refuses to start with them, or with an unprotected key ring; see docs/operations.md).

@@ -1,11 +1,13 @@
 using EventSourcedChat.Commands.Accounts;
 using EventSourcedChat.Commands.Audit;
 using EventSourcedChat.Commands.Channels;
+using EventSourcedChat.Commands.Files;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Messages;
 using EventSourcedChat.Commands.Profiles;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Audit;
+using EventSourcedChat.Contracts.Files;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -28,6 +30,9 @@ public static class CommandsModule
         services.AddSingleton<Tokens>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IAuditTrail, RecordAuditRead>();
+        services.AddSingleton<IFileUploads, FileUploads>();
+        services.AddSingleton<FileSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<FileSweeper>());
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
         services.AddKeyRing(configuration);
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme)
@@ -63,6 +68,7 @@ public static class CommandsModule
         v1.MapChannelCommands();
         v1.MapMessageCommands();
         v1.MapUpdateProfile().MapStatus();
+        v1.MapRequestUpload();
         return app;
     }
 }

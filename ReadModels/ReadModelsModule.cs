@@ -1,5 +1,6 @@
 using EventSourcedChat.ReadModels.Audit;
 using EventSourcedChat.ReadModels.Channels;
+using EventSourcedChat.ReadModels.Files;
 using EventSourcedChat.ReadModels.History;
 using EventSourcedChat.ReadModels.Infrastructure;
 using EventSourcedChat.ReadModels.Profiles;
@@ -34,6 +35,7 @@ public static class ReadModelsModule
         v1.MapChannelQueries();
         v1.MapHistoryQueries();
         v1.MapPinQueries();
+        v1.MapFileQueries();
         v1.MapSearchQueries();
         v1.MapProfileQueries();
         v1.MapAuditQueries();

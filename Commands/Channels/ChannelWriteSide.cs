@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EventSourcedChat.Commands.Files;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Events;
@@ -154,6 +155,7 @@ public static class ChannelWriteSide
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx);
         var holds = new List<object>();
+        var files = new List<SharedFile>();
         var version = firstVersion;
         foreach (var e in events)
         {
@@ -191,6 +193,7 @@ public static class ChannelWriteSide
                 case MessagePosted p:
                     batch.Add("insert into ws_messages (channel_id, seq, author_id, thread_root_seq) values ($1, $2, $3, $4)",
                         channelId, version, p.UserId, p.ThreadRootSeq);
+                    files.AddRange(p.Files ?? []); // the upload rows are not the channel's: marked attached below
                     break;
                 case MessageEdited:
                     break;
@@ -222,6 +225,10 @@ public static class ChannelWriteSide
         }
         batch.Add("update ws_channels set version = $2 where channel_id = $1", channelId, version - 1);
         await batch.ExecuteNonQueryAsync(ct);
+        if (files.Count > 0)
+        {
+            await AttachFiles.ApplyAsync(tx, files, ct);
+        }
         var stream = StreamNames.Channel(channelId);
         foreach (var hold in holds)
         {

@@ -1,8 +1,10 @@
 using EventSourcedChat.Commands.Channels;
+using EventSourcedChat.Commands.Files;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
 using EventSourcedChat.EventStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +13,8 @@ using Microsoft.AspNetCore.Routing;
 
 namespace EventSourcedChat.Commands.Messages;
 
-public sealed record PostMessage(string? Text, string? ClientMsgId, long? ThreadRootSeq);
+/// <param name="Files">Ids of files the author uploaded (<c>POST /v1/files</c>) to attach: see <see cref="AttachFiles"/>.</param>
+public sealed record PostMessage(string? Text, string? ClientMsgId, long? ThreadRootSeq, IReadOnlyList<string>? Files = null);
 
 public sealed record MessagePostedResponse(string ChannelId, long Seq, long Position, DateTimeOffset CreatedAt);
 
@@ -27,8 +30,12 @@ public static class PostMessageEndpoint
         ChannelRules.EnsureNotArchived(channel);
     }
 
-    /// <summary>A member posts to a live channel; a reply names a top-level message of the same channel.</summary>
-    public static MessagePosted Decide(WorkspaceState workspace, ChannelState channel, PostMessage command, string messageId, string actorId)
+    /// <summary>
+    /// A member posts to a live channel; a reply names a top-level message of the same channel; the files it carries are
+    /// the author's uploads in the channel's workspace (<paramref name="files"/>: the rows of those it names).
+    /// </summary>
+    public static MessagePosted Decide(WorkspaceState workspace, ChannelState channel, PostMessage command, string messageId, string actorId,
+        IReadOnlyList<FileRow>? files = null, int maxFiles = 10)
     {
         EnsureMayPost(workspace, channel, actorId);
         var text = MessageRules.ValidText(command.Text);
@@ -36,7 +43,8 @@ public static class PostMessageEndpoint
         {
             throw CommandRejected.Invalid("threadRootSeq must name a top-level message of this channel.");
         }
-        return new MessagePosted(channel.ChannelId, messageId, actorId, text, command.ThreadRootSeq, MessageRules.ParseMentions(text));
+        var shared = AttachFiles.Decide(command.Files, files ?? [], channel.WorkspaceId, actorId, maxFiles);
+        return new MessagePosted(channel.ChannelId, messageId, actorId, text, command.ThreadRootSeq, MessageRules.ParseMentions(text), shared);
     }
 
     public static RouteGroupBuilder MapPostMessage(this RouteGroupBuilder group)
@@ -47,7 +55,7 @@ public static class PostMessageEndpoint
     }
 
     private static async Task<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>> Handle(
-        string channelId, PostMessage command, HttpContext http, ChatEventStore store, CancellationToken ct)
+        string channelId, PostMessage command, HttpContext http, ChatEventStore store, FileSettings fileLimits, CancellationToken ct)
     {
         var actor = Actor.From(http);
         if (command.ClientMsgId is { Length: 0 or > MaxClientMsgIdLength })
@@ -58,6 +66,8 @@ public static class PostMessageEndpoint
         // The client's id becomes the event id, per author and channel, so a retried send is stored once, and the same
         // id from another author is another message.
         Guid? eventId = command.ClientMsgId is { } clientId ? Ids.DeterministicGuid(stream, $"{actor.UserId}\n{clientId}") : null;
+        // Read before the channel's lock; the post's transaction marks them attached and refuses the post if one went meanwhile.
+        var files = AttachFiles.Wanted(command.Files) is { Length: > 0 } wanted ? await FileTable.LoadAsync(store.DataSource, wanted, ct) : [];
 
         // Posts to one channel take turns on the channel's state row (the pipeline's lock) instead of racing and retrying.
         RecordedEvent? earlier = null;
@@ -67,7 +77,7 @@ public static class PostMessageEndpoint
                 // Decided first: a caller who may not post here learns nothing from replaying an id.
                 EnsureMayPost(workspace, channel, actor.UserId);
                 earlier = eventId is { } id ? await store.Log.FindEventAsync(stream, id, ct) : null;
-                return earlier is not null ? [] : [Decide(workspace, channel, command, Ids.New(), actor.UserId)];
+                return earlier is not null ? [] : [Decide(workspace, channel, command, Ids.New(), actor.UserId, files, fileLimits.MaxFilesPerMessage)];
             }, ct, eventId);
         if (result is null or { Duplicate: true })
         {

@@ -14,6 +14,8 @@ public static class ErrorCodes
     public const string MessageTooLong = "message_too_long";
     public const string PinLimitReached = "pin_limit_reached";
     public const string PayloadTooLarge = "payload_too_large";
+    /// <summary>413: the workspace's files would exceed its storage quota.</summary>
+    public const string QuotaExceeded = "quota_exceeded";
     public const string RateLimited = "rate_limited";
     public const string Stale = "stale";
     public const string Unavailable = "unavailable";

@@ -34,9 +34,16 @@ public sealed record Mentions(IReadOnlyList<string> UserIds, bool Channel, bool 
     public static Mentions None { get; } = new([], false, false);
 }
 
+/// <summary>A file attached to a message: its metadata and the SHA-256 of its bytes (hex), never the bytes.</summary>
+/// <param name="ContentType">The type found in the bytes when they were uploaded (not the one the client declared).</param>
+public sealed record SharedFile(string FileId, string Name, long Size, string ContentType, string Sha256);
+
+/// <param name="Files">The files attached to the message (none: absent from the stored data, as in every post before files).</param>
 [EventType("message.posted")]
 public sealed record MessagePosted(
-    string ChannelId, string MessageId, string UserId, string Text, long? ThreadRootSeq, Mentions Mentions);
+    string ChannelId, string MessageId, string UserId, string Text, long? ThreadRootSeq, Mentions Mentions,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<SharedFile>? Files = null);
 
 [EventType("message.edited")]
 public sealed record MessageEdited(string ChannelId, long Seq, string Text, Mentions Mentions, string By);

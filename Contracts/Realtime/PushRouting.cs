@@ -111,6 +111,7 @@ public static partial class PushRouting
             pinned = false,
             pinnedBy = (string?)null,
             pinnedAt = (DateTimeOffset?)null,
+            files = m.Files ?? [],
         }, EventTypes.Json);
     }
 

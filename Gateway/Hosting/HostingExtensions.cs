@@ -2,6 +2,7 @@ using EventSourcedChat.Commands.Accounts;
 using System.Text.Json;
 using EventSourcedChat.Commands;
 using EventSourcedChat.EventStore;
+using EventSourcedChat.Gateway.Files;
 using EventSourcedChat.Gateway.Presence;
 using EventSourcedChat.Gateway.RateLimiting;
 using EventSourcedChat.Gateway.Realtime;
@@ -39,6 +40,7 @@ public static class HostingExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemHandling.Customize);
         builder.Services.AddExceptionHandler<ProblemHandling>();
+        builder.Services.AddFiles(builder.Configuration, builder.Environment);
         builder.Services.AddCommands(builder.Configuration);
         builder.Services.AddReadModels();
         builder.Services.AddRealtime(builder.Configuration, roles.Gateway);
@@ -84,6 +86,7 @@ public static class HostingExtensions
         app.UseRateLimiter();
         app.MapCommands();
         app.MapQueries();
+        app.MapObjects();
         app.MapAdmin();
         app.MapRealtime();
         app.MapPresence();

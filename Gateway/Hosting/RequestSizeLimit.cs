@@ -4,7 +4,8 @@ namespace EventSourcedChat.Gateway.Hosting;
 
 /// <summary>
 /// Bodies over 1 MiB get 413 <c>payload_too_large</c>, whether or not the server underneath enforces its own limit
-/// (Kestrel does; in-process test servers do not), with or without a Content-Length.
+/// (Kestrel does; in-process test servers do not), with or without a Content-Length. Uploads to the embedded object
+/// store are the one exception: their signed URL fixes their size, and the store's endpoint enforces it.
 /// </summary>
 internal static class RequestSizeLimit
 {
@@ -12,6 +13,11 @@ internal static class RequestSizeLimit
 
     public static IApplicationBuilder UseRequestSizeLimit(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
+        if (Files.ObjectEndpoints.IsUpload(http.Request))
+        {
+            await next(http);
+            return;
+        }
         if (http.Request.ContentLength > MaxBodyBytes)
         {
             throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);

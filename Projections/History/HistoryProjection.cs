@@ -19,6 +19,9 @@ namespace EventSourcedChat.Projections.History;
 /// reactions were made.</item>
 /// <item>Pins: one row per pinned live message <c>(channel_id, seq)</c> with who pinned it, when, and the seq of the
 /// pin (the order of the pins list, newest first). Unpinning or deleting the message removes the row.</item>
+/// <item>Files: one row per file a message carries <c>(file_id, channel_id, seq)</c> with the metadata of the post, so
+/// a file's download is for members of a channel it was shared in (<c>GET /v1/files/{fileId}</c>). Deleting the message
+/// removes its rows: a deleted message's files are no longer handed out.</item>
 /// </list>
 /// </remarks>
 public sealed class HistoryProjection : Projection
@@ -45,6 +48,12 @@ public sealed class HistoryProjection : Projection
             pinned_seq bigint not null,
             primary key (channel_id, seq));
         create index if not exists pins_newest on pins (channel_id, pinned_seq desc);
+        create table if not exists files (
+            file_id text not null, channel_id text not null, seq bigint not null, ordinal int not null,
+            name text not null, size bigint not null, content_type text not null, sha256 text not null,
+            shared_by text not null, shared_at timestamptz not null,
+            primary key (file_id, channel_id, seq));
+        create index if not exists files_message on files (channel_id, seq);
         """;
 
     /// <summary>
@@ -69,7 +78,21 @@ public sealed class HistoryProjection : Projection
 
     public HistoryProjection()
     {
-        On<MessagePosted>((e, c) => c.Row(Posted, e.ChannelId, c.Seq, e.MessageId, e.UserId, e.Text, c.At, e.ThreadRootSeq));
+        On<MessagePosted>((e, c) =>
+        {
+            c.Row(Posted, e.ChannelId, c.Seq, e.MessageId, e.UserId, e.Text, c.At, e.ThreadRootSeq);
+            if (e.Files is { Count: > 0 } files)
+            {
+                c.Sql("""
+                    insert into files (file_id, channel_id, seq, ordinal, name, size, content_type, sha256, shared_by, shared_at)
+                    select f.id, $1, $2, f.n, f.name, f.size, f.type, f.sha, $8, $9
+                      from unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) with ordinality as f(id, name, size, type, sha, n)
+                    on conflict do nothing
+                    """, e.ChannelId, c.Seq, files.Select(f => f.FileId).ToArray(), files.Select(f => f.Name).ToArray(),
+                    files.Select(f => f.Size).ToArray(), files.Select(f => f.ContentType).ToArray(), files.Select(f => f.Sha256).ToArray(),
+                    e.UserId, c.At);
+            }
+        });
         On<MessageEdited>((e, c) => c.Sql(
             "update messages set text = $3, edited_at = $4 where channel_id = $1 and seq = $2 and not deleted",
             e.ChannelId, e.Seq, e.Text, c.At));
@@ -93,6 +116,7 @@ public sealed class HistoryProjection : Projection
                 """, e.ChannelId, e.Seq);
             c.Sql("delete from reactions where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
             c.Sql("delete from pins where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
+            c.Sql("delete from files where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
         });
         On<ReactionAdded>((e, c) => c.Sql("""
             insert into reactions (channel_id, seq, emoji, user_id, reacted_seq, reacted_at) values ($1, $2, $3, $4, $5, $6)

@@ -63,6 +63,7 @@ public static class AsOfMessages
         public DateTimeOffset? LastReplyAt { get; set; }
         public List<(string Emoji, string UserId, long ReactedSeq)> Reactions { get; } = [];
         public (string By, DateTimeOffset At)? Pin { get; set; }
+        public IReadOnlyList<SharedFile> Files { get; set; } = posted.Files ?? [];
 
         // The reply being read: its seq, when it was posted, whether it is still live.
         public long Reply { get; set; }
@@ -168,6 +169,7 @@ public static class AsOfMessages
                 m.Text = "";
                 m.Reactions.Clear();
                 m.Pin = null;
+                m.Files = [];
                 break;
             case MessageDeleted:
                 m.Reactions.Clear();
@@ -198,6 +200,6 @@ public static class AsOfMessages
                 .Select(g => new ReactionGroup(g.Key, g.Count(),
                     g.OrderBy(x => x.ReactedSeq).ThenBy(x => x.UserId, StringComparer.Ordinal).Select(x => x.UserId).ToList()))
                 .ToList(),
-            m.Pin is not null, m.Pin?.By, m.Pin?.At);
+            m.Pin is not null, m.Pin?.By, m.Pin?.At, m.Files);
     }
 }

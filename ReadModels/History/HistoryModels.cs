@@ -1,3 +1,5 @@
+using EventSourcedChat.Contracts.Events;
+
 namespace EventSourcedChat.ReadModels.History;
 
 /// <summary>One message as the history API shows it; a deleted message is a tombstone (<c>deleted</c>, empty text).</summary>
@@ -5,10 +7,11 @@ namespace EventSourcedChat.ReadModels.History;
 /// <param name="ReplyCount">Live (not deleted) replies of a top-level message; 0 for a reply.</param>
 /// <param name="LastReplyAt">When the latest live reply was posted; null when there is none.</param>
 /// <param name="Pinned">In the channel's pins; <paramref name="PinnedBy"/> and <paramref name="PinnedAt"/> say who pinned it and when (null when not pinned).</param>
+/// <param name="Files">The files the message carries, as its post has them (none once deleted); get one with <c>GET /v1/files/{fileId}</c>.</param>
 public sealed record MessageView(
     string ChannelId, long Seq, string UserId, string Text, DateTimeOffset CreatedAt, DateTimeOffset? EditedAt, bool Deleted,
     long? ThreadRootSeq, int ReplyCount, DateTimeOffset? LastReplyAt, IReadOnlyList<ReactionGroup> Reactions,
-    bool Pinned = false, string? PinnedBy = null, DateTimeOffset? PinnedAt = null);
+    bool Pinned, string? PinnedBy, DateTimeOffset? PinnedAt, IReadOnlyList<SharedFile> Files);
 
 /// <summary>Everyone who reacted to a message with one emoji, in the order they reacted.</summary>
 public sealed record ReactionGroup(string Emoji, int Count, IReadOnlyList<string> UserIds);

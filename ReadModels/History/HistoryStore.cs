@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourcedChat.Contracts.Events;
 using Npgsql;
 
 namespace EventSourcedChat.ReadModels.History;
@@ -13,10 +14,11 @@ public static class HistoryStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    // Wraps a limited selection of messages (alias m) with their grouped reactions, ordered by first reaction, and their pin.
+    // Wraps a limited selection of messages (alias m) with their grouped reactions, ordered by first reaction, their pin
+    // and their files (one probe of files_message each).
     private static string WithReactions(string selection, string order, string orderBy = "m.seq") => $"""
         select m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.edited_at, m.deleted, m.thread_root_seq,
-               m.reply_count, m.last_reply_at, rx.reactions, pin.pinned_by, pin.pinned_at
+               m.reply_count, m.last_reply_at, rx.reactions, pin.pinned_by, pin.pinned_at, fx.files
           from ({selection}) m
           left join rm_history.pins pin on pin.channel_id = m.channel_id and pin.seq = m.seq
          cross join lateral (
@@ -27,6 +29,12 @@ public static class HistoryStore
                       from rm_history.reactions r
                      where r.channel_id = m.channel_id and r.seq = m.seq
                      group by r.emoji) g) rx
+         cross join lateral (
+            select coalesce(json_agg(json_build_object('fileId', f.file_id, 'name', f.name, 'size', f.size,
+                                                       'contentType', f.content_type, 'sha256', f.sha256)
+                                     order by f.ordinal), '[]')::text as files
+              from rm_history.files f
+             where f.channel_id = m.channel_id and f.seq = m.seq) fx
          order by {orderBy} {order}
         """;
 
@@ -120,7 +128,8 @@ public static class HistoryStore
                 Reactions: JsonSerializer.Deserialize<List<ReactionGroup>>(r.GetString(10), Json) ?? [],
                 Pinned: !r.IsDBNull(11),
                 PinnedBy: r.IsDBNull(11) ? null : r.GetString(11),
-                PinnedAt: r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12)));
+                PinnedAt: r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
+                Files: JsonSerializer.Deserialize<List<SharedFile>>(r.GetString(13), Json) ?? []));
         }
         return rows;
     }

@@ -40,6 +40,8 @@ public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? se
         builder.UseSetting("Realtime:Exchange", $"chat.events.{PostgresFixture.DatabaseName}");
         // Redis too: each test database gets its own rate-limit buckets.
         builder.UseSetting("RateLimits:Prefix", $"esc:{PostgresFixture.DatabaseName}:ratelimit:");
+        // The embedded object store's files: one folder per test database, outside the repository.
+        builder.UseSetting("Files:Local:Root", Path.Combine(Path.GetTempPath(), $"esc-files-{PostgresFixture.DatabaseName}"));
         foreach (var (key, value) in SuiteRateLimits)
         {
             builder.UseSetting(key, value);

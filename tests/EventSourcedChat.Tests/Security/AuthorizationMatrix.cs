@@ -22,14 +22,15 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     private sealed record Endpoint(string Method, string Path, string Expected, bool Mutates = false, bool Open = false, Func<SecurityWorld, Scene?, object?>? Body = null,
         string? Pattern = null)
     {
-        public bool OnChannel => Path.Contains("{ch}", StringComparison.Ordinal);
+        public bool OnChannel => Path.Contains("{ch}", StringComparison.Ordinal) || Path.Contains("{file}", StringComparison.Ordinal);
 
         /// <summary>The endpoint's route as the app's route table names it (<c>METHOD pattern</c>): what <see cref="EndpointCoverage"/> compares.</summary>
         public string Route => $"{Method} " + (Pattern ?? Path.Split('?')[0]
             .Replace("{ws}", "{workspaceId}", StringComparison.Ordinal)
             .Replace("{ch}", "{channelId}", StringComparison.Ordinal)
             .Replace("{seq}", "{seq:long}", StringComparison.Ordinal)
-            .Replace("{member}", "{userId}", StringComparison.Ordinal));
+            .Replace("{member}", "{userId}", StringComparison.Ordinal)
+            .Replace("{file}", "{fileId}", StringComparison.Ordinal));
     }
 
     /// <summary>The routes the matrix covers: every REST endpoint's, and the hub's (its <c>connect</c> cells).</summary>
@@ -46,6 +47,9 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     private const string PrivateMembers = "404 404 404 200 200 404 404";
     private const string PrivateCreator = "404 404 404 403 200 404 404";
     private const string Auditors = "404 404 404 404 404 200 200";
+    private const string ChannelMembersOnly = "404 404 404 200 200 404 404";
+    private const string Refused = "403 403 403 403 403 403 403";
+    private const string Objects = "/v1/objects/{objectId}";
 
     private const string PublicChannel = "(public channel)";
     private const string PrivateChannel = "(private channel)";
@@ -81,6 +85,13 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("PUT /v1/users/me/status", new("PUT", "/v1/users/me/status", AllOk, Body: (_, _) => new { emoji = "palm_tree", text = "On holiday" })),
             ("DELETE /v1/users/me/status", new("DELETE", "/v1/users/me/status", AllOk)),
             ("GET /v1/search", new("GET", "/v1/search?workspaceId={ws}&q=secret", WorkspaceOk)),
+            ("POST /v1/files", new("POST", "/v1/files", "404 201 201 201 201 201 201", Mutates: true,
+                Body: (w, _) => new { name = "n.txt", size = 10, contentType = "text/plain", workspaceId = w.WorkspaceId })),
+            // The object store's URLs are the grant: whoever holds a valid one gets the bytes, token or not; an expired
+            // (or altered) one is refused to everyone. Who may get a URL is GET /v1/files/{fileId}'s cells.
+            ($"GET {Objects}", new("GET", "{object GET}", AllOk, Open: true, Pattern: Objects)),
+            ($"GET {Objects} (expired URL)", new("GET", "{expired GET}", Refused, Open: true, Pattern: Objects)),
+            ($"PUT {Objects} (expired URL)", new("PUT", "{expired PUT}", Refused, Open: true, Pattern: Objects, Body: (_, _) => new byte[10])),
             ("GET /v1/admin/projections", new("GET", "/v1/admin/projections", "403 403 403 403 403 403 403")),
             ("GET /v1/admin/status", new("GET", "/v1/admin/status", "403 403 403 403 403 403 403")),
             ("POST /v1/admin/projections/{name}/rebuild", new("POST", "/v1/admin/projections/history/rebuild", "403 403 403 403 403 403 403",
@@ -111,6 +122,8 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("PUT", "/v1/channels/{ch}/messages/{seq}/pin", PublicMembers, PrivateMembers, true, null),
             ("DELETE", "/v1/channels/{ch}/messages/{seq}/pin", PublicMembers, PrivateMembers, true, null),
             ("GET", "/v1/channels/{ch}/pins", PublicVisible, PrivateMembers, false, null),
+            // A file: for members of a channel where it was shared, public or not; one who left (the removed member) is out.
+            ("GET", "/v1/files/{file}", ChannelMembersOnly, ChannelMembersOnly, false, null),
             ("POST", "/v1/channels/{ch}/read", PublicMembers, PrivateMembers, true, (_, s) => new { seq = s!.Seq }),
             ("POST", "/v1/channels/{ch}/legal-hold", "404 403 403 403 403 200 403", "404 404 404 403 403 200 404", true, (_, _) => new { reason = "case 1" }),
             ("DELETE", "/v1/channels/{ch}/legal-hold", "404 403 403 403 403 200 403", "404 404 404 403 403 200 404", true, null),
@@ -185,6 +198,10 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             .Replace("{seq}", scene?.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal)
             .Replace("{member}", World.Member.UserId, StringComparison.Ordinal)
             .Replace("{emoji}", "eyes", StringComparison.Ordinal)
+            .Replace("{file}", scene?.FileId ?? "", StringComparison.Ordinal)
+            .Replace("{object GET}", e.Path == "{object GET}" ? World.ObjectUrl("GET", expired: false) : "", StringComparison.Ordinal)
+            .Replace("{expired GET}", e.Path == "{expired GET}" ? World.ObjectUrl("GET", expired: true) : "", StringComparison.Ordinal)
+            .Replace("{expired PUT}", e.Path == "{expired PUT}" ? World.ObjectUrl("PUT", expired: true) : "", StringComparison.Ordinal)
             .Replace("{now}", Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture)), StringComparison.Ordinal);
 
         var before = await LogAsync();

@@ -77,6 +77,15 @@ internal sealed partial class FuzzEffects(SecurityWorld w, Scene s)
                 return Status(200) ?? Exactly(appended)
                        ?? (negotiated ? null : $"negotiateVersion {SecurityTest.Cut(version)} answered {SecurityTest.Cut(answerText)}");
             }
+            case "POST /v1/files":
+            {
+                // An upload request appends nothing: it answers a file id and a signed URL of this host's object store.
+                var fileId = answer?.GetProperty("fileId").GetString();
+                var url = answer?.GetProperty("uploadUrl").GetString();
+                return Status(201) ?? Exactly(appended)
+                       ?? (fileId is { Length: 32 } && url?.StartsWith($"/v1/objects/{fileId}?", StringComparison.Ordinal) == true
+                           && answer?.GetProperty("uploadMethod").GetString() == "PUT" ? null : $"answered {SecurityTest.Cut(answerText)}");
+            }
             case "POST /v1/workspaces":
             {
                 var id = answer?.GetProperty("workspaceId").GetString();

@@ -16,7 +16,7 @@ internal static class FuzzInputs
         [ErrorCodes.InvalidRequest] = 400, [ErrorCodes.MessageTooLong] = 400, [ErrorCodes.Unauthenticated] = 401,
         [ErrorCodes.Forbidden] = 403, [ErrorCodes.NotInChannel] = 403, [ErrorCodes.NotFound] = 404,
         [ErrorCodes.MethodNotAllowed] = 405, [ErrorCodes.Conflict] = 409, [ErrorCodes.NameTaken] = 409,
-        [ErrorCodes.ChannelArchived] = 409, [ErrorCodes.PinLimitReached] = 409, [ErrorCodes.PayloadTooLarge] = 413,
+        [ErrorCodes.ChannelArchived] = 409, [ErrorCodes.PinLimitReached] = 409, [ErrorCodes.PayloadTooLarge] = 413, [ErrorCodes.QuotaExceeded] = 413,
         [ErrorCodes.UnsupportedMediaType] = 415,
         [ErrorCodes.RateLimited] = 429, [ErrorCodes.Stale] = 503, [ErrorCodes.Unavailable] = 503,
     };

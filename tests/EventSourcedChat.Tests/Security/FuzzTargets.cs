@@ -33,6 +33,9 @@ internal static class FuzzTargets
     public static readonly string[] AdminRoutes =
         ["GET /v1/admin/projections", "POST /v1/admin/projections/{name}/rebuild", "POST /v1/admin/projections/{name}/restart", "GET /v1/admin/status"];
 
+    /// <summary>The embedded object store's routes: raw bytes and signed query strings, fuzzed by their own test.</summary>
+    public static readonly string[] ObjectRoutes = ["GET /v1/objects/{objectId}", "PUT /v1/objects/{objectId}"];
+
     private static (string, string, bool)[] ChannelPaths(string foreignChannel, string foreignPrivate, string suffix, string valid) =>
     [
         .. BadIds.Select(b => ($"channel {SecurityTest.Cut(b)}", $"/v1/channels/{b}{suffix}", false)),
@@ -76,6 +79,9 @@ internal static class FuzzTargets
             new("PUT /v1/users/me/status", "PUT", w.Spare, "/v1/users/me/status", [], [("emoji", Kind.Text), ("text", Kind.Text), ("expiresAt", Kind.Text)],
                 () => new JsonObject { ["emoji"] = "palm_tree", ["text"] = $"away {Guid.NewGuid():N}"[..20], ["expiresAt"] = DateTimeOffset.UtcNow.AddDays(1).ToString("O") }),
             new("DELETE /v1/users/me/status", "DELETE", w.Spare, "/v1/users/me/status", [], [], () => []),
+            new("POST /v1/files", "POST", w.Member, "/v1/files", [],
+                [("name", Kind.Text), ("size", Kind.Number), ("contentType", Kind.Text), ("workspaceId", Kind.Text)],
+                () => new JsonObject { ["name"] = "fuzz.txt", ["size"] = 10, ["contentType"] = "text/plain", ["workspaceId"] = w.WorkspaceId }),
             new("POST /v1/workspaces/{workspaceId}/members", "POST", w.Admin, $"/v1/workspaces/{w.WorkspaceId}/members", Workspace("/members"),
                 [("userId", Kind.Text), ("role", Kind.Text)], () => new JsonObject { ["userId"] = w.Spare.UserId, ["role"] = "member" }),
             new("POST /v1/workspaces/{workspaceId}/channels", "POST", w.Creator, $"/v1/workspaces/{w.WorkspaceId}/channels", Workspace("/channels"),
@@ -88,7 +94,7 @@ internal static class FuzzTargets
             new("POST /v1/channels/{channelId}/members", "POST", w.Creator, $"/v1/channels/{ch}/members", Channel("/members"), [("userId", Kind.Text)],
                 () => new JsonObject { ["userId"] = w.Spare.UserId }),
             new("POST /v1/channels/{channelId}/messages", "POST", w.Member, $"/v1/channels/{ch}/messages", Channel("/messages"),
-                [("text", Kind.Text), ("clientMsgId", Kind.Text), ("threadRootSeq", Kind.Number)],
+                [("text", Kind.Text), ("clientMsgId", Kind.Text), ("threadRootSeq", Kind.Number), ("files", Kind.Ids)],
                 () => new JsonObject { ["text"] = "hi", ["clientMsgId"] = Guid.NewGuid().ToString(), ["threadRootSeq"] = seq }),
             new($"PATCH {message}", "PATCH", w.Member, $"/v1/channels/{ch}/messages/{seq}", Message(""), [("text", Kind.Text)],
                 () => new JsonObject { ["text"] = "edited" }),
@@ -145,6 +151,9 @@ internal static class FuzzTargets
                  .. BadSeqs.Select(q => ($"seq {q}", $"/v1/channels/{ch}/messages/{q}/thread", false))], ["after", "limit"]),
             new("GET /v1/channels/{channelId}/pins", w.Member, $"/v1/channels/{ch}/pins", Channel("/pins", $"/v1/channels/{ch}/pins"), []),
             new("GET /v1/users/me", w.Member, "/v1/users/me", [], []),
+            new("GET /v1/files/{fileId}", w.Member, $"/v1/files/{s.FileId}",
+                [.. BadIds.Select(b => ($"file {SecurityTest.Cut(b)}", $"/v1/files/{b}", false)),
+                 ("the same path, upper case", $"/v1/files/{s.FileId.ToUpperInvariant()}", false)], []),
             new("GET /v1/users/{userId}", w.Member, $"/v1/users/{w.Creator.UserId}",
                 [.. BadIds.Select(b => ($"user {SecurityTest.Cut(b)}", $"/v1/users/{b}", false)), ("another workspace's user", $"/v1/users/{w.Other.UserId}", true)], []),
             new("GET /v1/search", w.Member, $"/v1/search?workspaceId={w.WorkspaceId}&q=secret",

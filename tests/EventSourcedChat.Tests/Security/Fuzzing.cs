@@ -218,6 +218,56 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
         tally.AssertNone();
     }
 
+    /// <summary>Each query parameter of a signed URL replaced by generated values, dropped or repeated, and the object id by bad ones.</summary>
+    private static IEnumerable<(string Label, string Url)> Mutations(string url)
+    {
+        var (path, query) = (url.Split('?')[0], url.Split('?')[1].Split('&'));
+        var id = path.Split('/')[^1];
+        foreach (var bad in BadIds)
+        {
+            yield return ($"object {Cut(bad)}", url.Replace(id, bad, StringComparison.Ordinal));
+        }
+        for (var i = 0; i < query.Length; i++)
+        {
+            var name = query[i].Split('=')[0];
+            string With(string? part) => $"{path}?{string.Join('&', query.Select((q, j) => j == i ? part : q).OfType<string>())}";
+            foreach (var value in QueryValues.Concat(Injections.Select(Uri.EscapeDataString)))
+            {
+                yield return ($"{name}={Cut(value)}", With($"{name}={value}"));
+            }
+            yield return ($"no {name}", With(null));
+            yield return ($"{name} twice", $"{url}&{query[i]}");
+        }
+    }
+
+    [Fact]
+    public async Task The_object_store_urls_survive_generated_bad_signatures_ids_and_bodies()
+    {
+        var tally = new FuzzTally();
+        var client = World.Host.CreateClient(); // no token: the URL is the grant
+        var (get, put) = (FuzzTargets.ObjectRoutes[0], FuzzTargets.ObjectRoutes[1]);
+        var download = World.ObjectUrl("GET", expired: false);
+        tally.Add(get, "valid", "a signed download URL", await SendAndCheckAsync(client, "GET", download, null, null, 200));
+        foreach (var (label, url) in Mutations(download))
+        {
+            tally.Add(get, "bad signed URLs", label, await SendAndCheckAsync(client, "GET", url, null, null, null));
+        }
+        var asked = await World.Member.Ok("POST", "/v1/files", new { name = "fuzz.bin", size = 5, workspaceId = World.WorkspaceId }, HttpStatusCode.Created);
+        var upload = asked.GetProperty("uploadUrl").GetString()!;
+        foreach (var (label, url) in Mutations(upload))
+        {
+            tally.Add(put, "bad signed URLs", label, await SendAndCheckAsync(client, "PUT", url, "12345"u8.ToArray(), "application/octet-stream", null));
+        }
+        foreach (var size in new[] { 0, 1, 4, 6, 2 * 1024 * 1024 })
+        {
+            tally.Add(put, "bodies", $"{size} bytes for 5", await SendAndCheckAsync(client, "PUT", upload, new byte[size], "application/octet-stream", null));
+        }
+        tally.Add(put, "valid", "the 5 bytes asked for", await SendAndCheckAsync(client, "PUT", upload, "12345"u8.ToArray(), "application/octet-stream", 200));
+        tally.Add(put, "bodies", "the same upload again", await SendAndCheckAsync(client, "PUT", upload, "12345"u8.ToArray(), "application/octet-stream", 409));
+        tally.Report(output, "Object store URLs");
+        tally.AssertNone();
+    }
+
     [Fact]
     public async Task Admin_endpoints_survive_generated_bad_input_from_an_instance_administrator()
     {

@@ -1,3 +1,4 @@
+using EventSourcedChat.Contracts.Files;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -32,7 +33,8 @@ public enum Caller
 /// A channel with one of every kind of caller: the creator, a member (author of <see cref="Seq"/>, which has a reply
 /// and a reaction), the watcher (a member whose hub connection checks what is pushed), a member removed by the creator.
 /// </summary>
-public sealed record Scene(string ChannelId, bool IsPrivate, long Seq, long Position);
+/// <param name="FileId">The file the member's message <see cref="Seq"/> carries (<see cref="SecurityWorld.SceneFileName"/>).</param>
+public sealed record Scene(string ChannelId, bool IsPrivate, long Seq, long Position, string FileId = "");
 
 /// <summary>
 /// The users, tokens and channels the security tests share: built once per test class (on a freshly reset database)
@@ -192,13 +194,31 @@ public sealed class SecurityWorld : IAsyncDisposable
             }
         }
         await Creator.Ok("DELETE", $"/v1/channels/{ch}/members/{Removed.UserId}");
-        var seq = (await Member.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "scene secret" }, HttpStatusCode.Created)).GetProperty("seq").GetInt64();
+        var (fileId, _) = await Uploads.UploadAsync(Member, Host.CreateClient(), WorkspaceId, "scene secret file"u8.ToArray(), SceneFileName);
+        var seq = (await Member.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "scene secret", files = new[] { fileId } }, HttpStatusCode.Created))
+            .GetProperty("seq").GetInt64();
         await Creator.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "a reply", threadRootSeq = seq }, HttpStatusCode.Created);
         var position = (await Creator.Ok("PUT", $"/v1/channels/{ch}/messages/{seq}/reactions/eyes")).GetProperty("position").GetInt64();
         await CaughtUpAsync(position);
         await WatcherHub.WaitUntilAsync(e => e.Any(x => x.TryGetProperty("position", out var p) && p.ValueKind == JsonValueKind.Number && p.GetInt64() >= position),
             TimeSpan.FromSeconds(20), $"the watcher to receive the scene's events up to {position}");
-        return new Scene(ch, isPrivate, seq, position);
+        return new Scene(ch, isPrivate, seq, position, fileId);
+    }
+
+    /// <summary>The name of each scene's file (plain text, so it downloads as an attachment).</summary>
+    public const string SceneFileName = "scene.txt";
+
+    /// <summary>
+    /// A URL of the embedded object store for the public scene's file, signed as the store signs them: a download
+    /// (<c>GET</c>) or an upload of 10 bytes (<c>PUT</c>), valid for a minute or expired a second ago.
+    /// </summary>
+    public string ObjectUrl(string method, bool expired)
+    {
+        var store = Host.Services.GetRequiredService<IObjectStore>();
+        var expiresAt = expired ? DateTimeOffset.UtcNow.AddSeconds(-1) : DateTimeOffset.UtcNow.AddMinutes(1);
+        return method == "PUT"
+            ? store.SignUpload(Public.FileId, 10, expiresAt).Url
+            : store.SignDownload(Public.FileId, new FileDownload(SceneFileName, "text/plain"), expiresAt);
     }
 
     /// <summary>New channels of the other workspace, a public one and a private one with a message: ids the caller may not see.</summary>

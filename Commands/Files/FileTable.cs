@@ -1,0 +1,80 @@
+using EventSourcedChat.Commands.Infrastructure;
+using Npgsql;
+
+namespace EventSourcedChat.Commands.Files;
+
+/// <summary>One upload as the write side keeps it (<c>ws_files</c>); <see cref="Sha256"/> is null until its bytes arrived.</summary>
+public sealed record FileRow(
+    string FileId, string WorkspaceId, string UploaderId, string Name, long Size, string ContentType, string? Sha256, bool Uploaded);
+
+/// <summary>The statements on <c>ws_files</c>, the write side's record of uploads (see migration 0013).</summary>
+public static class FileTable
+{
+    /// <summary>Takes the workspace's file lock until <paramref name="tx"/> ends and answers what its files hold (pending ones included).</summary>
+    public static async Task<long> LockUsageAsync(NpgsqlTransaction tx, string workspaceId, CancellationToken ct)
+    {
+        await tx.ExecuteAsync("select pg_advisory_xact_lock(hashtextextended('ws_files:' || $1, 0))", ct, workspaceId);
+        return await tx.ScalarAsync<long>("select coalesce(sum(size), 0)::bigint from ws_files where workspace_id = $1", ct, workspaceId);
+    }
+
+    public static Task InsertAsync(NpgsqlTransaction tx, FileRow file, DateTimeOffset expiresAt, CancellationToken ct) =>
+        tx.ExecuteAsync("""
+            insert into ws_files (file_id, workspace_id, uploader_id, name, size, content_type, expires_at)
+            values ($1, $2, $3, $4, $5, $6, $7)
+            """, ct, file.FileId, file.WorkspaceId, file.UploaderId, file.Name, file.Size, file.ContentType, expiresAt);
+
+    /// <summary>The named files that exist (any state); the caller judges them.</summary>
+    public static async Task<IReadOnlyList<FileRow>> LoadAsync(NpgsqlDataSource db, IReadOnlyCollection<string> fileIds, CancellationToken ct)
+    {
+        await using var cmd = db.Command("""
+            select file_id, workspace_id, uploader_id, name, size, content_type, sha256, uploaded_at is not null
+              from ws_files where file_id = any ($1)
+            """, (object)fileIds.ToArray());
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var rows = new List<FileRow>();
+        while (await r.ReadAsync(ct))
+        {
+            rows.Add(new FileRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5),
+                r.IsDBNull(6) ? null : r.GetString(6), r.GetBoolean(7)));
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Marks uploaded files attached, in the post's transaction: an attached file is never swept. Answers how many of
+    /// them are still there and uploaded (fewer than asked: one was swept after the post's decision read it).
+    /// </summary>
+    public static Task<int> AttachAsync(NpgsqlTransaction tx, string[] fileIds, CancellationToken ct) =>
+        tx.ExecuteAsync("""
+            update ws_files set attached_at = coalesce(attached_at, now())
+             where file_id = any ($1) and uploaded_at is not null
+            """, ct, (object)fileIds);
+
+    /// <summary>Records a pending upload's bytes; false unless it was waiting for exactly this many bytes and has not expired.</summary>
+    public static async Task<bool> CompleteAsync(NpgsqlDataSource db, string fileId, long size, string sha256, string contentType, CancellationToken ct)
+    {
+        await using var cmd = db.Command("""
+            update ws_files set sha256 = $3, content_type = $4, uploaded_at = now()
+             where file_id = $1 and size = $2 and uploaded_at is null and expires_at > now()
+            """, fileId, size, sha256, contentType);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Deletes up to <paramref name="limit"/> files never attached and past their expiry; answers their ids.</summary>
+    public static async Task<IReadOnlyList<string>> SweepAsync(NpgsqlDataSource db, int limit, CancellationToken ct)
+    {
+        await using var cmd = db.Command("""
+            delete from ws_files where file_id in (
+                select file_id from ws_files where attached_at is null and expires_at < now() order by expires_at limit $1
+                for update skip locked)
+            returning file_id
+            """, limit);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var ids = new List<string>();
+        while (await r.ReadAsync(ct))
+        {
+            ids.Add(r.GetString(0));
+        }
+        return ids;
+    }
+}

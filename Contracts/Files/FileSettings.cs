@@ -1,0 +1,25 @@
+namespace EventSourcedChat.Contracts.Files;
+
+/// <summary>Limits and lifetimes of files (configuration section <c>Files</c>); the defaults suit a small team.</summary>
+public sealed record FileSettings
+{
+    public const string Section = "Files";
+
+    /// <summary>The largest file accepted (413 <c>payload_too_large</c> when asking for an upload of more).</summary>
+    public long MaxFileBytes { get; init; } = 100L * 1024 * 1024;
+
+    /// <summary>What a workspace may hold, uploads still pending included (413 <c>quota_exceeded</c> beyond it).</summary>
+    public long WorkspaceQuotaBytes { get; init; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>How many files one message may carry.</summary>
+    public int MaxFilesPerMessage { get; init; } = 10;
+
+    public TimeSpan UploadUrlLifetime { get; init; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan DownloadUrlLifetime { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A file not attached to any message within this time is swept (its row and its bytes).</summary>
+    public TimeSpan UnattachedLifetime { get; init; } = TimeSpan.FromHours(24);
+
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMinutes(1);
+}

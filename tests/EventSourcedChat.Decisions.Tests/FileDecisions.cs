@@ -1,0 +1,124 @@
+using System.Text;
+using EventSourcedChat.Commands.Files;
+using EventSourcedChat.Commands.Messages;
+using EventSourcedChat.Contracts.Api;
+using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
+using static EventSourcedChat.Decisions.Tests.Given;
+
+namespace EventSourcedChat.Decisions.Tests;
+
+public class AskingForAnUpload
+{
+    private const string F = "0000000000000000000000000000f001";
+    private static readonly FileSettings Limits = new() { MaxFileBytes = 1000, WorkspaceQuotaBytes = 5000 };
+
+    private static FileRow Ask(string by, string? name = "report.pdf", long? size = 100, string? type = "application/pdf", long usage = 0) =>
+        RequestUploadEndpoint.Decide(Workspace(), usage, new RequestUpload(name, size, type, W), Limits, F, by);
+
+    [Fact]
+    public void A_member_asks_and_gets_a_pending_upload_of_the_declared_size() =>
+        Assert.Equal(new FileRow(F, W, Bob, "report.pdf", 100, "application/pdf", null, false), Ask(Bob, name: "  report.pdf "));
+
+    [Fact]
+    public void Someone_outside_the_workspace_is_told_it_does_not_exist() =>
+        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => Ask(Dave)));
+
+    [Fact]
+    public void A_file_over_the_size_limit_is_payload_too_large_and_over_the_quota_is_quota_exceeded()
+    {
+        Assert.Equal(ErrorCodes.PayloadTooLarge, RejectionOf(() => Ask(Bob, size: 1001)));
+        Assert.Equal(ErrorCodes.QuotaExceeded, RejectionOf(() => Ask(Bob, size: 1000, usage: 4001)));
+        Assert.Equal(F, Ask(Bob, size: 1000, usage: 4000).FileId);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("a/b.txt")]
+    [InlineData("..\\x")]
+    [InlineData("..")]
+    [InlineData("bell\u0007.txt")]
+    [InlineData("replaced\uFFFD.txt")]
+    public void A_bad_name_is_invalid(string? name) => Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Ask(Bob, name: name)));
+
+    [Theory]
+    [InlineData(0L, "text/plain")]
+    [InlineData(-1L, "text/plain")]
+    [InlineData(null, "text/plain")]
+    [InlineData(10L, "text")]
+    [InlineData(10L, "<script>/x")]
+    public void A_bad_size_or_type_is_invalid(long? size, string type) =>
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Ask(Bob, size: size, type: type)));
+}
+
+public class PostingFiles
+{
+    private const string F1 = "0000000000000000000000000000f001";
+    private const string F2 = "0000000000000000000000000000f002";
+
+    private static FileRow Uploaded(string id, string by = Bob, string workspace = W) =>
+        new(id, workspace, by, $"{id}.png", 10, "image/png", new string('a', 64), true);
+
+    private static MessagePosted Post(PostMessage command, params FileRow[] files) =>
+        PostMessageEndpoint.Decide(Workspace(), General(), command, "m1", Bob, files, maxFiles: 2);
+
+    [Fact]
+    public void A_post_carries_its_author_s_uploads_with_their_metadata_and_hash_in_the_order_named()
+    {
+        var posted = Post(new PostMessage("look", null, null, [F2, F1]), Uploaded(F1), Uploaded(F2));
+        Assert.Equal([F2, F1], posted.Files!.Select(f => f.FileId));
+        Assert.Equal(new SharedFile(F1, $"{F1}.png", 10, "image/png", new string('a', 64)), posted.Files![1]);
+    }
+
+    [Fact]
+    public void A_post_without_files_carries_none() => Assert.Null(Post(new PostMessage("hi", null, null, [])).Files);
+
+    [Fact]
+    public void Someone_else_s_file_another_workspace_s_a_pending_or_unknown_one_is_refused_the_same_way()
+    {
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Post(new PostMessage("x", null, null, [F1]), Uploaded(F1, by: Carol))));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Post(new PostMessage("x", null, null, [F1]), Uploaded(F1, workspace: C))));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Post(new PostMessage("x", null, null, [F1]), Uploaded(F1) with { Uploaded = false, Sha256 = null })));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Post(new PostMessage("x", null, null, [F1]))));
+    }
+
+    [Fact]
+    public void Too_many_or_repeated_files_are_refused()
+    {
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Post(new PostMessage("x", null, null, [F1, F1]), Uploaded(F1))));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() =>
+            Post(new PostMessage("x", null, null, [F1, F2, "0000000000000000000000000000f003"]), Uploaded(F1), Uploaded(F2))));
+    }
+}
+
+public class FileTypesFromBytes
+{
+    [Theory]
+    [InlineData("89504E470D0A1A0A0000", "image/png")]
+    [InlineData("FFD8FFE000104A464946", "image/jpeg")]
+    [InlineData("474946383961", "image/gif")]
+    [InlineData("524946461234567857454250565038", "image/webp")]
+    [InlineData("255044462D312E37", "application/pdf")]
+    [InlineData("504B0304", "application/zip")]
+    [InlineData("00010203", "application/octet-stream")]
+    public void Binary_types_come_from_their_signatures(string hex, string expected) =>
+        Assert.Equal(expected, FileTypes.Sniff(Convert.FromHexString(hex)));
+
+    [Theory]
+    [InlineData("<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>", "image/svg+xml")]
+    [InlineData("\uFEFF  <?xml version=\"1.0\"?>\n<svg/>", "image/svg+xml")]
+    [InlineData("<!DOCTYPE html><p>hi", "text/html")]
+    [InlineData("  <script>alert(1)</script>", "text/html")]
+    [InlineData("just a log line\nand another", "text/plain")]
+    [InlineData("", "text/plain")]
+    public void Text_that_a_browser_would_run_is_found_as_such(string text, string expected) =>
+        Assert.Equal(expected, FileTypes.Sniff(Encoding.UTF8.GetBytes(text)));
+
+    [Fact]
+    public void Only_raster_images_show_inline()
+    {
+        Assert.All(new[] { "image/png", "image/jpeg", "image/gif", "image/webp" }, t => Assert.True(FileTypes.ShowsInline(t)));
+        Assert.All(new[] { "image/svg+xml", "text/html", "text/plain", "application/pdf" }, t => Assert.False(FileTypes.ShowsInline(t)));
+    }
+}
