@@ -2,6 +2,7 @@ using EventSourcedChat.Commands.Accounts;
 using EventSourcedChat.Commands.Audit;
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Mail;
 using EventSourcedChat.Commands.Messages;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Audit;
@@ -29,6 +30,7 @@ public static class CommandsModule
         services.AddSingleton<IAuditTrail, RecordAuditRead>();
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
         services.AddKeyRing(configuration);
+        services.AddMailSettings(configuration);
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme)
             .AddBearerToken(BearerTokenDefaults.AuthenticationScheme, options =>
             {
@@ -58,6 +60,7 @@ public static class CommandsModule
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapRegister().MapLogin().MapLogout();
+        v1.MapLogoutEverywhere().MapChangePassword().MapPasswordReset().MapConfirmPasswordReset();
         v1.MapCreateWorkspace().MapWorkspaceMembers();
         v1.MapChannelCommands();
         v1.MapMessageCommands();

@@ -51,7 +51,7 @@ public static class LoginEndpoint
                 {
                     await reader.DisposeAsync();
                     await throttle.SucceededAsync(account, ct);
-                    return TypedResults.Ok(new SignedIn(userId, tokens.Issue(userId)));
+                    return TypedResults.Ok(new SignedIn(userId, await tokens.IssueAsync(userId, ct)));
                 }
             }
         }
