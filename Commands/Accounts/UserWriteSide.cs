@@ -32,14 +32,16 @@ public static class UserWriteSide
 
     /// <summary>
     /// The user's account as the password commands decide on it: stream version, email, password hash and pending reset
-    /// (<see cref="UserState.Initial"/> when there is no such user). The row is locked: two resets cannot both use one link.
+    /// (<see cref="UserState.Initial"/> when there is no such user). Nothing is locked (a lock would give the transaction an
+    /// id while the password is hashed, holding back every subscriber of the log): two commands that loaded the same
+    /// version cannot both append at it, so a reset link is used once.
     /// </summary>
     public static async Task<UserState> LoadAccountAsync(PostgresEventStore log, NpgsqlTransaction tx, string userId, CancellationToken ct)
     {
         var version = await log.GetStreamVersionAsync(StreamNames.User(userId), ct);
         await using var cmd = new NpgsqlCommand("""
             select email, display_name, password_hash, reset_token_hash, reset_requested_at, reset_expires_at
-              from ws_users where user_id = $1 for update
+              from ws_users where user_id = $1
             """, tx.Connection, tx);
         cmd.Parameters.AddWithValue(userId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
