@@ -3,6 +3,7 @@ using EventSourcedChat.Commands.Audit;
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Files;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Mail;
 using EventSourcedChat.Commands.Messages;
 using EventSourcedChat.Commands.Profiles;
 using EventSourcedChat.Commands.Workspaces;
@@ -35,6 +36,7 @@ public static class CommandsModule
         services.AddHostedService(sp => sp.GetRequiredService<FileSweeper>());
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
         services.AddKeyRing(configuration);
+        services.AddMailSettings(configuration);
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme)
             .AddBearerToken(BearerTokenDefaults.AuthenticationScheme, options =>
             {
@@ -64,6 +66,7 @@ public static class CommandsModule
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapRegister().MapLogin().MapLogout();
+        v1.MapLogoutEverywhere().MapChangePassword().MapPasswordReset().MapConfirmPasswordReset();
         v1.MapCreateWorkspace().MapWorkspaceMembers();
         v1.MapChannelCommands();
         v1.MapMessageCommands();

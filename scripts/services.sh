@@ -6,6 +6,9 @@
 #   scripts/services.sh status   print running/stopped per service (exit 0 only if all run)
 #   scripts/services.sh env      print the `export ConnectionStrings__...` lines
 #
+# It also runs a local SMTP server (scripts/smtp-sink.py, Debian's python3-aiosmtpd) on 127.0.0.1:55025 that writes
+# every mail it gets to .data/smtp/mail/*.eml and a line per mail to .data/smtp/mail.log (see docs/notifications.md).
+#
 # Usage: eval "$(scripts/services.sh up)"
 #
 # Everything lives under <repo>/.data, listens on 127.0.0.1 only and uses ports that cannot
@@ -48,6 +51,7 @@ export ConnectionStrings__Postgres='Host=127.0.0.1;Port=${PG_PORT};Username=${DB
 export ConnectionStrings__Redis='127.0.0.1:${REDIS_PORT}'
 export ConnectionStrings__RabbitMq='amqp://${DB_USER}:${DB_PASS}@127.0.0.1:${AMQP_PORT}/'
 EOF
+    smtp_print_env
 }
 
 now() { date +%s%N; }
@@ -75,6 +79,7 @@ missing_packages() {
     fi
     command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
     [[ -x "$RABBIT_LIB/rabbitmq-server" ]] && command -v epmd >/dev/null 2>&1 || missing+=(rabbitmq-server)
+    smtp_missing_packages
     # runuser/setpriv/flock/setsid are util-linux (essential on Debian); timeout/od are coreutils.
     echo "${missing[*]:-}"
 }
@@ -419,6 +424,63 @@ rabbit_stop() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# SMTP (a local mail sink: every mail to .data/smtp/mail/*.eml, a line each in .data/smtp/mail.log)
+# ---------------------------------------------------------------------------------------------
+SMTP_PORT=55025
+SMTP_DIR="$DATA/smtp"
+SMTP_MATCH="smtp-sink.py"
+
+# Debian's python3-aiosmtpd, imported by the system python3 (not a pyenv one). Adds to missing_packages' list.
+smtp_missing_packages() {
+    /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+}
+
+smtp_print_env() {
+    cat <<EOF
+export Mail__Smtp__Host='127.0.0.1'
+export Mail__Smtp__Port='${SMTP_PORT}'
+export ESC_SMTP_MAILDIR='${SMTP_DIR}/mail'
+EOF
+}
+
+smtp_ready() { [[ "$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && head -c 3 <&3' _ "$SMTP_PORT" 2>/dev/null)" == 220 ]]; }
+
+smtp_start() {
+    if pid_of smtp "$SMTP_MATCH" >/dev/null; then return 0; fi
+    rm -f "$DATA/smtp.pid"
+    port_in_use "$SMTP_PORT" && die "port $SMTP_PORT is already used by a process not started by this script"
+    mkdir -p "$SMTP_DIR/mail"
+    log "starting the SMTP sink on 127.0.0.1:$SMTP_PORT (mail in $SMTP_DIR/mail, log $SMTP_DIR/mail.log)"
+    fresh_log smtp
+    (exec setsid /usr/bin/python3 "$ROOT/scripts/smtp-sink.py" "$SMTP_PORT" "$SMTP_DIR/mail" \
+        </dev/null >>"$DATA/smtp.log" 2>&1 9>&-) &
+    echo $! >"$DATA/smtp.pid"
+}
+
+smtp_wait() {
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until smtp_ready; do
+        pid_of smtp "$SMTP_MATCH" >/dev/null || fail_with_log "SMTP sink (process exited)" "$DATA/smtp.log"
+        ((SECONDS < deadline)) || fail_with_log "SMTP sink" "$DATA/smtp.log"
+        sleep 0.1
+    done
+}
+
+smtp_stop() {
+    local pid
+    if pid="$(pid_of smtp "$SMTP_MATCH")"; then stop_pid "SMTP sink" "$pid" TERM; else log "SMTP sink not running (by this script)"; fi
+    rm -f "$DATA/smtp.pid"
+}
+
+smtp_status() {
+    local pid
+    if pid="$(pid_of smtp "$SMTP_MATCH")"; then
+        if smtp_ready; then printf '%-10s %-8s %s\n' smtp running "pid $pid, 127.0.0.1:$SMTP_PORT, mail in $SMTP_DIR/mail"
+        else printf '%-10s %-8s %s\n' smtp starting "pid $pid, not answering yet"; return 1; fi
+    else printf '%-10s %-8s %s\n' smtp stopped ""; return 1; fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------
 lock() {
@@ -434,9 +496,11 @@ cmd_up() {
     pg_start
     redis_start
     rabbit_start
+    smtp_start
     redis_wait
     pg_wait
     rabbit_wait
+    smtp_wait
     log "postgres: 127.0.0.1:$PG_PORT  redis: 127.0.0.1:$REDIS_PORT  rabbitmq: 127.0.0.1:$AMQP_PORT (logs in .data/*.log)"
     log "services up in $(elapsed_since "$t0")"
     print_env
@@ -444,6 +508,7 @@ cmd_up() {
 
 cmd_down() {
     lock
+    smtp_stop
     rabbit_stop
     redis_stop
     pg_stop
@@ -468,6 +533,7 @@ cmd_status() {
         if amqp_ready; then status_line rabbitmq running "pid $pid, 127.0.0.1:$AMQP_PORT, node $RABBIT_NODE"
         else status_line rabbitmq starting "pid $pid, not answering yet"; all=1; fi
     else status_line rabbitmq stopped ""; all=1; fi
+    smtp_status || all=1
     return $all
 }
 

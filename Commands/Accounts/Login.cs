@@ -40,20 +40,20 @@ public static class LoginEndpoint
                 detail: "Too many failed log-ins; try again after the Retry-After delay.",
                 extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.RateLimited });
         }
+        string? userId = null, passwordHash = null;
         await using (var cmd = store.DataSource.Command(
             "select user_id, password_hash from ws_users where lower(email) = lower($1)", command.Email.Trim()))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
-                var userId = reader.GetString(0);
-                if (hasher.VerifyHashedPassword(userId, reader.GetString(1), command.Password) != PasswordVerificationResult.Failed)
-                {
-                    await reader.DisposeAsync();
-                    await throttle.SucceededAsync(account, ct);
-                    return TypedResults.Ok(new SignedIn(userId, tokens.Issue(userId)));
-                }
+                (userId, passwordHash) = (reader.GetString(0), reader.GetString(1));
             }
+        }
+        if (userId is not null && hasher.VerifyHashedPassword(userId, passwordHash!, command.Password) != PasswordVerificationResult.Failed)
+        {
+            await throttle.SucceededAsync(account, ct);
+            return TypedResults.Ok(new SignedIn(userId, await tokens.IssueAsync(userId, ct)));
         }
         await throttle.FailedAsync(account, address, ct);
         throw CommandRejected.Unauthenticated("Unknown email or wrong password.");

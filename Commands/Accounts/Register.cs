@@ -67,6 +67,6 @@ public static partial class RegisterEndpoint
         {
             throw CommandRejected.Conflict(ErrorCodes.NameTaken, "An account with this email already exists.");
         }
-        return TypedResults.Created($"/v1/users/{userId}", new SignedIn(userId, tokens.Issue(userId)));
+        return TypedResults.Created($"/v1/users/{userId}", new SignedIn(userId, await tokens.IssueAsync(userId, ct)));
     }
 }

@@ -11,7 +11,7 @@ public sealed record UserStatus(string Emoji, string Text, DateTimeOffset? Expir
 
 /// <summary>
 /// A user stream folded by <see cref="Evolve"/>. A state loaded from the write side (<see cref="UserWriteSide"/>) holds
-/// only what a command names: the read markers of one channel, or the profile.
+/// only what a command names: the read markers it moves, the profile, or the account (password and pending reset).
 /// </summary>
 /// <param name="ReadMarkers">The last read seq, by channel id.</param>
 /// <param name="Title">The profile's title; null for none.</param>
@@ -22,6 +22,12 @@ public sealed record UserState(
     string? Title = null, string? TimeZone = null, UserStatus? Status = null)
 {
     public static UserState Initial { get; } = new("", "", "", 0, ImmutableDictionary<string, long>.Empty);
+
+    /// <summary>The current password's hash (ASP.NET Core Identity's format).</summary>
+    public string PasswordHash { get; init; } = "";
+
+    /// <summary>The reset link mailed last and not used yet, or null.</summary>
+    public PendingReset? Reset { get; init; }
 
     public bool Exists => Version > 0;
 
@@ -35,12 +41,17 @@ public sealed record UserState(
         var s = state with { Version = state.Version + 1 };
         return @event switch
         {
-            UserRegistered r => s with { UserId = r.UserId, Email = r.Email, DisplayName = r.DisplayName },
+            UserRegistered r => s with { UserId = r.UserId, Email = r.Email, DisplayName = r.DisplayName, PasswordHash = r.PasswordHash },
             ReadMarkerMoved m => s with { ReadMarkers = s.ReadMarkers.SetItem(m.ChannelId, m.Seq) },
             UserProfileUpdated p => s with { DisplayName = p.DisplayName, Title = p.Title, TimeZone = p.TimeZone },
             UserStatusSet st => s with { Status = new UserStatus(st.Emoji, st.Text, st.ExpiresAt) },
             UserStatusCleared => s with { Status = null },
+            PasswordChanged c => s with { PasswordHash = c.PasswordHash, Reset = null },
+            PasswordResetRequested r => s with { Reset = new PendingReset(r.TokenHash, r.RequestedAt, r.ExpiresAt) },
             _ => throw new UnknownEventException("user", @event),
         };
     }
 }
+
+/// <summary>A mailed reset link: the hash of its secret, when it was asked for, until when it works.</summary>
+public sealed record PendingReset(string TokenHash, DateTimeOffset RequestedAt, DateTimeOffset ExpiresAt);

@@ -7,7 +7,8 @@ namespace EventSourcedChat.Commands.Accounts;
 
 /// <summary>
 /// The write-side tables of user streams (<c>ws_users</c> with the profile and status, <c>ws_read_markers</c>): kept by
-/// <see cref="ApplyAsync"/>, one case per event, mirroring <see cref="UserState.Evolve"/>.
+/// <see cref="ApplyAsync"/>, one case per event, mirroring <see cref="UserState.Evolve"/>. A password change also revokes
+/// the user's other sessions, in the same transaction (<see cref="Sessions.RevokeAllSql"/>).
 /// </summary>
 public static class UserWriteSide
 {
@@ -65,6 +66,41 @@ public static class UserWriteSide
         return (user, r.GetFieldValue<string[]>(7));
     }
 
+    /// <summary>
+    /// The user's account as the password commands decide on it: stream version, email, password hash and pending reset
+    /// (<see cref="UserState.Initial"/> when there is no such user). Nothing is locked (a lock would give the transaction an
+    /// id while the password is hashed, holding back every subscriber of the log): two commands that loaded the same
+    /// version cannot both append at it, so a reset link is used once.
+    /// </summary>
+    public static async Task<UserState> LoadAccountAsync(PostgresEventStore log, NpgsqlTransaction tx, string userId, CancellationToken ct)
+    {
+        var version = await log.GetStreamVersionAsync(StreamNames.User(userId), ct);
+        await using var cmd = new NpgsqlCommand("""
+            select email, display_name, password_hash, reset_token_hash, reset_requested_at, reset_expires_at
+              from ws_users where user_id = $1
+            """, tx.Connection, tx);
+        cmd.Parameters.AddWithValue(userId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return UserState.Initial;
+        }
+        return UserState.Initial with
+        {
+            UserId = userId, Email = reader.GetString(0), DisplayName = reader.GetString(1), Version = version,
+            PasswordHash = reader.GetString(2),
+            Reset = reader.IsDBNull(3) ? null
+                : new PendingReset(reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)),
+        };
+    }
+
+    /// <summary>The id of the user with this email address (any case), or null.</summary>
+    public static async Task<string?> FindByEmailAsync(NpgsqlDataSource db, string email, CancellationToken ct)
+    {
+        await using var cmd = db.Command("select user_id from ws_users where lower(email) = lower($1)", email.Trim());
+        return await cmd.ExecuteScalarAsync(ct) as string;
+    }
+
     /// <summary>Whether the user registered (a workspace command that names them decides on it).</summary>
     public static async Task<bool> ExistsAsync(NpgsqlTransaction tx, string userId, CancellationToken ct)
     {
@@ -101,6 +137,17 @@ public static class UserWriteSide
                     break;
                 case UserStatusCleared:
                     batch.Add("update ws_users set status_emoji = null, status_text = null, status_expires_at = null where user_id = $1", userId);
+                    break;
+                case PasswordChanged c:
+                    batch.Add("""
+                        update ws_users set password_hash = $2, reset_token_hash = null, reset_requested_at = null, reset_expires_at = null
+                         where user_id = $1
+                        """, userId, c.PasswordHash);
+                    batch.Add(Sessions.RevokeAllSql, userId, c.KeptSessionId);
+                    break;
+                case PasswordResetRequested r:
+                    batch.Add("update ws_users set reset_token_hash = $2, reset_requested_at = $3, reset_expires_at = $4 where user_id = $1",
+                        userId, r.TokenHash, r.RequestedAt, r.ExpiresAt);
                     break;
                 default:
                     throw new UnknownEventException("user", e);

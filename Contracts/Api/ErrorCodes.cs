@@ -13,6 +13,8 @@ public static class ErrorCodes
     public const string ChannelArchived = "channel_archived";
     public const string MessageTooLong = "message_too_long";
     public const string PinLimitReached = "pin_limit_reached";
+    public const string WrongPassword = "wrong_password";
+    public const string ResetExpired = "reset_expired";
     public const string PayloadTooLarge = "payload_too_large";
     /// <summary>413: the workspace's files would exceed its storage quota.</summary>
     public const string QuotaExceeded = "quota_exceeded";

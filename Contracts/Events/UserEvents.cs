@@ -22,3 +22,18 @@ public sealed record UserStatusSet(string UserId, string Emoji, string Text, Dat
 
 [EventType("user.status_cleared")]
 public sealed record UserStatusCleared(string UserId, IReadOnlyList<string> WorkspaceIds);
+
+/// <summary>
+/// The user's password was replaced: <paramref name="Via"/> is <c>change</c> (the user, knowing the current one) or
+/// <c>reset</c> (a reset link). Every session of the user is revoked with it but <paramref name="KeptSessionId"/>, the
+/// token id of the session that changed it (none after a reset). A pending reset link dies with it.
+/// </summary>
+[EventType("user.password_changed")]
+public sealed record PasswordChanged(string UserId, string PasswordHash, string Via, string? KeptSessionId);
+
+/// <summary>
+/// A password reset link was mailed: only the SHA-256 of its secret is kept (<paramref name="TokenHash"/>, hex), valid
+/// until <paramref name="ExpiresAt"/> and for one use; a newer request replaces it.
+/// </summary>
+[EventType("user.password_reset_requested")]
+public sealed record PasswordResetRequested(string UserId, string TokenHash, DateTimeOffset RequestedAt, DateTimeOffset ExpiresAt);

@@ -1,6 +1,7 @@
 using EventSourcedChat.Commands.Accounts;
 using System.Text.Json;
 using EventSourcedChat.Commands;
+using EventSourcedChat.Commands.Mail;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Files;
 using EventSourcedChat.Gateway.Presence;
@@ -57,6 +58,8 @@ public static class HostingExtensions
             {
                 builder.Services.AddPushWorker(builder.Configuration);
             }
+            // The mail outbox's sender (any number of nodes may run it: each claims its own mails).
+            builder.Services.AddMailWorker(builder.Configuration);
         }
         else
         {

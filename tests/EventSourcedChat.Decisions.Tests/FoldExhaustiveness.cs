@@ -93,6 +93,7 @@ public class FoldExhaustiveness
         : t == typeof(bool) ? true
         : t == typeof(Mentions) ? Mentions.None
         : t == typeof(DateTimeOffset?) ? null
+        : t == typeof(DateTimeOffset) ? DateTimeOffset.UnixEpoch
         : t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? Array.CreateInstance(t.GetGenericArguments()[0], 0)
         : throw new InvalidOperationException($"No sample value for {t.Name}: add one here.");
 
@@ -108,6 +109,6 @@ public class FoldExhaustiveness
         string.Join(',', s.Roles.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 
     private static string Describe(UserState s) =>
-        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|" +
+        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|{s.PasswordHash}|{s.Reset}|" +
         string.Join(',', s.ReadMarkers.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 }

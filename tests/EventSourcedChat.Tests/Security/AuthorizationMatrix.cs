@@ -15,7 +15,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     /// One endpoint. <c>Path</c> placeholders: {ws} the workspace, {ch} the scene's channel, {seq} the member's message,
     /// {member} the member's user id. <c>Expected</c>: the answer of each authenticated caller, in the order other
     /// workspace, non-member, removed member, member, channel creator, workspace admin, auditor; <c>403c</c> is 403
-    /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>. The unauthenticated kinds get 401
+    /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>, <c>410r</c> 410 <c>reset_expired</c>. The unauthenticated kinds get 401
     /// <c>unauthenticated</c> unless <c>Open</c> (register, log-in, health), when they get the member's answer.
     /// <c>Mutates</c>: an accepted call changes the scene, so each such cell gets a fresh one.
     /// </summary>
@@ -65,6 +65,14 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("POST /v1/auth/login", new("POST", "/v1/auth/login", AllOk, Open: true,
                 Body: (w, _) => new { email = w.Spare.Email, password = SecurityWorld.Password })),
             ("POST /v1/auth/logout", new("POST", "/v1/auth/logout", "204 204 204 204 204 204 204")),
+            // Each caller sets their own password (to the same one: the world's users keep signing in with it).
+            ("POST /v1/auth/password", new("POST", "/v1/auth/password", AllOk,
+                Body: (_, _) => new { currentPassword = SecurityWorld.Password, newPassword = SecurityWorld.Password })),
+            ("POST /v1/auth/logout-everywhere", new("POST", "/v1/auth/logout-everywhere", "204 204 204 204 204 204 204")),
+            ("POST /v1/auth/password-reset", new("POST", "/v1/auth/password-reset", "202 202 202 202 202 202 202", Open: true,
+                Body: (w, _) => new { email = w.Spare.Email })),
+            ("POST /v1/auth/password-reset/confirm", new("POST", "/v1/auth/password-reset/confirm", "410r 410r 410r 410r 410r 410r 410r", Open: true,
+                Body: (w, _) => new { token = $"{w.Spare.UserId}.not-a-mailed-secret", newPassword = SecurityWorld.Password })),
             ("GET /v1/connect", new("GET", "/v1/connect", AllOk)),
             ("GET /health/live", new("GET", "/health/live", AllOk, Open: true)),
             ("GET /health/ready", new("GET", "/health/ready", AllOk, Open: true)),
@@ -158,6 +166,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
         return cell switch
         {
             "403c" => (403, "not_in_channel"),
+            "410r" => (410, "reset_expired"),
             "403" => (403, "forbidden"),
             "404" => (404, "not_found"),
             _ => (int.Parse(cell, System.Globalization.CultureInfo.InvariantCulture), null),
@@ -189,9 +198,12 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             var isPrivate = endpoint.EndsWith(PrivateChannel, StringComparison.Ordinal);
             scene = e.Mutates && IsAuthenticated(caller) ? await World.SceneAsync(isPrivate) : isPrivate ? World.Private : World.Public;
         }
-        var token = endpoint == "POST /v1/auth/logout" && IsAuthenticated(caller)
-            ? await World.LoginAsync(World.UserOf(caller)!) // log-out revokes the token it is called with: not the user's shared one
-            : World.TokenOf(caller);
+        var token = !IsAuthenticated(caller) ? World.TokenOf(caller)
+            : endpoint == "POST /v1/auth/logout"
+                ? await World.LoginAsync(World.UserOf(caller)!) // log-out revokes the token it is called with: not the user's shared one
+                : endpoint == "POST /v1/auth/logout-everywhere"
+                    ? await World.LoginAsync(World.Account) // it revokes every token of its caller: a user no other cell signs in as
+                    : World.TokenOf(caller);
         var path = e.Path
             .Replace("{ws}", World.WorkspaceId, StringComparison.Ordinal)
             .Replace("{ch}", scene?.ChannelId ?? "", StringComparison.Ordinal)

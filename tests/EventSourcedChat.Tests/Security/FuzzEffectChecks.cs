@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.Tests.Infrastructure;
@@ -147,6 +148,28 @@ internal sealed partial class FuzzEffects
         using var client = w.ClientWith(answer.GetProperty("token").GetString());
         using var response = await client.GetAsync("/v1/workspaces");
         return (response.StatusCode == HttpStatusCode.OK) == expected ? null : $"the answered token gets {(int)response.StatusCode} on GET /v1/workspaces";
+    }
+
+    /// <summary>
+    /// After an accepted password change or reset: the new password signs in, and the account gets the world's password
+    /// back (changed with the new one), so the cases after it sign in as before.
+    /// </summary>
+    private async Task<string?> PasswordBackAsync(string newPassword)
+    {
+        var user = w.Account;
+        using var login = await w.Host.CreateClient().PostAsJsonAsync("/v1/auth/login", new { email = user.Email, password = newPassword });
+        if (login.StatusCode != HttpStatusCode.OK)
+        {
+            return $"the new password does not sign in ({(int)login.StatusCode})";
+        }
+        if (newPassword == SecurityWorld.Password)
+        {
+            return null;
+        }
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        using var signedIn = w.ClientWith(token);
+        using var back = await signedIn.PostAsJsonAsync("/v1/auth/password", new { currentPassword = newPassword, newPassword = SecurityWorld.Password });
+        return back.StatusCode == HttpStatusCode.OK ? null : $"could not set the password back ({(int)back.StatusCode})";
     }
 
     private static async Task<string?> RevokedAsync(HttpClient client)

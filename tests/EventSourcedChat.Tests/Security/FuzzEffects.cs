@@ -64,6 +64,18 @@ internal sealed partial class FuzzEffects(SecurityWorld w, Scene s)
                        ?? await TokenWorksAsync(answer!.Value, expected: true);
             case "POST /v1/auth/logout":
                 return Status(204) ?? Exactly(appended) ?? await RevokedAsync(client);
+            case "POST /v1/auth/logout-everywhere":
+                return Status(204) ?? Exactly(appended) ?? await RevokedAsync(client);
+            case "POST /v1/auth/password":
+                return Status(200) ?? Exactly(appended, ($"user-{c.Caller.UserId}", typeof(PasswordChanged), new { userId = c.Caller.UserId, via = "change" }))
+                       ?? Position() ?? await PasswordBackAsync(Text("newPassword")!);
+            case "POST /v1/auth/password-reset":
+                // Mails a link to the account with that address, if any, at most once a minute: one event or none.
+                return Status(202) ?? (appended.Count == 0 ? null
+                    : Exactly(appended, ($"user-{w.Spare.UserId}", typeof(PasswordResetRequested), new { userId = w.Spare.UserId })));
+            case "POST /v1/auth/password-reset/confirm":
+                return Status(200) ?? Exactly(appended, ($"user-{w.Account.UserId}", typeof(PasswordChanged), new { userId = w.Account.UserId, via = "reset" }))
+                       ?? Position() ?? await PasswordBackAsync(Text("newPassword")!);
             case "POST /v1/gateway/negotiate":
             {
                 // SignalR's negotiation (its transport protocol, which the official clients read, rather than problem+json):

@@ -17,6 +17,7 @@ internal static class FuzzInputs
         [ErrorCodes.Forbidden] = 403, [ErrorCodes.NotInChannel] = 403, [ErrorCodes.NotFound] = 404,
         [ErrorCodes.MethodNotAllowed] = 405, [ErrorCodes.Conflict] = 409, [ErrorCodes.NameTaken] = 409,
         [ErrorCodes.ChannelArchived] = 409, [ErrorCodes.PinLimitReached] = 409, [ErrorCodes.PayloadTooLarge] = 413, [ErrorCodes.QuotaExceeded] = 413,
+        [ErrorCodes.WrongPassword] = 403, [ErrorCodes.ResetExpired] = 410,
         [ErrorCodes.UnsupportedMediaType] = 415,
         [ErrorCodes.RateLimited] = 429, [ErrorCodes.Stale] = 503, [ErrorCodes.Unavailable] = 503,
     };

@@ -58,6 +58,15 @@ public sealed class SecurityWorld : IAsyncDisposable
     public TestUser Watcher { get; private set; } = null!;
     public TestUser Spare { get; private set; } = null!;
     public TestUser Other { get; private set; } = null!;
+
+    /// <summary>
+    /// A user of no workspace whose account the password and session endpoints act on (change, reset, log out
+    /// everywhere): nobody else signs in as them, and their own token is never used.
+    /// </summary>
+    public TestUser Account { get; private set; } = null!;
+
+    /// <summary>The token of a live reset link of <see cref="Account"/>, read from the mail the SMTP server received.</summary>
+    public string ResetToken { get; private set; } = "";
     public string ExpiredToken { get; private set; } = "";
     public string LoggedOutToken { get; private set; } = "";
     public Scene Public { get; private set; } = null!;
@@ -84,6 +93,7 @@ public sealed class SecurityWorld : IAsyncDisposable
         w.Watcher = await w.RegisterAsync("watcher");
         w.Spare = await w.RegisterAsync("spare");
         w.Other = await w.RegisterAsync("other");
+        w.Account = await w.RegisterAsync("account");
         w.WorkspaceId = (await w.Admin.Ok("POST", "/v1/workspaces", new { name = "Acme" }, HttpStatusCode.Created)).GetProperty("workspaceId").GetString()!;
         foreach (var user in new[] { w.Creator, w.Member, w.Removed, w.NonMember, w.Watcher, w.Spare })
         {
@@ -96,6 +106,10 @@ public sealed class SecurityWorld : IAsyncDisposable
         w.LoggedOutToken = await w.LoginAsync(w.Member);
         var logout = await w.ClientWith(w.LoggedOutToken).PostAsync("/v1/auth/logout", null);
         Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+
+        var reset = await host.CreateClient().PostAsJsonAsync("/v1/auth/password-reset", new { email = w.Account.Email });
+        Assert.Equal(HttpStatusCode.Accepted, reset.StatusCode);
+        w.ResetToken = MailBox.QueryOf(MailBox.LinkIn(Assert.Single(await MailBox.WaitAsync(w.Account.Email)), "http"), "token");
 
         w.WatcherHub = await HubClient.ConnectAsync(host, w.Watcher);
         w.CreatorHub = await HubClient.ConnectAsync(host, w.Creator);

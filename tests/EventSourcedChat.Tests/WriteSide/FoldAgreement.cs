@@ -109,6 +109,8 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
         foreach (var u in users)
         {
             facts.Add($"user {u.UserId} {u.Email} {u.DisplayName} {ProfileFacts.Of(u)}");
+            facts.Add($"password {u.UserId} {u.PasswordHash} {u.Reset?.TokenHash ?? "-"} {u.Reset?.RequestedAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} "
+                + (u.Reset?.ExpiresAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"));
             facts.AddRange(u.ReadMarkers.Select(m => $"marker {u.UserId} {m.Key} {m.Value}"));
         }
         facts.Sort(StringComparer.Ordinal);
@@ -143,6 +145,11 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
             """);
         await Read("select format('reaction %s %s %s %s', channel_id, seq, emoji, user_id) from ws_reactions");
         await Read($"select format('user %s %s %s %s', user_id, email, display_name, {ProfileFacts.Sql}) from ws_users");
+        await Read("""
+            select format('password %s %s %s %s %s', user_id, password_hash, coalesce(reset_token_hash, '-'),
+                          coalesce(extract(epoch from reset_requested_at)::bigint::text, '-'), coalesce(extract(epoch from reset_expires_at)::bigint::text, '-'))
+              from ws_users
+            """);
         await Read("select format('marker %s %s %s', user_id, channel_id, seq) from ws_read_markers");
         facts.Sort(StringComparer.Ordinal);
         return facts;

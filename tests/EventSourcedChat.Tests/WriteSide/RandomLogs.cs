@@ -64,6 +64,21 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
                 _ => new UserStatusCleared(userId, workspaces),
             });
         }
+        // Password events: the first user always asks for a reset, the second always changes the password (so every
+        // seed's logs hold both), the others at random; a reset asked for after a change stays pending.
+        var at = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(_random.Next(100_000));
+        for (var i = _random.Next(3); i >= 0; i--)
+        {
+            if (_random.Next(2) == 0 || (i == 0 && userId == Users[0]))
+            {
+                log.Add(new PasswordResetRequested(userId, $"reset-{userId[^4..]}-{i}", at, at.AddHours(1)));
+            }
+            if (_random.Next(2) == 0 || (i == 0 && userId == Users[1]))
+            {
+                log.Add(new PasswordChanged(userId, $"hash-{i}", _random.Next(2) == 0 ? "change" : "reset", null));
+            }
+            at = at.AddMinutes(5);
+        }
         return log;
     }
 
