@@ -18,10 +18,11 @@ public sealed record ChannelSlice(long? Seq = null, string? Emoji = null, string
 /// <c>ws_reactions</c>): kept by <see cref="ApplyAsync"/>, one case per event, mirroring <see cref="ChannelState.Evolve"/>;
 /// read in O(1) by <see cref="LockAsync"/> as the slice of the folded state a command needs.
 /// </summary>
-public static class ChannelWriteSide
+public static partial class ChannelWriteSide
 {
     /// <summary>
-    /// Locks the channel row until <paramref name="tx"/> ends (commands on one channel take turns instead of racing),
+    /// Locks the channel's stream until <paramref name="tx"/> ends (the event store's append lock, taken without a
+    /// transaction id: commands on one channel, and the post groups of <c>PostGroups</c>, take turns instead of racing),
     /// then reads the slice: the channel, the actor's and the target's membership and workspace roles, the named
     /// message. One round trip. A channel that does not exist (or an invalid id) reads as <see cref="ChannelState.Initial"/>.
     /// </summary>
@@ -46,7 +47,7 @@ public static class ChannelWriteSide
         await using var batch = new NpgsqlBatch(conn, tx);
         if (lockRow)
         {
-            batch.Add("select 1 from ws_channels where channel_id = $1 for update", channelId);
+            batch.BatchCommands.Add(PostgresEventStore.LockStreamCommand(StreamNames.Channel(channelId)));
         }
         batch.Add("""
             select c.workspace_id, c.name, c.kind, c.topic, c.created_by, c.archived, c.version,
@@ -153,6 +154,23 @@ public static class ChannelWriteSide
     public static async Task ApplyAsync(NpgsqlTransaction tx, string channelId, long firstVersion, IReadOnlyList<object> events, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx);
+        var holds = AddApply(batch, channelId, firstVersion, events);
+        await batch.ExecuteNonQueryAsync(ct);
+        var stream = StreamNames.Channel(channelId);
+        foreach (var hold in holds)
+        {
+            _ = hold is LegalHoldPlaced placed
+                ? await StreamHolds.PlaceAsync(tx, stream, placed.Reason, ct)
+                : await StreamHolds.LiftAsync(tx, stream, ct);
+        }
+    }
+
+    /// <summary>
+    /// Adds the statements of <see cref="ApplyAsync"/> to <paramref name="batch"/> (a caller that sends them with its
+    /// append); answers the legal-hold events, which the caller must apply through <see cref="StreamHolds"/> itself.
+    /// </summary>
+    public static List<object> AddApply(NpgsqlBatch batch, string channelId, long firstVersion, IReadOnlyList<object> events)
+    {
         var holds = new List<object>();
         var version = firstVersion;
         foreach (var e in events)
@@ -221,13 +239,6 @@ public static class ChannelWriteSide
             version++;
         }
         batch.Add("update ws_channels set version = $2 where channel_id = $1", channelId, version - 1);
-        await batch.ExecuteNonQueryAsync(ct);
-        var stream = StreamNames.Channel(channelId);
-        foreach (var hold in holds)
-        {
-            _ = hold is LegalHoldPlaced placed
-                ? await StreamHolds.PlaceAsync(tx, stream, placed.Reason, ct)
-                : await StreamHolds.LiftAsync(tx, stream, ct);
-        }
+        return holds;
     }
 }
