@@ -36,6 +36,9 @@ public sealed class RevokedTokens(NpgsqlDataSource db, ResilienceOptions resilie
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _echoes = new();
     private long _provenAt = long.MinValue;
 
+    /// <summary>True while the in-memory set is proven current (checks are answered without a database read).</summary>
+    public bool IsCurrent => Trusted;
+
     private bool Trusted => Volatile.Read(ref _provenAt) is var at && at != long.MinValue
         && time.GetUtcNow().UtcTicks - at < TrustFor.Ticks;
 

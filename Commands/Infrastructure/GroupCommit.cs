@@ -40,6 +40,15 @@ public sealed class GroupCommit<TItem, TResult>(GroupCommit<TItem, TResult>.Run 
     private long _groups;
     private long _items;
 
+    /// <summary>How many commands of the key wait for its next group (not counting the group in flight).</summary>
+    public int Queued(string key)
+    {
+        lock (_gate)
+        {
+            return _queues.TryGetValue(key, out var queue) ? queue.Count : 0;
+        }
+    }
+
     /// <summary>Queues <paramref name="item"/> for its key's next group; completes when that group has committed.</summary>
     public Task<TResult> SubmitAsync(string key, TItem item)
     {

@@ -34,6 +34,9 @@ public sealed class PostGroups
     /// <summary>Groups committed and posts in them since start (their ratio is the mean group size).</summary>
     public (long Groups, long Items) Committed => _groups.Committed;
 
+    /// <summary>How many posts to the channel wait for its next group.</summary>
+    public int Queued(string channelId) => _groups.Queued(channelId);
+
     /// <returns>The post's append; <see cref="AppendResult.Duplicate"/> when its id was stored before (this answers the first result).</returns>
     public Task<AppendResult> PostAsync(string channelId, PostItem item) => _groups.SubmitAsync(channelId, item);
 
