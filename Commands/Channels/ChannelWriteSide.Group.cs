@@ -11,7 +11,7 @@ public static partial class ChannelWriteSide
     /// <summary>
     /// Adds the reads of the group slice to <paramref name="batch"/> (after the stream lock, in the same round trip):
     /// the channel row, the membership and workspace role of each of <paramref name="userIds"/>, the messages
-    /// <paramref name="seqs"/>. Read the three results with <see cref="ReadGroupAsync"/>.
+    /// <paramref name="seqs"/> (no statement when there are none). Read the results with <see cref="ReadGroupAsync"/>.
     /// </summary>
     public static void AddGroupRead(NpgsqlBatch batch, string channelId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<long> seqs)
     {
@@ -26,19 +26,29 @@ public static partial class ChannelWriteSide
                      where c.channel_id = $1 and w.user_id = u.id)
               from unnest($2::text[]) as u(id)
             """, channelId, userIds.ToArray());
-        batch.Add("""
-            select m.seq, m.author_id, m.thread_root_seq, m.deleted, m.pinned
-              from ws_messages m where m.channel_id = $1 and m.seq = any ($2::bigint[])
-            """, channelId, seqs.ToArray());
+        if (seqs.Count > 0)
+        {
+            batch.Add("""
+                select m.seq, m.author_id, m.thread_root_seq, m.deleted, m.pinned
+                  from ws_messages m where m.channel_id = $1 and m.seq = any ($2::bigint[])
+                """, channelId, seqs.ToArray());
+        }
     }
 
-    /// <summary>The results of <see cref="AddGroupRead"/>, the reader on the first of them; leaves it on the last.</summary>
-    public static async Task<(WorkspaceState Workspace, ChannelState Channel)> ReadGroupAsync(NpgsqlDataReader r, string channelId, CancellationToken ct)
+    /// <summary>
+    /// The results of <see cref="AddGroupRead"/> (<paramref name="withMessages"/>: it was given seqs), the reader on the
+    /// first of them; leaves it on the last.
+    /// </summary>
+    public static async Task<(WorkspaceState Workspace, ChannelState Channel)> ReadGroupAsync(
+        NpgsqlDataReader r, string channelId, bool withMessages, CancellationToken ct)
     {
         if (!await r.ReadAsync(ct))
         {
             await r.NextResultAsync(ct);
-            await r.NextResultAsync(ct);
+            if (withMessages)
+            {
+                await r.NextResultAsync(ct);
+            }
             return (WorkspaceState.Initial, ChannelState.Initial);
         }
         var workspaceId = r.GetString(0);
@@ -64,12 +74,15 @@ public static partial class ChannelWriteSide
             }
         }
         var messages = ImmutableDictionary.CreateBuilder<long, MessageState>();
-        await r.NextResultAsync(ct);
-        while (await r.ReadAsync(ct))
+        if (withMessages)
         {
-            var seq = r.GetInt64(0);
-            messages[seq] = new MessageState(seq, r.GetString(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetBoolean(3), [])
-                { Pinned = r.GetBoolean(4) };
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var seq = r.GetInt64(0);
+                messages[seq] = new MessageState(seq, r.GetString(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetBoolean(3), [])
+                    { Pinned = r.GetBoolean(4) };
+            }
         }
         var workspace = WorkspaceState.Initial with { WorkspaceId = workspaceId, Roles = roles.ToImmutable() };
         return (workspace, channel with { Members = members.ToImmutable(), Messages = messages.ToImmutable() });

@@ -53,20 +53,21 @@ public sealed class PostGroups
         WorkspaceState workspace;
         ChannelState channel;
         Dictionary<Guid, AppendResult> stored;
+        var seqs = items.Where(i => i.Command.ThreadRootSeq is not null).Select(i => i.Command.ThreadRootSeq!.Value).Distinct().ToList();
+        var ids = items.Where(i => i.EventId is not null).Select(i => i.EventId!.Value).Distinct().ToList();
         await using (var read = new NpgsqlBatch(tx.Connection, tx))
         {
             read.BatchCommands.Add(PostgresEventStore.LockStreamCommand(stream));
-            ChannelWriteSide.AddGroupRead(read, channelId,
-                items.Select(i => i.Actor.UserId).Distinct().ToList(),
-                items.Where(i => i.Command.ThreadRootSeq is not null).Select(i => i.Command.ThreadRootSeq!.Value).Distinct().ToList());
-            read.BatchCommands.Add(PostgresEventStore.FindEventsCommand(stream,
-                items.Where(i => i.EventId is not null).Select(i => i.EventId!.Value).Distinct().ToList()));
+            ChannelWriteSide.AddGroupRead(read, channelId, items.Select(i => i.Actor.UserId).Distinct().ToList(), seqs);
+            if (ids.Count > 0)
+            {
+                read.BatchCommands.Add(PostgresEventStore.FindEventsCommand(stream, ids));
+            }
             await read.PrepareAsync(ct);
             await using var r = await read.ExecuteReaderAsync(ct);
             await r.NextResultAsync(ct); // past the lock
-            (workspace, channel) = await ChannelWriteSide.ReadGroupAsync(r, channelId, ct);
-            await r.NextResultAsync(ct);
-            stored = await PostgresEventStore.ReadFoundEventsAsync(r, ct);
+            (workspace, channel) = await ChannelWriteSide.ReadGroupAsync(r, channelId, seqs.Count > 0, ct);
+            stored = ids.Count > 0 && await r.NextResultAsync(ct) ? await PostgresEventStore.ReadFoundEventsAsync(r, ct) : [];
         }
         var decided = Decide(workspace, channel, stream, items, stored);
         if (decided.Accepted.Count == 0)
