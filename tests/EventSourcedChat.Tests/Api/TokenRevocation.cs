@@ -22,8 +22,9 @@ public sealed class TokenRevocation(PostgresFixture db) : ApiTest(db)
         var revoked = otherNode.Services.GetRequiredService<RevokedTokens>();
         await Eventually.Until(() => revoked.IsCurrent, TimeSpan.FromSeconds(10), "the other node's revoked-token set to be current");
 
-        var loggedOut = Stopwatch.StartNew();
         Assert.Equal(HttpStatusCode.NoContent, (await ada.SendAsync("POST", "/v1/auth/logout")).StatusCode);
+        // From the answer (the revocation committed before it): what a client that logged out can rely on.
+        var loggedOut = Stopwatch.StartNew();
         await Eventually.Until(async () => (await onOther.SendAsync("GET", "/v1/workspaces")).StatusCode,
             status => status == HttpStatusCode.Unauthorized, RevokedTokens.TrustFor * 5, "the other node to refuse the token");
 
