@@ -56,7 +56,7 @@ public sealed class RevokedTokens(NpgsqlDataSource db, ResilienceOptions resilie
     /// <summary>
     /// Revokes a token on every node: stored and notified in one statement, refused here at once, answered once this
     /// node's listener got the notification back (waited for at most <see cref="TrustFor"/>), which the other nodes'
-    /// listeners get at the same moment.
+    /// listeners get at the same moment, and one <see cref="ProbeInterval"/> more for them to apply it.
     /// </summary>
     public async Task RevokeAsync(Guid tokenId, DateTimeOffset expiresAt, CancellationToken ct)
     {
@@ -71,10 +71,10 @@ public sealed class RevokedTokens(NpgsqlDataSource db, ResilienceOptions resilie
                 """, tokenId, expiresAt, now, NotifyChannel, Payload(tokenId, expiresAt));
             await cmd.ExecuteNonQueryAsync(ct);
             _revoked[tokenId] = expiresAt;
-            if (Trusted)
-            {
-                await echo.Task.WaitAsync(TrustFor, time, ct).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
+            // The other nodes' listeners get the notification when this one does; one probe interval more lets a busy
+            // node apply it before the client, told it is logged out, tries the token elsewhere.
+            await echo.Task.WaitAsync(TrustFor, time, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(ProbeInterval, time, ct);
         }
         finally
         {
