@@ -28,6 +28,9 @@ public static class CommandsModule
     public static IServiceCollection AddCommands(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ChatEventStore>();
+        services.AddSingleton<PostGroups>();
+        services.AddSingleton<RevokedTokens>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevokedTokens>());
         services.AddSingleton<Tokens>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IAuditTrail, RecordAuditRead>();

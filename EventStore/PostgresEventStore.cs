@@ -119,7 +119,10 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
         }
     }
 
-    private static async Task<AppendResult> Translate(string stream, ExpectedVersion expected, Func<Task<AppendResult>> append)
+    private static Task<AppendResult> Translate(string stream, ExpectedVersion expected, Func<Task<AppendResult>> append) =>
+        TranslateAny(stream, expected, append);
+
+    private static async Task<T> TranslateAny<T>(string stream, ExpectedVersion expected, Func<Task<T>> append)
     {
         try
         {

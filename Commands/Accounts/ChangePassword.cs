@@ -46,7 +46,7 @@ public static class ChangePasswordEndpoint
 
     private static async Task<Ok<PositionResponse>> Handle(
         ChangePassword command, HttpContext http, ChatEventStore store, IPasswordHasher<string> hasher, LoginThrottle throttle,
-        CancellationToken ct)
+        RevokedTokens revoked, CancellationToken ct)
     {
         var actor = Actor.From(http);
         var account = LoginThrottle.AccountKey(actor.UserId);
@@ -63,6 +63,7 @@ public static class ChangePasswordEndpoint
                 user => [Decide(user, command,
                     current => hasher.VerifyHashedPassword(user.UserId, user.PasswordHash, current) != PasswordVerificationResult.Failed,
                     password => hasher.HashPassword(user.UserId, password), Sessions.CurrentId(http.User))], ct);
+            await revoked.CatchUpAsync(ct); // the other sessions, revoked in the command's transaction, are refused from now on
             return TypedResults.Ok(new PositionResponse(result!.Position));
         }
         catch (CommandRejected e) when (e.Code == ErrorCodes.WrongPassword)

@@ -47,7 +47,7 @@ public static class ConfirmPasswordResetEndpoint
 
     private static async Task<Ok<PositionResponse>> Handle(
         ConfirmPasswordReset command, HttpContext http, ChatEventStore store, IPasswordHasher<string> hasher, TimeProvider time,
-        CancellationToken ct)
+        RevokedTokens revoked, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(command.Token) || string.IsNullOrEmpty(command.NewPassword))
         {
@@ -63,6 +63,7 @@ public static class ConfirmPasswordResetEndpoint
         var result = await UserPipeline.RunAsync(store, userId, new Actor(userId, http.TraceIdentifier),
             (tx, t) => UserWriteSide.LoadAccountAsync(store.Log, tx, userId, t), u => u,
             user => [Decide(user, secret, command.NewPassword, time.GetUtcNow(), password => hasher.HashPassword(userId, password))], ct);
+        await revoked.CatchUpAsync(ct); // every session, revoked in the command's transaction, is refused from now on
         return TypedResults.Ok(new PositionResponse(result!.Position));
     }
 }

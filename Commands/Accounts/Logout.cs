@@ -5,14 +5,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace EventSourcedChat.Commands.Accounts;
 
 /// <summary>
 /// <c>POST /v1/auth/logout</c> revokes the bearer token it is called with, on every node: revoked token ids are kept in
-/// PostgreSQL until the token would have expired, and every authenticated request (and hub connection) is checked
-/// against them.
+/// PostgreSQL until the token would have expired and in memory on every node (<see cref="RevokedTokens"/>, kept current
+/// by a notification), and every authenticated request (and hub connection) is checked against them.
 /// </summary>
 public static class LogoutEndpoint
 {
@@ -22,16 +21,11 @@ public static class LogoutEndpoint
         return group;
     }
 
-    private static async Task<NoContent> Handle(ClaimsPrincipal user, NpgsqlDataSource db, Tokens tokens, TimeProvider time, CancellationToken ct)
+    private static async Task<NoContent> Handle(ClaimsPrincipal user, RevokedTokens revoked, Tokens tokens, TimeProvider time, CancellationToken ct)
     {
         if (Guid.TryParse(user.FindFirstValue(Tokens.TokenIdClaim), out var tokenId))
         {
-            var now = time.GetUtcNow();
-            await using var cmd = db.Command("""
-                with expired as (delete from ws_revoked_tokens where expires_at < $3)
-                insert into ws_revoked_tokens (token_id, expires_at) values ($1, $2) on conflict do nothing
-                """, tokenId, now + tokens.Lifetime, now);
-            await cmd.ExecuteNonQueryAsync(ct);
+            await revoked.RevokeAsync(tokenId, time.GetUtcNow() + tokens.Lifetime, ct);
         }
         return TypedResults.NoContent();
     }
@@ -39,18 +33,14 @@ public static class LogoutEndpoint
     /// <summary>
     /// A request whose bearer token was revoked by a log-out is treated as one without a token: endpoints that need a
     /// caller answer 401 <c>unauthenticated</c>, open ones (register, log-in, health) still work, as they do for a
-    /// client sending an expired or unreadable token.
+    /// client sending an expired or unreadable token. Answered from memory (<see cref="RevokedTokens"/>).
     /// </summary>
     public static IApplicationBuilder UseTokenRevocation(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
-        if (Guid.TryParse(http.User.FindFirstValue(Tokens.TokenIdClaim), out var tokenId))
+        if (Guid.TryParse(http.User.FindFirstValue(Tokens.TokenIdClaim), out var tokenId)
+            && await http.RequestServices.GetRequiredService<RevokedTokens>().IsRevokedAsync(tokenId, http.RequestAborted))
         {
-            var db = http.RequestServices.GetRequiredService<NpgsqlDataSource>();
-            await using var cmd = db.Command("select exists (select 1 from ws_revoked_tokens where token_id = $1)", tokenId);
-            if ((bool)(await cmd.ExecuteScalarAsync(http.RequestAborted))!)
-            {
-                http.User = new ClaimsPrincipal(new ClaimsIdentity());
-            }
+            http.User = new ClaimsPrincipal(new ClaimsIdentity());
         }
         await next(http);
     });

@@ -20,10 +20,11 @@ public static class LogoutEverywhereEndpoint
         return group;
     }
 
-    private static async Task<NoContent> Handle(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> Handle(HttpContext http, NpgsqlDataSource db, RevokedTokens revoked, CancellationToken ct)
     {
         var actor = Actor.From(http);
         await Sessions.RevokeAllAsync(db, actor.UserId, ct);
+        await revoked.CatchUpAsync(ct);
         return TypedResults.NoContent();
     }
 }

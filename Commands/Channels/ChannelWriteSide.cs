@@ -19,10 +19,11 @@ public sealed record ChannelSlice(long? Seq = null, string? Emoji = null, string
 /// <c>ws_reactions</c>): kept by <see cref="ApplyAsync"/>, one case per event, mirroring <see cref="ChannelState.Evolve"/>;
 /// read in O(1) by <see cref="LockAsync"/> as the slice of the folded state a command needs.
 /// </summary>
-public static class ChannelWriteSide
+public static partial class ChannelWriteSide
 {
     /// <summary>
-    /// Locks the channel row until <paramref name="tx"/> ends (commands on one channel take turns instead of racing),
+    /// Locks the channel's stream until <paramref name="tx"/> ends (the event store's append lock, taken without a
+    /// transaction id: commands on one channel, and the post groups of <c>PostGroups</c>, take turns instead of racing),
     /// then reads the slice: the channel, the actor's and the target's membership and workspace roles, the named
     /// message. One round trip. A channel that does not exist (or an invalid id) reads as <see cref="ChannelState.Initial"/>.
     /// </summary>
@@ -47,7 +48,7 @@ public static class ChannelWriteSide
         await using var batch = new NpgsqlBatch(conn, tx);
         if (lockRow)
         {
-            batch.Add("select 1 from ws_channels where channel_id = $1 for update", channelId);
+            batch.BatchCommands.Add(PostgresEventStore.LockStreamCommand(StreamNames.Channel(channelId)));
         }
         batch.Add("""
             select c.workspace_id, c.name, c.kind, c.topic, c.created_by, c.archived, c.version,
@@ -154,7 +155,42 @@ public static class ChannelWriteSide
     public static async Task ApplyAsync(NpgsqlTransaction tx, string channelId, long firstVersion, IReadOnlyList<object> events, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx);
-        var holds = new List<object>();
+        var after = AddApply(batch, channelId, firstVersion, events);
+        await batch.ExecuteNonQueryAsync(ct);
+        await ApplyAfterAsync(tx, channelId, after, ct);
+    }
+
+    /// <summary>
+    /// What <see cref="AddApply"/> leaves to its caller, after its batch ran in the same transaction: the files posts
+    /// attach (marked attached, or the whole transaction refused if one was swept meanwhile) and the legal holds (written
+    /// through the event store's API).
+    /// </summary>
+    public static async Task ApplyAfterAsync(NpgsqlTransaction tx, string channelId, IReadOnlyList<object> after, CancellationToken ct)
+    {
+        if (after.OfType<SharedFile>().ToList() is { Count: > 0 } files)
+        {
+            await AttachFiles.ApplyAsync(tx, files, ct);
+        }
+        var stream = StreamNames.Channel(channelId);
+        foreach (var hold in after)
+        {
+            if (hold is LegalHoldPlaced or LegalHoldLifted)
+            {
+                _ = hold is LegalHoldPlaced placed
+                    ? await StreamHolds.PlaceAsync(tx, stream, placed.Reason, ct)
+                    : await StreamHolds.LiftAsync(tx, stream, ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds the statements of <see cref="ApplyAsync"/> to <paramref name="batch"/> (a caller that sends them with its
+    /// append); answers what is left to <see cref="ApplyAfterAsync"/> once the batch ran (the legal-hold events and the
+    /// files the posts attach).
+    /// </summary>
+    public static List<object> AddApply(NpgsqlBatch batch, string channelId, long firstVersion, IReadOnlyList<object> events)
+    {
+        var after = new List<object>();
         var files = new List<SharedFile>();
         var version = firstVersion;
         foreach (var e in events)
@@ -216,7 +252,7 @@ public static class ChannelWriteSide
                         channelId, rr.Seq, rr.Emoji, rr.UserId);
                     break;
                 case LegalHoldPlaced or LegalHoldLifted:
-                    holds.Add(e); // the hold row is the event store's: written through its API below
+                    after.Add(e); // the hold row is the event store's: written through its API below
                     break;
                 default:
                     throw new UnknownEventException("channel", e);
@@ -224,17 +260,7 @@ public static class ChannelWriteSide
             version++;
         }
         batch.Add("update ws_channels set version = $2 where channel_id = $1", channelId, version - 1);
-        await batch.ExecuteNonQueryAsync(ct);
-        if (files.Count > 0)
-        {
-            await AttachFiles.ApplyAsync(tx, files, ct);
-        }
-        var stream = StreamNames.Channel(channelId);
-        foreach (var hold in holds)
-        {
-            _ = hold is LegalHoldPlaced placed
-                ? await StreamHolds.PlaceAsync(tx, stream, placed.Reason, ct)
-                : await StreamHolds.LiftAsync(tx, stream, ct);
-        }
+        after.AddRange(files);
+        return after;
     }
 }

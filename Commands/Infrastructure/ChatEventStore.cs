@@ -34,6 +34,10 @@ public sealed class ChatEventStore(PostgresEventStore store)
     public static Func<int, Guid?>? FirstId(Guid? firstEventId) =>
         firstEventId is { } id ? i => i == 0 ? id : null : null;
 
+    /// <summary>One chat event as the log stores it, with its id (a client's message id) or a new one.</summary>
+    public static EventData ToEventData(object e, Guid? eventId) =>
+        new(eventId ?? Guid.CreateVersion7(), EventTypes.StoredTypeOf(e.GetType()), EventTypes.Serialize(e));
+
     private static List<EventData> ToEventData(IReadOnlyList<object> events, Func<int, Guid?>? eventIds) =>
         events.Select((e, i) => new EventData(
             eventIds?.Invoke(i) ?? Guid.CreateVersion7(),

@@ -12,6 +12,9 @@ namespace EventSourcedChat.Commands.Infrastructure;
 /// <remarks>
 /// Each stream kind has a thin front over it that knows its write side: <c>ChannelPipeline</c>,
 /// <c>WorkspacePipeline</c>, <c>UserPipeline</c>. A command's own file keeps its pure <c>Decide</c> and its endpoint.
+/// Posting is the one command run in groups: <c>Messages/PostGroups</c> does the same steps (lock, load, decide, append
+/// at the loaded version, apply, commit) for all the posts to a channel that queued behind its commit in flight
+/// (<see cref="GroupCommit{TItem,TResult}"/>), deciding each on the state folded with the ones before it.
 /// </remarks>
 public static class StreamPipeline
 {

@@ -55,36 +55,27 @@ public static class PostMessageEndpoint
     }
 
     private static async Task<Results<Created<MessagePostedResponse>, Ok<MessagePostedResponse>>> Handle(
-        string channelId, PostMessage command, HttpContext http, ChatEventStore store, FileSettings fileLimits, CancellationToken ct)
+        string channelId, PostMessage command, HttpContext http, PostGroups posts, ChatEventStore store, FileSettings fileLimits, CancellationToken ct)
     {
         var actor = Actor.From(http);
         if (command.ClientMsgId is { Length: 0 or > MaxClientMsgIdLength })
         {
             throw CommandRejected.Invalid($"clientMsgId has 1 to {MaxClientMsgIdLength} characters.");
         }
-        var stream = Ids.ChannelStream(channelId);
         // The client's id becomes the event id, per author and channel, so a retried send is stored once, and the same
         // id from another author is another message.
-        Guid? eventId = command.ClientMsgId is { } clientId ? Ids.DeterministicGuid(stream, $"{actor.UserId}\n{clientId}") : null;
-        // Read before the channel's lock; the post's transaction marks them attached and refuses the post if one went meanwhile.
+        Guid? eventId = command.ClientMsgId is { } clientId
+            ? Ids.DeterministicGuid(Ids.ChannelStream(channelId), $"{actor.UserId}\n{clientId}")
+            : null;
+        // Read before the group's transaction; it marks them attached and refuses the post if one went meanwhile.
         var files = AttachFiles.Wanted(command.Files) is { Length: > 0 } wanted ? await FileTable.LoadAsync(store.DataSource, wanted, ct) : [];
 
-        // Posts to one channel take turns on the channel's state row (the pipeline's lock) instead of racing and retrying.
-        RecordedEvent? earlier = null;
-        var result = await ChannelPipeline.RunAsync(store, channelId, actor, new ChannelSlice(Seq: command.ThreadRootSeq),
-            async (workspace, channel) =>
-            {
-                // Decided first: a caller who may not post here learns nothing from replaying an id.
-                EnsureMayPost(workspace, channel, actor.UserId);
-                earlier = eventId is { } id ? await store.Log.FindEventAsync(stream, id, ct) : null;
-                return earlier is not null ? [] : [Decide(workspace, channel, command, Ids.New(), actor.UserId, files, fileLimits.MaxFilesPerMessage)];
-            }, ct, eventId);
-        if (result is null or { Duplicate: true })
-        {
-            var (seq, position, at) = result is { } r ? (r.Version, r.Position, r.CreatedAt) : (earlier!.Version, earlier.Position, earlier.CreatedAt);
-            return TypedResults.Ok(new MessagePostedResponse(channelId, seq, position, at));
-        }
-        return TypedResults.Created($"/v1/channels/{channelId}/messages/{result.Version}",
-            new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt));
+        // Posts to one channel are committed in groups (PostGroups): answered once their group's transaction committed.
+        var result = await posts.PostAsync(channelId,
+            new PostItem(actor, command, eventId, PostgresEventStore.CurrentTraceParent(), files, fileLimits.MaxFilesPerMessage));
+        var response = new MessagePostedResponse(channelId, result.Version, result.Position, result.CreatedAt);
+        return result.Duplicate
+            ? TypedResults.Ok(response)
+            : TypedResults.Created($"/v1/channels/{channelId}/messages/{result.Version}", response);
     }
 }

@@ -6,7 +6,8 @@ using Npgsql;
 
 // End-to-end posting benchmark through the HTTP API of the real host, started as a separate process.
 //   dotnet run -c Release --project bench/Api.Bench [-- --quick] [--gateway-dll PATH] [--port N]
-//        [--warmup S] [--duration S] [--big-history N] [--samples N]
+//        [--warmup S] [--duration S] [--big-history N] [--samples N] [--clients 8,32]
+//   dotnet run -c Release --project bench/Api.Bench -- --post-cost [--posts N] [--pg-log PATH]
 //   dotnet run -c Release --project bench/Api.Bench -- --telemetry-cost [--rounds N] [--warmup S] [--duration S]
 // Needs ConnectionStrings__Postgres (any database on the server; the bench drops and creates esc_apibench).
 
@@ -17,7 +18,9 @@ var bigHistory = (long)Option("--big-history", quick ? 100_000 : 1_000_000);
 const long SmallHistory = 1_000;
 var samples = (int)Option("--samples", quick ? 200 : 500);
 var port = (int)Option("--port", 0);
-int[] clientCounts = [8, 32];
+int[] clientCounts = OptionText("--clients") is { } counts
+    ? counts.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray()
+    : [8, 32];
 const int ManyChannels = 1_000;
 const double FlatnessTarget = 1.2;
 
@@ -27,6 +30,13 @@ var dll = OptionText("--gateway-dll") ?? GatewayProcess.DefaultDll();
 if (!File.Exists(dll))
 {
     throw new FileNotFoundException($"{dll} not found; build it first: dotnet build Gateway/Gateway.csproj -c Release", dll);
+}
+
+if (args.Contains("--post-cost"))
+{
+    // The write path's cost per post (api role only): see PostCostBench.
+    var costDatabase = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
+    return await PostCostBench.RunAsync(dll, costDatabase, OptionText("--pg-log"), (int)Option("--posts", 2000));
 }
 
 if (args.Contains("--telemetry-cost"))
