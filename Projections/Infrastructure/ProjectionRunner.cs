@@ -43,6 +43,12 @@ public sealed class ProjectionRunner(
         // Restarts after an error wait a jittered, exponentially growing delay (bounded by Resilience:RetryMaxDelay).
         var backoff = (resilience ?? new ResilienceOptions()).NewBackoff();
         var failures = new RepeatedFailure();
+        // A batch applied, alone or shared: the run is healthy again.
+        void Healthy()
+        {
+            backoff.Reset();
+            failures.Clear();
+        }
         while (!ct.IsCancellationRequested)
         {
             try
@@ -61,12 +67,8 @@ public sealed class ProjectionRunner(
                     {
                         // Alone from the checkpoint up to the head of the log, then with the others in the shared reader
                         // until something makes it leave (a switch-over elsewhere): then alone again, from the database.
-                        var at = await CatchUpAloneAsync(projection, token, () =>
-                        {
-                            backoff.Reset();
-                            failures.Clear();
-                        });
-                        await shared.JoinAsync(projection, at, token);
+                        var at = await CatchUpAloneAsync(projection, token, Healthy);
+                        await shared.JoinAsync(projection, at, Healthy, token);
                     }
                 }, ct);
                 if (restarted)
@@ -129,19 +131,34 @@ public sealed class ProjectionRunner(
     private async Task<LogCursor> CatchUpAloneAsync(Projection projection, CancellationToken ct, Action applied)
     {
         var at = await checkpoints.LoadAsync(projection.CheckpointName, ct);
-        while (true)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var next = subscription.ReadAsync(at, stop.Token);
+        try
         {
-            var (events, _) = await subscription.ReadAsync(at, ct);
-            if (events.Count > 0)
+            while (true)
             {
+                var (events, _) = await next;
+                if (events.Count == 0)
+                {
+                    return at;
+                }
+                var full = events.Count == subscription.BatchSize;
+                // Behind the head, the next batch is read while this one is applied: reading and applying overlap.
+                next = full ? subscription.ReadAsync(events[^1].Cursor, stop.Token) : Task.FromResult(((IReadOnlyList<RecordedEvent>)[], false));
                 await ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, at, new EventBatch(events, events[^1].Cursor), ct);
                 at = events[^1].Cursor;
                 applied();
+                if (!full)
+                {
+                    return at;
+                }
             }
-            if (events.Count < subscription.BatchSize)
-            {
-                return at;
-            }
+        }
+        finally
+        {
+            // A failed batch leaves a read under way: end it and observe its outcome.
+            await stop.CancelAsync();
+            await next.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

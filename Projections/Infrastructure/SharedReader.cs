@@ -28,11 +28,12 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
     /// <summary>
     /// Adds <paramref name="projection"/>, whose checkpoint stands at <paramref name="at"/>; completes when it leaves:
     /// normally when it must catch up alone again, with an error when one ended its membership, cancelled when
-    /// <paramref name="ct"/> was (after any batch under way that includes it has ended).
+    /// <paramref name="ct"/> was (after any batch under way that includes it has ended). <paramref name="applied"/> runs
+    /// after each batch it committed.
     /// </summary>
-    public async Task JoinAsync(Projection projection, LogCursor at, CancellationToken ct)
+    public async Task JoinAsync(Projection projection, LogCursor at, Action applied, CancellationToken ct)
     {
-        var member = new Member(projection, at, ct);
+        var member = new Member(projection, at, applied, ct);
         lock (_gate)
         {
             _members.Add(member);
@@ -138,7 +139,7 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
                 }
                 else
                 {
-                    member.At = part.Events[^1].Cursor;
+                    member.Applied(part.Events[^1].Cursor);
                 }
             }
         }
@@ -154,7 +155,7 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
                 try
                 {
                     await applyAlone(part, ct);
-                    member.At = part.Events[^1].Cursor;
+                    member.Applied(part.Events[^1].Cursor);
                 }
                 catch (Exception alone) when (!ct.IsCancellationRequested)
                 {
@@ -197,7 +198,7 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
     private void Wake() => Interlocked.Exchange(
         ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    private sealed class Member(Projection projection, LogCursor at, CancellationToken token)
+    private sealed class Member(Projection projection, LogCursor at, Action applied, CancellationToken token)
     {
         public Projection Projection { get; } = projection;
 
@@ -206,5 +207,11 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
         public CancellationToken Token { get; } = token;
 
         public TaskCompletionSource Left { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Applied(LogCursor at)
+        {
+            At = at;
+            applied();
+        }
     }
 }
