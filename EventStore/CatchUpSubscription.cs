@@ -26,6 +26,25 @@ public enum CheckpointMode
 public sealed class CatchUpSubscription(
     PostgresEventStore store, CheckpointStore checkpoints, AppendNotifier notifier, EventStoreOptions options)
 {
+    /// <summary>Events per read (<see cref="EventStoreOptions.SubscriptionBatchSize"/>): a read that returns fewer is at the head.</summary>
+    public int BatchSize => options.SubscriptionBatchSize;
+
+    /// <summary>
+    /// One read of up to <see cref="BatchSize"/> events after <paramref name="from"/>, in subscription order; Pending when
+    /// committed events wait behind an older open transaction. For readers that run their own loop (the projections'
+    /// shared reader).
+    /// </summary>
+    public Task<(IReadOnlyList<RecordedEvent> Events, bool Pending)> ReadAsync(LogCursor from, CancellationToken ct) =>
+        store.ReadSubscriptionBatchAsync(from, options.SubscriptionBatchSize, ct);
+
+    /// <summary>Completes at the next append notification, or after <see cref="EventStoreOptions.FallbackPollInterval"/>.</summary>
+    public Task WaitForAppendAsync(CancellationToken ct) => notifier.WaitAsync(options.FallbackPollInterval, ct);
+
+    /// <summary>The delay before looking again when the last read found events pending behind an open transaction.</summary>
+    public TimeSpan NextPendingDelay(TimeSpan last) => last == TimeSpan.Zero
+        ? TimeSpan.FromMilliseconds(1)
+        : TimeSpan.FromTicks(Math.Min(last.Ticks * 2, options.FallbackPollInterval.Ticks));
+
     /// <summary>Runs until <paramref name="ct"/> is cancelled or the handler throws (the error propagates; the
     /// checkpoint stays at the last handled batch).</summary>
     public async Task RunAsync(
@@ -67,9 +86,7 @@ public sealed class CatchUpSubscription(
                 if (pending)
                 {
                     // Committed events wait behind an older open transaction; look again soon, backing off.
-                    backoff = backoff == TimeSpan.Zero
-                        ? TimeSpan.FromMilliseconds(1)
-                        : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.FallbackPollInterval.Ticks));
+                    backoff = NextPendingDelay(backoff);
                     await Task.Delay(backoff, ct);
                 }
                 else

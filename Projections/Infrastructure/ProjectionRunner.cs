@@ -7,9 +7,11 @@ using Npgsql;
 namespace EventSourcedChat.Projections.Infrastructure;
 
 /// <summary>
-/// Runs every registered projection as its own catch-up subscription. A projection runs on one node at a time
-/// (a PostgreSQL advisory lock held for as long as it runs; others stand by and take over when it goes). Each batch
-/// applies in one transaction with the checkpoint, and the checkpoint only moves from where this runner left it.
+/// Runs the projections this node owns. A projection runs on one node at a time (a PostgreSQL advisory lock held for as
+/// long as it runs; others stand by and take over when it goes). Each one catches up alone from its checkpoint, then
+/// joins the node's <see cref="SharedReader"/>, which reads the log once for all the projections that have caught up and
+/// applies each batch to all of them in one transaction. Every batch, alone or shared, moves each projection's
+/// checkpoint in the same transaction as its rows, and only from where this runner left it.
 /// </summary>
 /// <remarks>
 /// A projection never stops for good because of its environment: a lost connection or lease, a deadlock, a checkpoint
@@ -26,15 +28,27 @@ public sealed class ProjectionRunner(
 {
     private readonly RunnerStatus _status = status ?? new RunnerStatus(db);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(projections.Where(p => options.Runs(p.Name))
-            .Select(p => Task.Run(() => RunWithLeaseAsync(p, stoppingToken), stoppingToken)));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var shared = new SharedReader(db, subscription,
+            (part, ct) => ApplyBatchAsync(part.Projection, part.Projection.Schema, part.Projection.CheckpointName, part.From,
+                new EventBatch(part.Events, part.Events[^1].Cursor), ct), logger);
+        return Task.WhenAll(projections.Where(p => options.Runs(p.Name))
+            .Select(p => Task.Run(() => RunWithLeaseAsync(p, shared, stoppingToken), stoppingToken))
+            .Append(Task.Run(() => shared.RunAsync(stoppingToken), stoppingToken)));
+    }
 
-    private async Task RunWithLeaseAsync(Projection projection, CancellationToken ct)
+    private async Task RunWithLeaseAsync(Projection projection, SharedReader shared, CancellationToken ct)
     {
         // Restarts after an error wait a jittered, exponentially growing delay (bounded by Resilience:RetryMaxDelay).
         var backoff = (resilience ?? new ResilienceOptions()).NewBackoff();
         var failures = new RepeatedFailure();
+        // A batch applied, alone or shared: the run is healthy again.
+        void Healthy()
+        {
+            backoff.Reset();
+            failures.Clear();
+        }
         while (!ct.IsCancellationRequested)
         {
             try
@@ -49,14 +63,13 @@ public sealed class ProjectionRunner(
                 var started = await _status.StartedAsync(projection.Name, ct);
                 var restarted = await _status.RunUntilRestartAsync(projection.Name, started, async token =>
                 {
-                    var at = await checkpoints.LoadAsync(projection.CheckpointName, token);
-                    await subscription.RunAsync(projection.CheckpointName, async (batch, t) =>
+                    while (true)
                     {
-                        await ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, at, batch, t);
-                        at = batch.Checkpoint;
-                        backoff.Reset();
-                        failures.Clear();
-                    }, CheckpointMode.ByHandler, token);
+                        // Alone from the checkpoint up to the head of the log, then with the others in the shared reader
+                        // until something makes it leave (a switch-over elsewhere): then alone again, from the database.
+                        var at = await CatchUpAloneAsync(projection, token, Healthy);
+                        await shared.JoinAsync(projection, at, Healthy, token);
+                    }
                 }, ct);
                 if (restarted)
                 {
@@ -108,6 +121,44 @@ public sealed class ProjectionRunner(
                 await TryRecordAsync(projection.Name, "retrying", e, ct);
                 await Task.Delay(delay, ct);
             }
+        }
+    }
+
+    /// <summary>
+    /// Applies the log to <paramref name="projection"/> alone, batch after batch, from its checkpoint until a read comes back
+    /// short of a full batch (it is at the head); answers where its checkpoint then stands.
+    /// </summary>
+    private async Task<LogCursor> CatchUpAloneAsync(Projection projection, CancellationToken ct, Action applied)
+    {
+        var at = await checkpoints.LoadAsync(projection.CheckpointName, ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var next = subscription.ReadAsync(at, stop.Token);
+        try
+        {
+            while (true)
+            {
+                var (events, _) = await next;
+                if (events.Count == 0)
+                {
+                    return at;
+                }
+                var full = events.Count == subscription.BatchSize;
+                // Behind the head, the next batch is read while this one is applied: reading and applying overlap.
+                next = full ? subscription.ReadAsync(events[^1].Cursor, stop.Token) : Task.FromResult(((IReadOnlyList<RecordedEvent>)[], false));
+                await ApplyBatchAsync(projection, projection.Schema, projection.CheckpointName, at, new EventBatch(events, events[^1].Cursor), ct);
+                at = events[^1].Cursor;
+                applied();
+                if (!full)
+                {
+                    return at;
+                }
+            }
+        }
+        finally
+        {
+            // A failed batch leaves a read under way: end it and observe its outcome.
+            await stop.CancelAsync();
+            await next.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -165,7 +216,7 @@ public sealed class ProjectionRunner(
         {
             await ApplyAsync(projection, schema, checkpoint, from, batch.Events, ct);
         }
-        catch (Exception e) when (IsBadEvent(e) && batch.Events.Count > 1)
+        catch (Exception e) when (ProjectionBatch.IsBadEvent(e) && batch.Events.Count > 1)
         {
             foreach (var one in batch.Events)
             {
@@ -173,18 +224,11 @@ public sealed class ProjectionRunner(
                 from = one.Cursor;
             }
         }
-        catch (Exception e) when (IsBadEvent(e))
+        catch (Exception e) when (ProjectionBatch.IsBadEvent(e))
         {
             throw new ProjectionFailedException(batch.Events[0], e);
         }
     }
-
-    /// <summary>
-    /// An error the same event would raise again: its SQL or its data is wrong. Deadlocks, serialization failures,
-    /// lost connections and shutdowns are transient: the runner retries them and the projection does not stop.
-    /// </summary>
-    private static bool IsBadEvent(Exception e) =>
-        e is PostgresException { IsTransient: false } or System.Text.Json.JsonException or InvalidCastException;
 
     private async Task ApplyOneAsync(Projection projection, string schema, string checkpoint, LogCursor from, RecordedEvent one, CancellationToken ct)
     {
@@ -192,7 +236,7 @@ public sealed class ProjectionRunner(
         {
             await ApplyAsync(projection, schema, checkpoint, from, [one], ct);
         }
-        catch (Exception e) when (IsBadEvent(e))
+        catch (Exception e) when (ProjectionBatch.IsBadEvent(e))
         {
             throw new ProjectionFailedException(one, e);
         }
@@ -207,54 +251,11 @@ public sealed class ProjectionRunner(
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Moves the checkpoint (fenced) and applies a batch's SQL within <paramref name="tx"/>.</summary>
-    internal static async Task ApplyInTransactionAsync(
+    /// <summary>Moves the checkpoint (fenced) and applies a batch's SQL within <paramref name="tx"/> (<see cref="ProjectionBatch"/>).</summary>
+    internal static Task ApplyInTransactionAsync(
         NpgsqlTransaction tx, Projection projection, string schema, string checkpoint, LogCursor from,
-        IReadOnlyList<RecordedEvent> events, bool takeSwitchLock, CancellationToken ct)
-    {
-        // The search path is set before the batch is prepared: statements resolve their unqualified tables when parsed
-        // (and PostgreSQL re-plans a prepared statement when the search path differs, as in a rebuild's schema).
-        // A batch's rows and its checkpoint commit together, so a batch lost to a crash before its commit record reached
-        // disk is simply applied again from the older checkpoint: the commit need not wait for the WAL flush.
-        // The switch lock comes first, in its own unprepared batch: preparing the batch parses its statements, and
-        // parsing already locks the tables they name, which must not happen before this lock (a rebuild's switch-over
-        // and the test reset take it exclusively, then lock those tables).
-        await using (var setup = new NpgsqlBatch(tx.Connection, tx))
-        {
-            if (takeSwitchLock)
-            {
-                setup.BatchCommands.Add(new NpgsqlBatchCommand(
-                    $"select pg_advisory_xact_lock_shared({ProjectionSchemas.SwitchKey(projection).ToString(CultureInfo.InvariantCulture)})"));
-            }
-            setup.BatchCommands.Add(new NpgsqlBatchCommand($"set local search_path to {ProjectionSchemas.Quote(schema)}, public"));
-            setup.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit to off"));
-            // The checkpoint moves first: a batch whose checkpoint is no longer where this runner left it (another
-            // runner, a rebuild's switch-over or a deletion moved it) must not write a single row, or its rows would
-            // collide with those already applied (a duplicate key is an error no retry can fix).
-            setup.BatchCommands.Add(CheckpointStore.Advance(checkpoint, from, events[^1].Cursor));
-            await setup.ExecuteNonQueryAsync(ct);
-            if (setup.BatchCommands[^1].RecordsAffected != 1)
-            {
-                throw new LostLeaseException($"Checkpoint {checkpoint} is no longer at {from}; another runner or a rebuild moved it.");
-            }
-        }
-        await using var batch = new NpgsqlBatch(tx.Connection, tx);
-        var context = new EventContext(batch);
-        foreach (var e in events)
-        {
-            projection.Apply(e, context);
-        }
-        context.Flush();
-        if (batch.BatchCommands.Count > 0)
-        {
-            // A projection sends the same few statement texts over and over: prepared once per physical connection, they
-            // skip parsing and planning, which cost more than running them (each run of rows is one statement).
-            await batch.PrepareAsync(ct);
-            await batch.ExecuteNonQueryAsync(ct);
-        }
-        await using var reset = new NpgsqlCommand("set local search_path to default", tx.Connection, tx);
-        await reset.ExecuteNonQueryAsync(ct);
-    }
+        IReadOnlyList<RecordedEvent> events, bool takeSwitchLock, CancellationToken ct) =>
+        ProjectionBatch.ApplyInTransactionAsync(tx, projection, schema, checkpoint, from, events, takeSwitchLock, ct);
 }
 
 public sealed class ProjectionFailedException(RecordedEvent failed, Exception inner)

@@ -7,7 +7,7 @@ using Npgsql;
 
 // Read-side benchmark through the real host (started as a separate process) on its own database esc_readbench.
 //   dotnet bench/ReadSide.Bench/bin/Release/net10.0/EventSourcedChat.ReadSide.Bench.dll [--quick]
-//        [--channels N] [--big N] [--small N] [--users N] [--wide N] [--gateway-dll PATH] [--port N]
+//        [--channels N] [--big N] [--small N] [--users N] [--wide N] [--gateway-dll PATH] [--port N] [--database NAME]
 // Needs ConnectionStrings__Postgres (any database on the server; the bench drops and creates esc_readbench).
 
 var quick = args.Contains("--quick");
@@ -36,7 +36,7 @@ if (!File.Exists(dll))
 }
 var total = Stopwatch.StartNew();
 Console.WriteLine($"ReadSide.Bench: {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run");
-var connectionString = await BenchDatabases.ResetAsync(adminConnection, "esc_readbench");
+var connectionString = await BenchDatabases.ResetAsync(adminConnection, OptionText("--database") ?? "esc_readbench");
 await using var db = NpgsqlDataSource.Create(connectionString);
 var meta = LogGenerator.Metadata("readbench-fill");
 
@@ -262,15 +262,25 @@ try
     results.Add(new Row("5", "median POST 10,000 members / 2 members", $"{ratio:F3}", $"<= {FlatTarget}", ratio <= FlatTarget));
     const int RowPosts = 100;
     var rowsPerPost = new Dictionary<string, double>();
+    // The whole database's commits and written rows per post, less what the idle host commits meanwhile (status polls,
+    // lag samples, this bench's own polling), measured over an idle window first.
+    var idleStart = await UnreadRowsAfterCatchUpAsync();
+    var idleClock = Stopwatch.StartNew();
+    var idleEnd = await UnreadRowsAfterCatchUpAsync();
+    var idlePerSecond = (Xacts: (idleEnd.Xacts - idleStart.Xacts) / idleClock.Elapsed.TotalSeconds, Rows: (idleEnd.AllRows - idleStart.AllRows) / idleClock.Elapsed.TotalSeconds);
     foreach (var c in new[] { wide, tiny })
     {
         var before = await UnreadRowsAfterCatchUpAsync();
+        var clock = Stopwatch.StartNew();
         for (var i = 0; i < RowPosts; i++)
         {
             await api.PostMessageAsync(poster, c.Id, ChatApi.PostBody($"row count post {i}"));
         }
         var after = await UnreadRowsAfterCatchUpAsync();
-        rowsPerPost[c.Name] = (after - before) / (double)RowPosts;
+        var seconds = clock.Elapsed.TotalSeconds;
+        rowsPerPost[c.Name] = (after.Unread - before.Unread) / (double)RowPosts;
+        results.Add(new Row("5", $"whole database per post into '{c.Name}' ({RowPosts} posts one at a time, less idle {idlePerSecond.Xacts:F1} commits/s and {idlePerSecond.Rows:F1} rows/s): commits, rows written",
+            string.Create(inv, $"{(after.Xacts - before.Xacts - idlePerSecond.Xacts * seconds) / RowPosts:F2} commits, {(after.AllRows - before.AllRows - idlePerSecond.Rows * seconds) / RowPosts:F2} rows"), "", null));
     }
     results.Add(new Row("5", $"rm_unread rows written per post (n_tup_ins+n_tup_upd, {RowPosts} posts each): {wideMembers:N0} members vs 2",
         // At most 3 per post (channel counter, author counter, message row) whatever the member count; fewer when posts
@@ -318,7 +328,7 @@ async Task<List<long>> TimeAsync(ChatApi api, BenchUser user, int clients, int p
     return bag.SelectMany(b => b).ToList();
 }
 
-async Task<long> UnreadRowsAfterCatchUpAsync()
+async Task<(long Unread, long Xacts, long AllRows)> UnreadRowsAfterCatchUpAsync()
 {
     var target = await ScalarAsync<long>("select max(position) from es_events");
     while (await ScalarAsync<long>("select coalesce(max(position), 0) from es_checkpoints where name = 'projection:unread'") < target)
@@ -327,7 +337,9 @@ async Task<long> UnreadRowsAfterCatchUpAsync()
     }
     // Backends flush table statistics at most once a second, and an idle one within 10 s.
     await Task.Delay(TimeSpan.FromSeconds(11));
-    return await ScalarAsync<long>("select coalesce(sum(n_tup_ins + n_tup_upd), 0)::bigint from pg_stat_user_tables where schemaname = 'rm_unread'");
+    return (await ScalarAsync<long>("select coalesce(sum(n_tup_ins + n_tup_upd), 0)::bigint from pg_stat_user_tables where schemaname = 'rm_unread'"),
+        await ScalarAsync<long>("select xact_commit from pg_stat_database where datname = current_database()"),
+        await ScalarAsync<long>("select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint from pg_stat_user_tables"));
 }
 
 async Task<List<(string Name, long Position)>> CheckpointsAsync()
