@@ -91,14 +91,8 @@ public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, Even
     public async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, CancellationToken, Task<T>> work, CancellationToken ct = default)
     {
         var started = Stopwatch.GetTimestamp();
-        var result = await WithOrderRetry(async () =>
-        {
-            await using var conn = await dataSource.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            var result = await work(tx, ct);
-            await tx.CommitAsync(ct);
-            return result;
-        });
+        // Transactions.RunAsync: a failed unit rethrows its own error and never leaves its session open in the transaction.
+        var result = await WithOrderRetry(() => Transactions.RunAsync(dataSource, work, ct));
         _commits.Notify();
         metrics?.Committed(started);
         return result;

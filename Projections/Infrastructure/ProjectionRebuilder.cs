@@ -63,10 +63,9 @@ public sealed class ProjectionRebuilder(NpgsqlDataSource db, PostgresEventStore 
                 {
                     break;
                 }
-                await using var conn = await db.OpenConnectionAsync(ct);
-                await using var tx = await conn.BeginTransactionAsync(ct);
-                await ProjectionRunner.ApplyInTransactionAsync(tx, projection, target, checkpoint, at, events, takeSwitchLock: false, ct);
-                await tx.CommitAsync(ct);
+                var from = at;
+                await Transactions.RunAsync(db, (tx, token) =>
+                    ProjectionRunner.ApplyInTransactionAsync(tx, projection, target, checkpoint, from, events, takeSwitchLock: false, token), ct);
                 at = events[^1].Cursor;
                 applied += events.Count;
                 Report(projection, applied, "rebuilding");

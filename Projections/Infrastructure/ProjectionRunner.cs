@@ -242,14 +242,15 @@ public sealed class ProjectionRunner(
         }
     }
 
-    private async Task ApplyAsync(Projection projection, string schema, string checkpoint, LogCursor from, IReadOnlyList<RecordedEvent> events, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+    /// <remarks>
+    /// Through <see cref="Transactions.RunAsync"/>: a batch whose connection Npgsql cannot reset after a failed statement
+    /// must neither hide that statement's error nor leave its transaction open holding the checkpoint row (every retry
+    /// of the projection would wait on it until the statement timeout).
+    /// </remarks>
+    private Task ApplyAsync(Projection projection, string schema, string checkpoint, LogCursor from, IReadOnlyList<RecordedEvent> events, CancellationToken ct) =>
         // Live batches take the switch lock shared; a rebuild's switch-over takes it exclusively.
-        await ApplyInTransactionAsync(tx, projection, schema, checkpoint, from, events, takeSwitchLock: true, ct);
-        await tx.CommitAsync(ct);
-    }
+        Transactions.RunAsync(db, (tx, token) =>
+            ApplyInTransactionAsync(tx, projection, schema, checkpoint, from, events, takeSwitchLock: true, token), ct);
 
     /// <summary>Moves the checkpoint (fenced) and applies a batch's SQL within <paramref name="tx"/> (<see cref="ProjectionBatch"/>).</summary>
     internal static Task ApplyInTransactionAsync(
