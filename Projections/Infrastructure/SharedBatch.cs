@@ -25,10 +25,14 @@ internal static class SharedBatch
     /// projection never holds up the others. Throws <see cref="SharedPartMovedException"/>, with nothing written, when
     /// a part's checkpoint moved.
     /// </summary>
-    public static async Task<IReadOnlyList<SharedPart>> ApplyAsync(NpgsqlDataSource db, IReadOnlyList<SharedPart> parts, CancellationToken ct)
+    /// <remarks>Through <see cref="Transactions.RunAsync"/>: a batch whose connection cannot be reset after a failure
+    /// rethrows its own error and never leaves its session idle in the transaction, holding the checkpoint rows.</remarks>
+    public static Task<IReadOnlyList<SharedPart>> ApplyAsync(NpgsqlDataSource db, IReadOnlyList<SharedPart> parts, CancellationToken ct) =>
+        Transactions.RunAsync(db, (tx, token) => ApplyInTransactionAsync(tx, parts, token), ct);
+
+    private static async Task<IReadOnlyList<SharedPart>> ApplyInTransactionAsync(NpgsqlTransaction tx, IReadOnlyList<SharedPart> parts, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+        var conn = tx.Connection!;
         // The switch locks first, before any statement names a table (see ProjectionBatch), tried rather than awaited.
         var held = new HashSet<long>();
         await using (var locks = new NpgsqlBatch(conn, tx))
@@ -73,7 +77,6 @@ internal static class SharedBatch
             await ProjectionBatch.SendAsync(tx, part.Projection, part.Projection.Schema, part.Events, setSearchPath: true, ct);
         }
         await ProjectionBatch.ResetSearchPathAsync(tx, ct);
-        await tx.CommitAsync(ct);
         return busy;
     }
 }
