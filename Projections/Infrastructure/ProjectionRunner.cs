@@ -63,12 +63,13 @@ public sealed class ProjectionRunner(
                 var started = await _status.StartedAsync(projection.Name, ct);
                 var restarted = await _status.RunUntilRestartAsync(projection.Name, started, async token =>
                 {
+                    LogCursor? left = null;
                     while (true)
                     {
                         // Alone from the checkpoint up to the head of the log, then with the others in the shared reader
                         // until something makes it leave (a switch-over elsewhere): then alone again, from the database.
-                        var at = await CatchUpAloneAsync(projection, token, Healthy);
-                        await shared.JoinAsync(projection, at, Healthy, token);
+                        var at = await CatchUpAloneAsync(projection, left, token, Healthy);
+                        left = await shared.JoinAsync(projection, at, Healthy, token);
                     }
                 }, ct);
                 if (restarted)
@@ -128,9 +129,18 @@ public sealed class ProjectionRunner(
     /// Applies the log to <paramref name="projection"/> alone, batch after batch, from its checkpoint until a read comes back
     /// short of a full batch (it is at the head); answers where its checkpoint then stands.
     /// </summary>
-    private async Task<LogCursor> CatchUpAloneAsync(Projection projection, CancellationToken ct, Action applied)
+    /// <remarks>
+    /// Back from the shared reader (<paramref name="left"/>: where its checkpoint stood then), a checkpoint that someone
+    /// else moved meanwhile (a rebuild's switch-over) ends the run as a batch fenced off alone does, so the run starts
+    /// again from the checkpoint and records itself (<c>projection_status</c>) like any new run.
+    /// </remarks>
+    private async Task<LogCursor> CatchUpAloneAsync(Projection projection, LogCursor? left, CancellationToken ct, Action applied)
     {
         var at = await checkpoints.LoadAsync(projection.CheckpointName, ct);
+        if (left is { } was && at != was)
+        {
+            throw new LostLeaseException($"Checkpoint {projection.CheckpointName} is no longer at {was}; another runner or a rebuild moved it.");
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var next = subscription.ReadAsync(at, stop.Token);
         try

@@ -31,7 +31,8 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
     /// <paramref name="ct"/> was (after any batch under way that includes it has ended). <paramref name="applied"/> runs
     /// after each batch it committed.
     /// </summary>
-    public async Task JoinAsync(Projection projection, LogCursor at, Action applied, CancellationToken ct)
+    /// <returns>Where the member's checkpoint stood when it left.</returns>
+    public async Task<LogCursor> JoinAsync(Projection projection, LogCursor at, Action applied, CancellationToken ct)
     {
         var member = new Member(projection, at, applied, ct);
         lock (_gate)
@@ -43,6 +44,7 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
             Wake();
             await member.Left.Task;
         }
+        return member.At;
     }
 
     public async Task RunAsync(CancellationToken stopping)
