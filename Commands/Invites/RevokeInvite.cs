@@ -27,6 +27,10 @@ public static class RevokeInviteEndpoint
     private static async Task<Ok<PositionResponse>> Handle(string workspaceId, string inviteId, HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
+        if (!Ids.IsValid(inviteId))
+        {
+            throw CommandRejected.NotFound("The invite");
+        }
         var result = await WorkspacePipeline.RunAsync(store, actor,
             async (tx, t) => await InviteWriteSide.WithInviteAsync(tx, await WorkspaceWriteSide.LoadAsync(tx, workspaceId, [actor.UserId], t), inviteId, t),
             w => w,
