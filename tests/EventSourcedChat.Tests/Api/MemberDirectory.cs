@@ -43,7 +43,7 @@ public sealed class MemberDirectory(PostgresFixture db) : ApiTest(db)
 
         Assert.Equal([2, 2, 2, 1], pages.Select(p => p.Count));
         var all = pages.SelectMany(p => p).ToList();
-        Assert.Equal(["Alice", "Bob", "Erin", "Malik", "alina", "carol", "zoe"].Order(StringComparer.Create(System.Globalization.CultureInfo.InvariantCulture, true)),
+        Assert.Equal(new[] { "Alice", "Bob", "Erin", "Malik", "alina", "carol", "zoe" }.Order(StringComparer.Create(System.Globalization.CultureInfo.InvariantCulture, true)),
             all.Select(m => m.GetProperty("displayName").GetString()).Order(StringComparer.Create(System.Globalization.CultureInfo.InvariantCulture, true)));
         Assert.Equal(all.Count, all.Select(m => m.GetProperty("userId").GetString()).Distinct().Count());
         var alice = all.Single(m => m.GetProperty("userId").GetString() == people[0].UserId);
