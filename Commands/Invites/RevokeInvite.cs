@@ -2,8 +2,8 @@ using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Events;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace EventSourcedChat.Commands.Invites;
