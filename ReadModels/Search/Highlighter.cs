@@ -57,12 +57,15 @@ public static class Highlighter
             at = CultureInfo.InvariantCulture.CompareInfo.IndexOf(text, needle, CompareOptions.IgnoreCase, out var length);
             if (at < 0)
             {
-                return Escape(Cut(text, 0, Math.Min(text.Length, 2 * Context), out var cut)) + (cut ? "…" : "");
+                return Excerpt(text);
             }
             return Mark(text, at, length);
         }
         return Mark(text, at, needle.Length);
     }
+
+    /// <summary>The start of <paramref name="text"/>, escaped, up to twice <see cref="Context"/> characters (cut texts get an ellipsis): nothing marked.</summary>
+    public static string Excerpt(string text) => Escape(Cut(text, 0, Math.Min(text.Length, 2 * Context), out var cut)) + (cut ? "…" : "");
 
     private static string Mark(string text, int at, int length)
     {
