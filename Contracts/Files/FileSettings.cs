@@ -18,6 +18,9 @@ public sealed record FileSettings
 
     public TimeSpan DownloadUrlLifetime { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long the download URLs of an audit export stay valid, from the export's start.</summary>
+    public TimeSpan AuditUrlLifetime { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>A file not attached to any message within this time is swept (its row and its bytes).</summary>
     public TimeSpan UnattachedLifetime { get; init; } = TimeSpan.FromHours(24);
 
