@@ -82,7 +82,7 @@ public sealed class Chatctl(PostgresFixture db) : AuditTest(db)
 
             var posted = System.Text.Json.JsonDocument.Parse((await File.ReadAllLinesAsync(file)).Single(l => l.Contains("\"message.posted", StringComparison.Ordinal))).RootElement;
             var listed = posted.GetProperty("files").EnumerateArray().ToList();
-            Assert.Equal([notesId, pngId], listed.Select(f => f.GetProperty("fileId").GetString()));
+            Assert.Equal([notesId, pngId], listed.Select(f => f.GetProperty("fileId").GetString()!).ToList());
             Assert.Equal(Sha(notes), listed[0].GetProperty("sha256").GetString());
             Assert.StartsWith("/v1/objects/" + notesId + "?", listed[0].GetProperty("downloadUrl").GetString(), StringComparison.Ordinal);
             Assert.Equal(notes, await File.ReadAllBytesAsync(Path.Combine(dir, notesId)));
