@@ -59,9 +59,10 @@ public static class AuditFileCommands
                 }
                 var target = Path.Combine(directory, fileId);
                 var partial = target + ".part";
+                await using (var body = await response.Content.ReadAsStreamAsync(ct))
                 await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
                 {
-                    await (await response.Content.ReadAsStreamAsync(ct)).CopyToAsync(file, ct);
+                    await body.CopyToAsync(file, ct);
                 }
                 File.Move(partial, target, overwrite: true);
                 written++;

@@ -1,4 +1,5 @@
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Files;
 using Npgsql;
 
 namespace EventSourcedChat.Commands.Files;
@@ -56,7 +57,7 @@ public static class FileTable
     /// Deletes an attached file's row if exactly <paramref name="attachments"/> messages attached it. A post attaching it
     /// meanwhile holds the row (the delete waits, then sees its count); one that comes after finds no row and is refused.
     /// </summary>
-    public static async Task<Contracts.Files.FileRelease> ReleaseAsync(NpgsqlDataSource db, string fileId, int attachments, CancellationToken ct)
+    public static async Task<FileRelease> ReleaseAsync(NpgsqlDataSource db, string fileId, int attachments, CancellationToken ct)
     {
         await using var cmd = db.Command("""
             with released as (delete from ws_files where file_id = $1 and attached_at is not null and attach_count = $2 returning 1)
@@ -64,9 +65,9 @@ public static class FileTable
             """, fileId, attachments);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);
-        return r.GetInt32(0) == 1 ? Contracts.Files.FileRelease.Released
-            : r.GetInt32(1) == 0 ? Contracts.Files.FileRelease.AlreadyReleased
-            : Contracts.Files.FileRelease.SharedAgain;
+        return r.GetInt32(0) == 1 ? FileRelease.Released
+            : r.GetInt32(1) == 0 ? FileRelease.AlreadyReleased
+            : FileRelease.SharedAgain;
     }
 
     /// <summary>Records a pending upload's bytes; false unless it was waiting for exactly this many bytes and has not expired.</summary>

@@ -48,10 +48,17 @@ public sealed class SearchProjection : Projection
         create index if not exists messages_channel_created on messages (channel_id, created_at desc);
         create index if not exists messages_created on messages (created_at desc);
         create index if not exists messages_user_created on messages (user_id, created_at desc);
-        alter table messages add column if not exists file_names text not null default '';
-        alter table messages add column if not exists has_image boolean not null default false;
-        alter table messages add column if not exists files_tsv tsvector generated always as
-            (to_tsvector('{TextSearchConfig}'::regconfig, regexp_replace(file_names, '[[:punct:][:space:]]+', ' ', 'g'))) stored;
+        do $$
+        begin
+            -- Checked first: alter table locks the table exclusively even when the columns are there (at every start).
+            if not exists (select 1 from information_schema.columns
+                            where table_schema = current_schema() and table_name = 'messages' and column_name = 'files_tsv') then
+                alter table messages add column if not exists file_names text not null default '';
+                alter table messages add column if not exists has_image boolean not null default false;
+                alter table messages add column files_tsv tsvector generated always as
+                    (to_tsvector('{TextSearchConfig}'::regconfig, regexp_replace(file_names, '[[:punct:][:space:]]+', ' ', 'g'))) stored;
+            end if;
+        end $$;
         create index if not exists messages_files_tsv on messages using gin (files_tsv) where file_names <> '';
         create index if not exists messages_file_names_trgm on messages using gin (file_names gin_trgm_ops) where file_names <> '';
         create index if not exists messages_files_created on messages (created_at desc) where file_names <> '';
