@@ -29,7 +29,7 @@ public sealed class FileProjection : Projection
         create index if not exists carriers_message on carriers (channel_id, seq);
         create table if not exists holds (channel_id text primary key);
         create table if not exists deletions (file_id text primary key, deleted_at timestamptz not null);
-        create index if not exists deletions_due on deletions (deleted_at);
+        create index if not exists deletions_due on deletions (deleted_at, file_id);
         """;
 
     public FileProjection()

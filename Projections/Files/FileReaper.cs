@@ -29,24 +29,34 @@ public sealed class FileReaper(NpgsqlDataSource db, IObjectStore objects, IFileR
     public async Task<IReadOnlyList<string>> ReapOnceAsync(DateTimeOffset now, CancellationToken ct)
     {
         var deleted = new List<string>();
-        foreach (var due in await DueAsync(now - settings.DeleteDelay, ct))
+        var after = new Due("", DateTimeOffset.UnixEpoch, 0);
+        while (true)
         {
-            if (await releases.ReleaseAsync(due.FileId, due.Carriers, ct) == FileRelease.SharedAgain)
+            // In keyset pages, so files kept back (shared again) never hold up the ones behind them.
+            var page = await DueAsync(now - settings.DeleteDelay, after, ct);
+            foreach (var due in page)
             {
-                continue; // the projection removes the row when it applies that post
+                if (await releases.ReleaseAsync(due.FileId, due.Carriers, ct) == FileRelease.SharedAgain)
+                {
+                    continue; // the projection removes the row when it applies that post
+                }
+                await objects.DeleteAsync(due.FileId, ct);
+                await using var done = db.CreateCommand("delete from rm_files.deletions where file_id = $1 and deleted_at = $2");
+                done.Parameters.AddWithValue(due.FileId);
+                done.Parameters.AddWithValue(due.DeletedAt);
+                await done.ExecuteNonQueryAsync(ct);
+                deleted.Add(due.FileId);
             }
-            await objects.DeleteAsync(due.FileId, ct);
-            await using var done = db.CreateCommand("delete from rm_files.deletions where file_id = $1 and deleted_at = $2");
-            done.Parameters.AddWithValue(due.FileId);
-            done.Parameters.AddWithValue(due.DeletedAt);
-            await done.ExecuteNonQueryAsync(ct);
-            deleted.Add(due.FileId);
+            if (page.Count < Batch)
+            {
+                return deleted;
+            }
+            after = page[^1];
         }
-        return deleted;
     }
 
-    /// <summary>Files whose last carrier was deleted before <paramref name="before"/>, none live, none in a held channel.</summary>
-    private async Task<List<Due>> DueAsync(DateTimeOffset before, CancellationToken ct)
+    /// <summary>Files whose last carrier was deleted before <paramref name="before"/>, none live, none in a held channel, after <paramref name="after"/>.</summary>
+    private async Task<List<Due>> DueAsync(DateTimeOffset before, Due after, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
             select d.file_id, d.deleted_at, (select count(*) from rm_files.carriers c where c.file_id = d.file_id)::int
@@ -55,10 +65,13 @@ public sealed class FileReaper(NpgsqlDataSource db, IObjectStore objects, IFileR
                and not exists (select 1 from rm_files.carriers c where c.file_id = d.file_id and c.deleted_at is null)
                and not exists (select 1 from rm_files.carriers c join rm_files.holds h on h.channel_id = c.channel_id
                                 where c.file_id = d.file_id)
-             order by d.deleted_at
-             limit $2
+               and (d.deleted_at, d.file_id) > ($2, $3)
+             order by d.deleted_at, d.file_id
+             limit $4
             """);
         cmd.Parameters.AddWithValue(before);
+        cmd.Parameters.AddWithValue(after.DeletedAt);
+        cmd.Parameters.AddWithValue(after.FileId);
         cmd.Parameters.AddWithValue(Batch);
         var due = new List<Due>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
