@@ -69,7 +69,7 @@ public sealed class FileReaper(NpgsqlDataSource db, IObjectStore objects, IFileR
              order by d.deleted_at, d.file_id
              limit $4
             """);
-        cmd.Parameters.AddWithValue(before);
+        cmd.Parameters.AddWithValue(before.ToUniversalTime()); // Npgsql takes only offset 0 for timestamptz
         cmd.Parameters.AddWithValue(after.DeletedAt);
         cmd.Parameters.AddWithValue(after.FileId);
         cmd.Parameters.AddWithValue(Batch);
