@@ -120,22 +120,7 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db, int substringCand
                      limit {limit}) h
              order by h.rank desc, h.created_at desc, h.channel_id, h.seq desc
             """;
-        return await ReadAsync(cmd, query.Limit, r => FullTextHighlight(Highlighter.FromHeadline(r.GetString(5)), r.GetString(6), query.Text), ct);
-    }
-
-    /// <summary>
-    /// <c>ts_headline</c> marks nothing in a file name that its parser takes as one token (<c>Quarterly-Report.pdf</c>):
-    /// a message found by a file name then shows that name with the first query word it contains marked.
-    /// </summary>
-    private static string FullTextHighlight(string headline, string fileNames, string q)
-    {
-        if (fileNames.Length == 0 || headline.Contains(Highlighter.Open, StringComparison.Ordinal))
-        {
-            return headline;
-        }
-        var word = q.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
-            .FirstOrDefault(w => fileNames.Contains(w, StringComparison.OrdinalIgnoreCase));
-        return word is null ? headline : Highlighter.Substring(fileNames, word);
+        return await ReadAsync(cmd, query.Limit, r => Highlighter.FullText(Highlighter.FromHeadline(r.GetString(5)), r.GetString(6), query.Text), ct);
     }
 
     private async Task<SearchResults> SubstringAsync(SearchQuery query, string userId, CancellationToken ct)
@@ -158,14 +143,8 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db, int substringCand
              order by greatest(word_similarity({q}, text), word_similarity({q}, file_names)) desc, created_at desc, channel_id, seq desc
              limit {limit}
             """;
-        return await ReadAsync(cmd, query.Limit, r => SubstringHighlight(r.GetString(2), r.GetString(5), query.Text), ct);
+        return await ReadAsync(cmd, query.Limit, r => Highlighter.Substring(r.GetString(2), r.GetString(5), query.Text), ct);
     }
-
-    /// <summary>The match in the text, or else in the file names (a message found by a file's name shows that name marked).</summary>
-    private static string SubstringHighlight(string text, string fileNames, string q) =>
-        fileNames.Length > 0 && !text.Contains(q, StringComparison.OrdinalIgnoreCase) && fileNames.Contains(q, StringComparison.OrdinalIgnoreCase)
-            ? Highlighter.Substring(fileNames, q)
-            : Highlighter.Substring(text, q);
 
     /// <summary>
     /// A query of operators only (<c>has:image</c>, <c>in:...</c>): the messages passing the filters, newest first,
