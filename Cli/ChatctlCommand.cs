@@ -96,22 +96,36 @@ public static class ChatctlCommand
         var channel = new Argument<string>("channelId");
         var outFile = new Option<FileInfo>("--out", "-o") { Required = true, Description = "NDJSON file to write" };
         var fromSeq = new Option<long>("--from-seq") { Description = "first seq to export", DefaultValueFactory = _ => 0 };
-        var export = new Command("export", "export a channel's raw events to an NDJSON file") { channel, outFile, fromSeq };
+        var exportFiles = new Option<DirectoryInfo?>("--files") { Description = "also download the files the events list into this directory" };
+        var export = new Command("export", "export a channel's raw events to an NDJSON file") { channel, outFile, fromSeq, exportFiles };
         Run(export, async (p, ct) =>
         {
             await AuditCommands.ExportAsync(Api(p), console, p.GetValue(channel)!, p.GetValue(outFile)!.FullName, p.GetValue(fromSeq), ct);
+            if (p.GetValue(exportFiles) is { } dir)
+            {
+                await AuditFileCommands.DownloadAsync(Api(p), console, p.GetValue(outFile)!.FullName, dir.FullName, ct);
+            }
             return 0;
         });
         var liveChannel = new Argument<string?>("channelId") { Arity = ArgumentArity.ZeroOrOne, Description = "verify the live channel on the server" };
         var file = new Option<FileInfo?>("--file", "-f") { Description = "verify an export file offline instead" };
         var fileChannel = new Option<string?>("--channel") { Description = "the file's channel id (default: read from its events)" };
-        var verify = new Command("verify", "recompute a channel's hash chain, live or from an export file") { liveChannel, file, fileChannel };
+        var verifyFiles = new Option<DirectoryInfo?>("--files") { Description = "with --file: also check the downloaded files in this directory against the SHA-256 in the chain" };
+        var verify = new Command("verify", "recompute a channel's hash chain, live or from an export file") { liveChannel, file, fileChannel, verifyFiles };
         Run(verify, async (p, ct) =>
         {
             ChainResult result;
+            if (p.GetValue(verifyFiles) is not null && p.GetValue(file) is null)
+            {
+                throw new CliException("--files checks the files of an export: give --file too");
+            }
             if (p.GetValue(file) is { } f)
             {
                 result = await AuditCommands.VerifyFileAsync(console, f.FullName, p.GetValue(fileChannel), ct);
+                if (p.GetValue(verifyFiles) is { } filesDir && !(await AuditFileCommands.VerifyAsync(console, f.FullName, filesDir.FullName, ct)).Ok)
+                {
+                    return ChainBroken;
+                }
             }
             else if (p.GetValue(liveChannel) is { } ch)
             {

@@ -36,6 +36,7 @@ public static class CommandsModule
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IAuditTrail, RecordAuditRead>();
         services.AddSingleton<IFileUploads, FileUploads>();
+        services.AddSingleton<IFileReleases, FileReleases>();
         services.AddSingleton<FileSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<FileSweeper>());
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();

@@ -1,5 +1,6 @@
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Projections.Directory;
+using EventSourcedChat.Projections.Files;
 using EventSourcedChat.Projections.History;
 using EventSourcedChat.Projections.Infrastructure;
 using EventSourcedChat.Projections.Profiles;
@@ -27,6 +28,18 @@ public static class ProjectionsModule
         services.AddSingleton<Projection, HistoryProjection>();
         services.AddSingleton<Projection, SearchProjection>();
         services.AddSingleton<Projection, ProfileProjection>();
+        services.AddSingleton<Projection, FileProjection>();
+        return services;
+    }
+
+    /// <summary>
+    /// The deletion of deleted messages' files (<see cref="FileReaper"/>), on projector nodes; needs the object store,
+    /// the files' settings and the write side's <c>IFileReleases</c>.
+    /// </summary>
+    public static IServiceCollection AddFileReaper(this IServiceCollection services)
+    {
+        services.AddSingleton<FileReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<FileReaper>());
         return services;
     }
 

@@ -40,13 +40,13 @@ public static class AttachFiles
     /// <summary>The ids a post names, for loading: only well-formed ones can exist.</summary>
     public static string[] Wanted(IReadOnlyList<string>? requested) => requested is null ? [] : [.. requested.Where(Ids.IsValid).Distinct()];
 
-    /// <summary>In the post's transaction: marks the files attached (never swept), or refuses the post if one was swept meanwhile.</summary>
+    /// <summary>In the posts' transaction: marks the files attached (never swept), or refuses the posts if one was swept or released meanwhile.</summary>
     public static async Task ApplyAsync(NpgsqlTransaction tx, IReadOnlyList<SharedFile> files, CancellationToken ct)
     {
         var ids = files.Select(f => f.FileId).ToArray();
-        if (await FileTable.AttachAsync(tx, ids, ct) != ids.Length)
+        if (await FileTable.AttachAsync(tx, ids, ct) != ids.Distinct(StringComparer.Ordinal).Count())
         {
-            throw CommandRejected.Invalid("A file of the message expired before it was posted; upload it again.");
+            throw CommandRejected.Invalid("A file of the message expired or was deleted before it was posted; upload it again.");
         }
     }
 

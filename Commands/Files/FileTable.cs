@@ -1,4 +1,5 @@
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Files;
 using Npgsql;
 
 namespace EventSourcedChat.Commands.Files;
@@ -41,14 +42,33 @@ public static class FileTable
     }
 
     /// <summary>
-    /// Marks uploaded files attached, in the post's transaction: an attached file is never swept. Answers how many of
-    /// them are still there and uploaded (fewer than asked: one was swept after the post's decision read it).
+    /// Marks uploaded files attached, in the posts' transaction: an attached file is never swept, and counts each
+    /// attachment (a file twice in <paramref name="fileIds"/>, two posts of a group, counts two). Answers how many of
+    /// the distinct files are still there and uploaded (fewer: one was swept or released after the decision read it).
     /// </summary>
     public static Task<int> AttachAsync(NpgsqlTransaction tx, string[] fileIds, CancellationToken ct) =>
         tx.ExecuteAsync("""
-            update ws_files set attached_at = coalesce(attached_at, now())
-             where file_id = any ($1) and uploaded_at is not null
+            update ws_files f set attached_at = coalesce(f.attached_at, now()), attach_count = f.attach_count + u.n
+              from (select id, count(*)::int as n from unnest($1::text[]) as id group by id) u
+             where f.file_id = u.id and f.uploaded_at is not null
             """, ct, (object)fileIds);
+
+    /// <summary>
+    /// Deletes an attached file's row if exactly <paramref name="attachments"/> messages attached it. A post attaching it
+    /// meanwhile holds the row (the delete waits, then sees its count); one that comes after finds no row and is refused.
+    /// </summary>
+    public static async Task<FileRelease> ReleaseAsync(NpgsqlDataSource db, string fileId, int attachments, CancellationToken ct)
+    {
+        await using var cmd = db.Command("""
+            with released as (delete from ws_files where file_id = $1 and attached_at is not null and attach_count = $2 returning 1)
+            select (select count(*) from released)::int, (select count(*) from ws_files where file_id = $1)::int
+            """, fileId, attachments);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return r.GetInt32(0) == 1 ? FileRelease.Released
+            : r.GetInt32(1) == 0 ? FileRelease.AlreadyReleased
+            : FileRelease.SharedAgain;
+    }
 
     /// <summary>Records a pending upload's bytes; false unless it was waiting for exactly this many bytes and has not expired.</summary>
     public static async Task<bool> CompleteAsync(NpgsqlDataSource db, string fileId, long size, string sha256, string contentType, CancellationToken ct)

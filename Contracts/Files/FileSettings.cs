@@ -18,8 +18,18 @@ public sealed record FileSettings
 
     public TimeSpan DownloadUrlLifetime { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long the download URLs of an audit export stay valid, from the export's start.</summary>
+    public TimeSpan AuditUrlLifetime { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>A file not attached to any message within this time is swept (its row and its bytes).</summary>
     public TimeSpan UnattachedLifetime { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>How often the sweep of files never attached, and the deletion of deleted messages' files, run.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long after the last message carrying a file was deleted its bytes are deleted from the store (unless a channel
+    /// it was shared in is on legal hold): the time to undo a mistake or place a hold.
+    /// </summary>
+    public TimeSpan DeleteDelay { get; init; } = TimeSpan.FromHours(1);
 }

@@ -60,6 +60,8 @@ public static class HostingExtensions
             }
             // The mail outbox's sender (any number of nodes may run it: each claims its own mails).
             builder.Services.AddMailWorker(builder.Configuration);
+            // Deleted messages' files leave the store after Files:DeleteDelay (any number of nodes: repeats are harmless).
+            builder.Services.AddFileReaper();
         }
         else
         {

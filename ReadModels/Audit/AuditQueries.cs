@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
 
 namespace EventSourcedChat.ReadModels.Audit;
 
@@ -36,7 +37,8 @@ public static class AuditQueries
 
     /// <summary><c>?fromSeq=</c> (inclusive, default 0: from the start) and <c>?limit=</c> (default: to the stream's head when asked).</summary>
     private static async Task<IResult> EventsAsync(
-        string channelId, HttpContext http, NpgsqlDataSource db, PostgresEventStore log, IAuditTrail trail, CancellationToken ct)
+        string channelId, HttpContext http, NpgsqlDataSource db, PostgresEventStore log, IAuditTrail trail, IObjectStore objects,
+        FileSettings fileSettings, CancellationToken ct)
     {
         if (!TryLong(http, "fromSeq", out var fromSeq) || !TryLong(http, "limit", out var limit) || limit == 0)
         {
@@ -52,7 +54,8 @@ public static class AuditQueries
         }
         http.Response.Headers["X-Audit-From-Seq"] = from.ToString(CultureInfo.InvariantCulture);
         http.Response.Headers["X-Audit-To-Seq"] = to.ToString(CultureInfo.InvariantCulture);
-        return Results.Stream(body => AuditExport.WriteAsync(db, stream, from, to, body, http.RequestAborted), "application/x-ndjson");
+        var files = AuditFiles.For(objects, fileSettings);
+        return Results.Stream(body => AuditExport.WriteAsync(db, stream, from, to, files, body, http.RequestAborted), "application/x-ndjson");
     }
 
     private static async Task<IResult> VerifyAsync(

@@ -57,12 +57,36 @@ public static class Highlighter
             at = CultureInfo.InvariantCulture.CompareInfo.IndexOf(text, needle, CompareOptions.IgnoreCase, out var length);
             if (at < 0)
             {
-                return Escape(Cut(text, 0, Math.Min(text.Length, 2 * Context), out var cut)) + (cut ? "…" : "");
+                return Excerpt(text);
             }
             return Mark(text, at, length);
         }
         return Mark(text, at, needle.Length);
     }
+
+    /// <summary>
+    /// <c>ts_headline</c> marks nothing in a file name that its parser takes as one token (<c>Quarterly-Report.pdf</c>):
+    /// a message found by a file name then shows that name with the first query word it contains marked.
+    /// </summary>
+    public static string FullText(string headline, string fileNames, string q)
+    {
+        if (fileNames.Length == 0 || headline.Contains(Open, StringComparison.Ordinal))
+        {
+            return headline;
+        }
+        var word = q.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(w => fileNames.Contains(w, StringComparison.OrdinalIgnoreCase));
+        return word is null ? headline : Substring(fileNames, word);
+    }
+
+    /// <summary>The match in the text, or else in the file names (a message found by a file's name shows that name marked).</summary>
+    public static string Substring(string text, string fileNames, string q) =>
+        fileNames.Length > 0 && !text.Contains(q, StringComparison.OrdinalIgnoreCase) && fileNames.Contains(q, StringComparison.OrdinalIgnoreCase)
+            ? Substring(fileNames, q)
+            : Substring(text, q);
+
+    /// <summary>The start of <paramref name="text"/>, escaped, up to twice <see cref="Context"/> characters (cut texts get an ellipsis): nothing marked.</summary>
+    public static string Excerpt(string text) => Escape(Cut(text, 0, Math.Min(text.Length, 2 * Context), out var cut)) + (cut ? "…" : "");
 
     private static string Mark(string text, int at, int length)
     {

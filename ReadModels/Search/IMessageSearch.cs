@@ -1,8 +1,14 @@
 namespace EventSourcedChat.ReadModels.Search;
 
-/// <summary>What to look for. <see cref="Text"/> is trimmed and 1..200 characters; bounds are exclusive.</summary>
+/// <summary>
+/// What to look for. <see cref="Text"/> is what is left of <c>q</c> once its operators are taken out
+/// (<see cref="SearchOperators"/>), trimmed; empty when <c>q</c> held operators only, which then lists the messages that
+/// pass the filters, newest first. Bounds are exclusive. <see cref="HasFile"/>: only messages carrying a file;
+/// <see cref="HasImage"/>: only messages carrying an image (PNG, JPEG, GIF or WebP).
+/// </summary>
 public sealed record SearchQuery(
-    string WorkspaceId, string Text, string? ChannelId, string? FromUserId, DateTimeOffset? Before, DateTimeOffset? After, int Limit);
+    string WorkspaceId, string Text, string? ChannelId, string? FromUserId, DateTimeOffset? Before, DateTimeOffset? After, int Limit,
+    bool HasFile = false, bool HasImage = false);
 
 /// <param name="Text">The plain-text form of the message (<c>Contracts.Messages.MessageText.Plain</c>: the Markdown markup removed), which is what was searched.</param>
 /// <param name="Highlight">An HTML-safe excerpt of <see cref="Text"/> with the matches in <c>&lt;mark&gt;</c>.</param>

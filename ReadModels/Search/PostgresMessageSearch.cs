@@ -41,6 +41,10 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db, int substringCand
 
     public async Task<SearchResults> SearchAsync(SearchQuery query, string userId, CancellationToken ct)
     {
+        if (query.Text.Length == 0)
+        {
+            return await FilteredAsync(query, userId, ct);
+        }
         if (IsPlainWords(query.Text))
         {
             var found = await FullTextAsync(query, userId, ct);
@@ -101,20 +105,22 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db, int substringCand
         cmd.CommandText = $"""
             {MyChannels(query, userId, cmd)},
             candidates as materialized (
-                select s.channel_id, s.seq, s.text, s.user_id, s.created_at, s.tsv
+                select s.channel_id, s.seq, s.text, s.user_id, s.created_at, s.tsv || s.files_tsv as tsv, s.file_names
                   from rm_search.messages s
-                 where s.tsv @@ websearch_to_tsquery('{Config}', {q}) and {filters}
+                 where (s.tsv @@ websearch_to_tsquery('{Config}', {q})
+                        or (s.file_names <> '' and s.files_tsv @@ websearch_to_tsquery('{Config}', {q})))
+                   and {filters}
                  order by s.created_at desc
                  limit {CandidateLimit})
             select h.channel_id, h.seq, h.text, h.user_id, h.created_at,
-                   ts_headline('{Config}', {EscapedSql("h.text")}, websearch_to_tsquery('{Config}', {q}), {options})
-              from (select channel_id, seq, text, user_id, created_at, ts_rank(tsv, websearch_to_tsquery('{Config}', {q})) as rank
+                   ts_headline('{Config}', {EscapedSql(WithFileNames("h"))}, websearch_to_tsquery('{Config}', {q}), {options}), h.file_names
+              from (select channel_id, seq, text, user_id, created_at, file_names, ts_rank(tsv, websearch_to_tsquery('{Config}', {q})) as rank
                       from candidates
                      order by rank desc, created_at desc, channel_id, seq desc
                      limit {limit}) h
              order by h.rank desc, h.created_at desc, h.channel_id, h.seq desc
             """;
-        return await ReadAsync(cmd, query.Limit, r => Highlighter.FromHeadline(r.GetString(5)), ct);
+        return await ReadAsync(cmd, query.Limit, r => Highlighter.FullText(Highlighter.FromHeadline(r.GetString(5)), r.GetString(6), query.Text), ct);
     }
 
     private async Task<SearchResults> SubstringAsync(SearchQuery query, string userId, CancellationToken ct)
@@ -127,18 +133,42 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db, int substringCand
         cmd.CommandText = $"""
             {MyChannels(query, userId, cmd)},
             candidates as materialized (
-                select s.channel_id, s.seq, s.text, s.user_id, s.created_at
+                select s.channel_id, s.seq, s.text, s.user_id, s.created_at, s.file_names
                   from rm_search.messages s
-                 where s.text ilike {pattern} and {filters}
+                 where (s.text ilike {pattern} or (s.file_names <> '' and s.file_names ilike {pattern})) and {filters}
                  order by s.created_at desc
                  limit {substringCandidates})
-            select channel_id, seq, text, user_id, created_at
+            select channel_id, seq, text, user_id, created_at, file_names
               from candidates
-             order by word_similarity({q}, text) desc, created_at desc, channel_id, seq desc
+             order by greatest(word_similarity({q}, text), word_similarity({q}, file_names)) desc, created_at desc, channel_id, seq desc
              limit {limit}
             """;
-        return await ReadAsync(cmd, query.Limit, r => Highlighter.Substring(r.GetString(2), query.Text), ct);
+        return await ReadAsync(cmd, query.Limit, r => Highlighter.Substring(r.GetString(2), r.GetString(5), query.Text), ct);
     }
+
+    /// <summary>
+    /// A query of operators only (<c>has:image</c>, <c>in:...</c>): the messages passing the filters, newest first,
+    /// each highlighted as the start of its text (with its file names when it has no text to show).
+    /// </summary>
+    private async Task<SearchResults> FilteredAsync(SearchQuery query, string userId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand();
+        var filters = Filters(cmd, query);
+        var limit = Add(cmd, query.Limit + 1, NpgsqlDbType.Integer);
+        cmd.CommandText = $"""
+            {MyChannels(query, userId, cmd)}
+            select s.channel_id, s.seq, s.text, s.user_id, s.created_at, s.file_names
+              from rm_search.messages s
+             where {filters}
+             order by s.created_at desc, s.channel_id, s.seq desc
+             limit {limit}
+            """;
+        return await ReadAsync(cmd, query.Limit, r => Highlighter.Excerpt(r.GetString(2).Length > 0 ? r.GetString(2) : r.GetString(5)), ct);
+    }
+
+    /// <summary>SQL of a row's text followed by its file names (one per line), what full-text highlights are cut from.</summary>
+    private static string WithFileNames(string alias) =>
+        $"case when {alias}.file_names = '' then {alias}.text else {alias}.text || E'\\n' || {alias}.file_names end";
 
     /// <summary>
     /// The caller's channels in the workspace now (invariant 8), as the CTE <c>mine</c>. Materialized, so the planner
@@ -167,6 +197,14 @@ public sealed class PostgresMessageSearch(NpgsqlDataSource db, int substringCand
         if (query.Before is { } before)
         {
             where.Add($"s.created_at < {Add(cmd, before.ToUniversalTime(), NpgsqlDbType.TimestampTz)}");
+        }
+        if (query.HasFile)
+        {
+            where.Add("s.file_names <> ''");
+        }
+        if (query.HasImage)
+        {
+            where.Add("s.has_image");
         }
         if (query.After is { } after)
         {

@@ -76,7 +76,23 @@ public static class SearchQueries
         {
             return (null, "before and after are ISO 8601 timestamps, e.g. 2025-01-31T12:00:00Z.");
         }
-        return (new SearchQuery(workspaceId, q, Blank(One(args["channelId"])), Blank(One(args["fromUserId"])), before, after, limit), null);
+        var (operators, invalid) = SearchOperators.Parse(q);
+        if (operators is null)
+        {
+            return (null, invalid);
+        }
+        if (!TryAgree(Blank(One(args["channelId"])), operators.In, out var channelId) || !TryAgree(Blank(One(args["fromUserId"])), operators.From, out var fromUserId))
+        {
+            return (null, "in: and from: in q must agree with channelId and fromUserId when both are given.");
+        }
+        return (new SearchQuery(workspaceId, operators.Text, channelId, fromUserId, before, after, limit, operators.HasFile, operators.HasImage), null);
+    }
+
+    /// <summary>A filter given both as a parameter and as an operator of q: the same value, or the query is refused.</summary>
+    private static bool TryAgree(string? parameter, string? inQuery, out string? value)
+    {
+        value = parameter ?? inQuery;
+        return parameter is null || inQuery is null || parameter == inQuery;
     }
 
     private static string? One(StringValues values) => values.Count == 0 ? null : values[^1];

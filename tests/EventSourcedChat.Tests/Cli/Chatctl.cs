@@ -62,6 +62,58 @@ public sealed class Chatctl(PostgresFixture db) : AuditTest(db)
     }
 
     [Fact]
+    public async Task An_export_lists_each_file_with_its_hash_and_url_and_verify_checks_the_downloaded_bytes_against_the_chain()
+    {
+        var ada = await RegisterAsync("ada");
+        var ws = await WorkspaceAsync(ada);
+        var ch = await ChannelAsync(ada, ws);
+        byte[] notes = System.Text.Encoding.ASCII.GetBytes("minutes of the meeting\n"), png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
+        using var store = Anonymous();
+        var (notesId, _) = await Uploads.UploadAsync(ada, store, ws, notes, "minutes.txt");
+        var (pngId, _) = await Uploads.UploadAsync(ada, store, ws, png, "chart.png");
+        var seq = (await ada.Ok("POST", $"/v1/channels/{ch}/messages", new { text = "for the record", files = new[] { notesId, pngId } },
+            HttpStatusCode.Created)).GetProperty("seq").GetInt64();
+        await ada.Ok("DELETE", $"/v1/channels/{ch}/messages/{seq}"); // deleted messages' files are listed too
+        var file = Path.Combine(Path.GetTempPath(), $"audit-{Guid.NewGuid():N}.ndjson");
+        var dir = Path.Combine(Path.GetTempPath(), $"audit-files-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.Equal(0, await RunAsync(ada, null, "audit", "export", ch, "--out", file, "--files", dir));
+
+            var posted = System.Text.Json.JsonDocument.Parse((await File.ReadAllLinesAsync(file)).Single(l => l.Contains("\"message.posted", StringComparison.Ordinal))).RootElement;
+            var listed = posted.GetProperty("files").EnumerateArray().ToList();
+            Assert.Equal([notesId, pngId], listed.Select(f => f.GetProperty("fileId").GetString()!).ToList());
+            Assert.Equal(Sha(notes), listed[0].GetProperty("sha256").GetString());
+            Assert.StartsWith("/v1/objects/" + notesId + "?", listed[0].GetProperty("downloadUrl").GetString(), StringComparison.Ordinal);
+            Assert.Equal(notes, await File.ReadAllBytesAsync(Path.Combine(dir, notesId)));
+            Assert.Equal(png, await File.ReadAllBytesAsync(Path.Combine(dir, pngId)));
+            Assert.Contains("downloaded 2 files", Printed, StringComparison.Ordinal);
+
+            Assert.Equal(0, await RunAsync(null, null, "audit", "verify", "--file", file, "--files", dir));
+            Assert.Contains("files: 2 match the chain, 0 tampered, 0 missing", Printed, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(Path.Combine(dir, notesId), "minutes of another meeting\n");
+            Assert.Equal(ChatctlCommand.ChainBroken, await RunAsync(null, null, "audit", "verify", "--file", file, "--files", dir));
+            Assert.Contains($"tampered: {notesId}", Printed, StringComparison.Ordinal);
+
+            File.Delete(Path.Combine(dir, pngId));
+            Assert.Equal(ChatctlCommand.ChainBroken, await RunAsync(null, null, "audit", "verify", "--file", file, "--files", dir));
+            Assert.Contains($"missing: {pngId}", Printed, StringComparison.Ordinal);
+            Assert.Equal(ChatctlCommand.Failed, await RunAsync(null, null, "audit", "verify", ch, "--files", dir)); // only with --file
+        }
+        finally
+        {
+            File.Delete(file);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+
+    [Fact]
     public async Task An_exported_channel_re_verifies_from_the_file_and_a_changed_line_is_named_by_its_seq()
     {
         var ada = await RegisterAsync("ada");

@@ -184,6 +184,7 @@ internal static class FuzzTargets
                 [.. BadIds.Select(b => ($"workspace {SecurityTest.Cut(b)}", $"/v1/search?workspaceId={b}&q=secret", false)),
                  ("another workspace", $"/v1/search?workspaceId={w.OtherWorkspaceId}&q=secret", true),
                  ("another workspace's channel", $"/v1/search?workspaceId={w.WorkspaceId}&q=secret&channelId={foreignPrivate}", true),
+                 ("another workspace's channel in q", $"/v1/search?workspaceId={w.WorkspaceId}&q=has%3Afile%20in%3A{foreignPrivate}", true),
                  ("no workspace", "/v1/search?q=secret", false)],
                 ["q", "channelId", "fromUserId", "before", "after", "limit"]),
             new("GET /v1/audit/channels/{channelId}/events", w.Auditor, $"/v1/audit/channels/{ch}/events", Audit("/events"), ["fromSeq", "limit"]),
