@@ -25,7 +25,7 @@ public static class CompleteUploadEndpoint
     public static CompletionStep Decide(FileRow? file, string actorId) => file switch
     {
         null => throw CommandRejected.NotFound("The file"),
-        _ when file.UploaderId != actorId => throw CommandRejected.NotFound("The file"),
+        { } other when other.UploaderId != actorId => throw CommandRejected.NotFound("The file"),
         { Uploaded: true } => CompletionStep.AlreadyUploaded,
         _ => CompletionStep.TakeBytes,
     };

@@ -31,33 +31,6 @@ public sealed class Files(PostgresFixture db) : FileFlows(db)
     protected override async Task AssertRefusedAsync(HttpResponseMessage response) =>
         await Problems.AssertAsync(response, HttpStatusCode.Forbidden, "forbidden");
 
-    /// <summary>A stream of <paramref name="length"/> pattern bytes, made as it is read: nothing holds the whole file.</summary>
-    private sealed class PatternStream(long length) : Stream
-    {
-        private long _position;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = (int)Math.Min(count, length - _position);
-            for (var i = 0; i < n; i++)
-            {
-                buffer[offset + i] = (byte)('a' + (_position + i) % 26);
-            }
-            _position += n;
-            return n;
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
     /// <summary>
     /// The host as its own process (Kestrel, as deployed; the in-process test server buffers request bodies itself):
     /// its resident memory, sampled while a 100 MB file goes up and comes down, stays far below the file's size.
@@ -84,7 +57,7 @@ public sealed class Files(PostgresFixture db) : FileFlows(db)
         var (ada, bob) = (On(t.Ada), On(t.Bob));
         await Uploads.UploadAsync(ada, store, t.Ws, Text(1000)); // warm up: the code paths are compiled before the baseline
 
-        var expected = await Sha256Async(new PatternStream(size));
+        var expected = await PatternStream.Sha256Async(new PatternStream(size));
         using var process = System.Diagnostics.Process.GetProcessById(gateway.Pid);
         long Resident()
         {
@@ -121,7 +94,7 @@ public sealed class Files(PostgresFixture db) : FileFlows(db)
         started.Restart();
         using (var down = await store.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
         {
-            Assert.Equal(expected, await Sha256Async(await down.Content.ReadAsStreamAsync()));
+            Assert.Equal(expected, await PatternStream.Sha256Async(await down.Content.ReadAsStreamAsync()));
         }
         var downTime = started.Elapsed;
         await sampling.CancelAsync();
@@ -131,20 +104,5 @@ public sealed class Files(PostgresFixture db) : FileFlows(db)
             + $"resident memory above its baseline of {baseline / 1048576.0:F0} MB: at most {upPeak / 1048576.0:F1} MB uploading, {totalPeak / 1048576.0:F1} MB over both");
         // Buffered whole, the file alone would add 100 MB; streamed, what grows is the pieces in flight and the GC's slack.
         Assert.True(totalPeak < 50L * 1024 * 1024, $"the host's resident memory grew by {totalPeak} bytes");
-    }
-
-    private static async Task<string> Sha256Async(Stream stream)
-    {
-        await using (stream)
-        {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[64 * 1024];
-            int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0)
-            {
-                hash.AppendData(buffer, 0, n);
-            }
-            return Convert.ToHexStringLower(hash.GetHashAndReset());
-        }
     }
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using Amazon.S3;
 using EventSourcedChat.Gateway.Files;
 using EventSourcedChat.Tests.Infrastructure;
@@ -52,5 +54,84 @@ public sealed class FilesOnS3(PostgresFixture db) : FileFlows(db)
     {
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode); // S3's own answer: XML, code AccessDenied
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The host as its own process (as in <see cref="Files"/>): a 100 MB file goes to the store and back without it, and
+    /// its completion reads the bytes back from the store with the host's resident memory far below the file's size.
+    /// </summary>
+    [Fact]
+    public async Task A_100_MB_file_goes_to_the_store_directly_and_its_completion_reads_it_back_with_flat_memory()
+    {
+        const long size = 100L * 1024 * 1024;
+        var t = await TeamAsync();
+        var settings = new Dictionary<string, string?>(StoreSettings)
+        {
+            ["Roles"] = "api",
+            ["ConnectionStrings:Postgres"] = Db.ConnectionString,
+            ["Realtime:Exchange"] = $"chat.events.{PostgresFixture.DatabaseName}",
+        };
+        await using var gateway = await GatewayProcess.StartAsync(settings);
+        using var store = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        TestUser On(TestUser user)
+        {
+            var client = new HttpClient { BaseAddress = gateway.BaseUrl, Timeout = TimeSpan.FromMinutes(5) };
+            client.DefaultRequestHeaders.Authorization = user.Client.DefaultRequestHeaders.Authorization;
+            return user with { Client = client };
+        }
+        var (ada, bob) = (On(t.Ada), On(t.Bob));
+        await Uploads.UploadAsync(ada, store, t.Ws, Text(1000)); // warm up: the code paths are compiled before the baseline
+
+        var expected = await PatternStream.Sha256Async(new PatternStream(size));
+        using var process = Process.GetProcessById(gateway.Pid);
+        long Resident()
+        {
+            process.Refresh();
+            return process.WorkingSet64;
+        }
+        var baseline = Resident();
+        long peak = baseline;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, Resident());
+                await Task.Delay(10);
+            }
+        });
+
+        var asked = await ada.Ok("POST", "/v1/files", new { name = "big.bin", size, workspaceId = t.Ws }, HttpStatusCode.Created);
+        var fileId = asked.GetProperty("fileId").GetString()!;
+        var started = Stopwatch.StartNew();
+        var content = new StreamContent(new PatternStream(size), 64 * 1024);
+        content.Headers.ContentLength = size;
+        using (var up = await Uploads.SendAsync(store, asked, content))
+        {
+            Assert.True(up.IsSuccessStatusCode, $"upload to the store: {(int)up.StatusCode}");
+        }
+        var upTime = started.Elapsed;
+        var upPeak = peak - baseline; // the host is not involved: the bytes went to the store
+        started.Restart();
+        var completed = await ada.Ok("POST", $"/v1/files/{fileId}/complete");
+        Assert.Equal(expected, completed.GetProperty("sha256").GetString());
+        var completeTime = started.Elapsed;
+
+        var (_, position) = await PostAsync(ada, t.Ch, fileId);
+        var url = (await bob.Ok("GET", $"/v1/files/{fileId}?minPosition={position}")).GetProperty("downloadUrl").GetString();
+        started.Restart();
+        using (var down = await store.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, down.StatusCode);
+            Assert.Equal(expected, await PatternStream.Sha256Async(await down.Content.ReadAsStreamAsync()));
+        }
+        var downTime = started.Elapsed;
+        await sampling.CancelAsync();
+        await sampler;
+        var totalPeak = peak - baseline;
+        Console.WriteLine($"100 MB through the S3 store (s3rver, host process): up {upTime.TotalSeconds:F1} s (client to store), "
+            + $"completion {completeTime.TotalSeconds:F1} s (size check, copy, read back and hash), down {downTime.TotalSeconds:F1} s (store to client); "
+            + $"host resident memory above its baseline of {baseline / 1048576.0:F0} MB: at most {upPeak / 1048576.0:F1} MB uploading, {totalPeak / 1048576.0:F1} MB over all");
+        Assert.True(totalPeak < 50L * 1024 * 1024, $"the host's resident memory grew by {totalPeak} bytes");
     }
 }
