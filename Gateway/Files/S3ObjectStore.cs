@@ -15,7 +15,7 @@ namespace EventSourcedChat.Gateway.Files;
 /// no URL can write) and reads that back to hash and sniff it; downloads are signed for <c>objects/{id}</c> with the
 /// response's type and disposition fixed in the signature.
 /// </summary>
-public sealed class S3ObjectStore(IAmazonS3 s3, S3Settings settings) : IObjectStore
+public sealed class S3ObjectStore(IAmazonS3 s3, S3Settings settings, ILogger<S3ObjectStore> logger) : IObjectStore
 {
     public const string IncomingPrefix = "incoming/";
     public const string ObjectsPrefix = "objects/";
@@ -40,10 +40,27 @@ public sealed class S3ObjectStore(IAmazonS3 s3, S3Settings settings) : IObjectSt
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(settings.Region);
         }
-        return settings.AccessKey is { Length: > 0 } key
+        var client = settings.AccessKey is { Length: > 0 } key
             ? new AmazonS3Client(new BasicAWSCredentials(key, settings.SecretKey ?? ""), config)
             : new AmazonS3Client(config);
+        client.BeforeRequestEvent += KeepCopySourceSlashes;
+        return client;
     }
+
+    /// <summary>
+    /// The SDK sends <c>x-amz-copy-source</c> fully encoded (<c>bucket%2Fincoming%2F{id}</c>); S3 takes that or the
+    /// slashes as they are, but s3rver only the latter. Rewritten before the request is signed, so the signature
+    /// covers what is sent; the keys here are ids and fixed prefixes, nothing else to encode.
+    /// </summary>
+    private static void KeepCopySourceSlashes(object sender, RequestEventArgs e)
+    {
+        if (e is WebServiceRequestEventArgs { Headers: { } headers } && headers.TryGetValue(CopySourceHeader, out var source))
+        {
+            headers[CopySourceHeader] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private const string CopySourceHeader = "x-amz-copy-source";
 
     public static string IncomingKey(string objectId) => IncomingPrefix + objectId;
 
@@ -142,7 +159,7 @@ public sealed class S3ObjectStore(IAmazonS3 s3, S3Settings settings) : IObjectSt
     /// <summary>URLs carry whole seconds, as the embedded store's do.</summary>
     private static DateTimeOffset Seconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds());
 
-    private static async Task<T> Calling<T>(Func<Task<T>> call)
+    private async Task<T> Calling<T>(Func<Task<T>> call)
     {
         try
         {
@@ -150,6 +167,7 @@ public sealed class S3ObjectStore(IAmazonS3 s3, S3Settings settings) : IObjectSt
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
         {
+            logger.LogWarning(e, "The S3 store at {ServiceUrl} (bucket {Bucket}) failed", settings.ServiceUrl ?? settings.Region, settings.Bucket);
             throw new ObjectStoreUnavailable("The file store did not answer as expected; try again.", e);
         }
     }
