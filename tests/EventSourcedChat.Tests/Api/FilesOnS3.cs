@@ -56,6 +56,32 @@ public sealed class FilesOnS3(PostgresFixture db) : FileFlows(db)
         return Task.CompletedTask;
     }
 
+    [Fact]
+    public async Task Upload_and_download_urls_are_signature_version_4_urls_of_the_store_addressed_by_path()
+    {
+        var t = await TeamAsync();
+        using var store = StoreClient();
+        var serviceUrl = Host.Services.GetRequiredService<S3Settings>().ServiceUrl!.TrimEnd('/');
+        var bucket = Host.Services.GetRequiredService<S3Settings>().Bucket;
+        var asked = await t.Ada.Ok("POST", "/v1/files", new { name = "a.png", size = Png.Length, workspaceId = t.Ws }, HttpStatusCode.Created);
+        var fileId = asked.GetProperty("fileId").GetString()!;
+        var upload = asked.GetProperty("uploadUrl").GetString()!;
+        Assert.StartsWith($"{serviceUrl}/{bucket}/{S3ObjectStore.IncomingKey(fileId)}?", upload, StringComparison.Ordinal);
+        Assert.Contains("X-Amz-Algorithm=AWS4-HMAC-SHA256", upload, StringComparison.Ordinal);
+        Assert.Contains("X-Amz-Signature=", upload, StringComparison.Ordinal);
+        Assert.Equal("application/octet-stream", asked.GetProperty("uploadHeaders").GetProperty("Content-Type").GetString());
+        using (var done = await Uploads.SendAndCompleteAsync(t.Ada, store, asked, new ByteArrayContent(Png)))
+        {
+            Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        }
+        var (_, position) = await PostAsync(t.Ada, t.Ch, fileId);
+        var download = (await t.Bob.Ok("GET", $"/v1/files/{fileId}?minPosition={position}")).GetProperty("downloadUrl").GetString()!;
+        Assert.StartsWith($"{serviceUrl}/{bucket}/{S3ObjectStore.ObjectKey(fileId)}?", download, StringComparison.Ordinal);
+        Assert.Contains("X-Amz-Algorithm=AWS4-HMAC-SHA256", download, StringComparison.Ordinal);
+        Assert.Contains("response-content-disposition=inline", download, StringComparison.Ordinal);
+        Assert.Contains("response-content-type=image%2Fpng", download, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// The host as its own process (as in <see cref="Files"/>): a 100 MB file goes to the store and back without it, and
     /// its completion reads the bytes back from the store with the host's resident memory far below the file's size.
