@@ -8,7 +8,8 @@ namespace EventSourcedChat.Gateway.Files;
 /// <summary>
 /// The embedded store's URLs: <c>PUT</c> and <c>GET /v1/objects/{objectId}</c>, authorized by their signature alone (no
 /// bearer token: the URL is the grant). A missing, wrong or expired signature is 403 <c>forbidden</c>. An upload is
-/// streamed to disk in 64 KiB pieces while its SHA-256 is computed, so memory stays flat whatever the size; a download
+/// streamed to disk in 64 KiB pieces while its SHA-256 is computed (<see cref="StreamDigest"/>), so memory stays flat
+/// whatever the size; a download
 /// is served from disk with range requests.
 /// </summary>
 public static class ObjectEndpoints

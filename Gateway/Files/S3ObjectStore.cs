@@ -100,22 +100,26 @@ public sealed class S3ObjectStore(IAmazonS3 s3, S3Settings settings, ILogger<S3O
 
     public Task<UploadReceipt> TakeUploadAsync(string objectId, long size, CancellationToken ct) => Calling(async () =>
     {
-        if (await SizeOfAsync(IncomingKey(objectId), ct) is not { } uploaded)
+        if (await SizeOfAsync(IncomingKey(objectId), ct) is { } uploaded)
+        {
+            if (uploaded != size)
+            {
+                await s3.DeleteObjectAsync(settings.Bucket, IncomingKey(objectId), ct);
+                return new UploadReceipt(UploadOutcome.WrongSize, uploaded);
+            }
+            // Inside the store: the bytes never come through this node to be copied, only to be read once, below.
+            await s3.CopyObjectAsync(new CopyObjectRequest
+            {
+                SourceBucket = settings.Bucket, SourceKey = IncomingKey(objectId),
+                DestinationBucket = settings.Bucket, DestinationKey = ObjectKey(objectId),
+            }, ct);
+            await s3.DeleteObjectAsync(settings.Bucket, IncomingKey(objectId), ct);
+        }
+        else if (await SizeOfAsync(ObjectKey(objectId), ct) is null)
         {
             return UploadReceipt.Nothing;
         }
-        if (uploaded != size)
-        {
-            await s3.DeleteObjectAsync(settings.Bucket, IncomingKey(objectId), ct);
-            return new UploadReceipt(UploadOutcome.WrongSize, uploaded);
-        }
-        // Inside the store: the bytes never come through this node to be copied, only to be read once, below.
-        await s3.CopyObjectAsync(new CopyObjectRequest
-        {
-            SourceBucket = settings.Bucket, SourceKey = IncomingKey(objectId),
-            DestinationBucket = settings.Bucket, DestinationKey = ObjectKey(objectId),
-        }, ct);
-        await s3.DeleteObjectAsync(settings.Bucket, IncomingKey(objectId), ct);
+        // else: an earlier completion copied the bytes and failed before they were recorded; they are taken from the copy.
         // What is hashed is the copy, which no URL can write: the hash is that of the bytes served from now on.
         Digest digest;
         using (var response = await s3.GetObjectAsync(settings.Bucket, ObjectKey(objectId), ct))

@@ -82,6 +82,30 @@ public sealed class FilesOnS3(PostgresFixture db) : FileFlows(db)
         Assert.Contains("response-content-type=image%2Fpng", download, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_completion_that_failed_after_copying_the_bytes_is_finished_by_the_next_one()
+    {
+        var t = await TeamAsync();
+        using var store = StoreClient();
+        var bytes = Text(5000);
+        var asked = await t.Ada.Ok("POST", "/v1/files", new { name = "late.txt", size = bytes.Length, workspaceId = t.Ws }, HttpStatusCode.Created);
+        var fileId = asked.GetProperty("fileId").GetString()!;
+        using (var sent = await Uploads.SendAsync(store, asked, new ByteArrayContent(bytes)))
+        {
+            Assert.True(sent.IsSuccessStatusCode);
+        }
+        // What a completion leaves when the store fails right after its copy: the copy, no upload, nothing recorded.
+        var s3 = Host.Services.GetRequiredService<IAmazonS3>();
+        var bucket = Host.Services.GetRequiredService<S3Settings>().Bucket;
+        await s3.CopyObjectAsync(bucket, S3ObjectStore.IncomingKey(fileId), bucket, S3ObjectStore.ObjectKey(fileId));
+        await s3.DeleteObjectAsync(bucket, S3ObjectStore.IncomingKey(fileId));
+
+        var completed = await t.Ada.Ok("POST", $"/v1/files/{fileId}/complete");
+        Assert.Equal(Sha256(bytes), completed.GetProperty("sha256").GetString());
+        Assert.Equal("text/plain", completed.GetProperty("contentType").GetString());
+        await PostAsync(t.Ada, t.Ch, fileId);
+    }
+
     /// <summary>
     /// The host as its own process (as in <see cref="Files"/>): a 100 MB file goes to the store and back without it, and
     /// its completion reads the bytes back from the store with the host's resident memory far below the file's size.
