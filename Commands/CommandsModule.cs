@@ -77,7 +77,7 @@ public static class CommandsModule
         v1.MapChannelCommands();
         v1.MapMessageCommands();
         v1.MapUpdateProfile().MapStatus();
-        v1.MapRequestUpload();
+        v1.MapRequestUpload().MapCompleteUpload();
         return app;
     }
 }

@@ -9,6 +9,10 @@
 # It also runs a local SMTP server (scripts/smtp-sink.py, Debian's python3-aiosmtpd) on 127.0.0.1:55025 that writes
 # every mail it gets to .data/smtp/mail/*.eml and a line per mail to .data/smtp/mail.log (see docs/notifications.md).
 #
+# And an S3-compatible server (npm s3rver 3.7.1, installed by this script under scripts/s3rver/node_modules) on
+# 127.0.0.1:55090 with its data under .data/s3 and one bucket, `esc`: the S3 object store's tests run against it
+# (see docs/files.md). `env` exports its settings as Files__S3__*; the application uses it only with Files__Store=s3.
+#
 # Usage: eval "$(scripts/services.sh up)"
 #
 # Everything lives under <repo>/.data, listens on 127.0.0.1 only and uses ports that cannot
@@ -52,6 +56,7 @@ export ConnectionStrings__Redis='127.0.0.1:${REDIS_PORT}'
 export ConnectionStrings__RabbitMq='amqp://${DB_USER}:${DB_PASS}@127.0.0.1:${AMQP_PORT}/'
 EOF
     smtp_print_env
+    s3_print_env
 }
 
 now() { date +%s%N; }
@@ -80,6 +85,7 @@ missing_packages() {
     command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
     [[ -x "$RABBIT_LIB/rabbitmq-server" ]] && command -v epmd >/dev/null 2>&1 || missing+=(rabbitmq-server)
     smtp_missing_packages
+    s3_missing_packages
     # runuser/setpriv/flock/setsid are util-linux (essential on Debian); timeout/od are coreutils.
     echo "${missing[*]:-}"
 }
@@ -481,6 +487,87 @@ smtp_status() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# S3 (npm s3rver: an S3-compatible server for the S3 object store's tests; data in .data/s3)
+# ---------------------------------------------------------------------------------------------
+S3_PORT=55090
+S3_DIR="$DATA/s3"
+S3_BUCKET=esc
+S3_KEY=S3RVER            # s3rver's built-in account: access key and secret are both S3RVER
+S3_PKG="$ROOT/scripts/s3rver"
+S3_BIN="$S3_PKG/node_modules/s3rver/bin/s3rver.js"
+S3_MATCH="s3rver.js -d $S3_DIR"
+
+# Debian's nodejs and npm (npm installs s3rver). Adds to missing_packages' list.
+s3_missing_packages() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+}
+
+s3_print_env() {
+    cat <<EOF
+export Files__S3__ServiceUrl='http://127.0.0.1:${S3_PORT}'
+export Files__S3__Bucket='${S3_BUCKET}'
+export Files__S3__AccessKey='${S3_KEY}'
+export Files__S3__SecretKey='${S3_KEY}'
+export Files__S3__Region='us-east-1'
+EOF
+}
+
+# The server's command line, one word a line (also how to run a private one by hand, on another port and folder:
+# mapfile -t cmd < <(scripts/services.sh s3-command 55091 /tmp/my-s3); "${cmd[@]}" &).
+s3_command() { # <port> <data dir>
+    printf '%s\n' node "$S3_BIN" -d "$2" -a 127.0.0.1 -p "$1" --silent --no-vhost-buckets --configure-bucket "$S3_BUCKET"
+}
+
+# Installs s3rver locally (scripts/s3rver/node_modules, from its package-lock.json) unless it is there.
+s3_install() {
+    [[ -f "$S3_BIN" ]] && return 0
+    log "installing s3rver into $S3_PKG/node_modules (npm ci)"
+    (cd "$S3_PKG" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci in $S3_PKG failed"
+    [[ -f "$S3_BIN" ]] || die "s3rver is not at $S3_BIN after npm ci"
+}
+
+# s3rver answers GET / (the bucket list) once it listens.
+s3_ready() {
+    [[ "$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET / HTTP/1.0\r\n\r\n" >&3 && head -c 12 <&3' _ "$S3_PORT" 2>/dev/null)" == "HTTP/1.1 200" ]]
+}
+
+s3_start() {
+    if pid_of s3 "$S3_MATCH" >/dev/null; then return 0; fi
+    rm -f "$DATA/s3.pid"
+    port_in_use "$S3_PORT" && die "port $S3_PORT is already used by a process not started by this script"
+    s3_install
+    mkdir -p "$S3_DIR"
+    log "starting s3rver on 127.0.0.1:$S3_PORT (data in $S3_DIR, bucket $S3_BUCKET)"
+    fresh_log s3
+    local cmd; mapfile -t cmd < <(s3_command "$S3_PORT" "$S3_DIR")
+    (exec setsid "${cmd[@]}" </dev/null >>"$DATA/s3.log" 2>&1 9>&-) &
+    echo $! >"$DATA/s3.pid"
+}
+
+s3_wait() {
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until s3_ready; do
+        pid_of s3 "$S3_MATCH" >/dev/null || fail_with_log "s3rver (process exited)" "$DATA/s3.log"
+        ((SECONDS < deadline)) || fail_with_log s3rver "$DATA/s3.log"
+        sleep 0.1
+    done
+}
+
+s3_stop() {
+    local pid
+    if pid="$(pid_of s3 "$S3_MATCH")"; then stop_pid s3rver "$pid" TERM; else log "s3rver not running (by this script)"; fi
+    rm -f "$DATA/s3.pid"
+}
+
+s3_status() {
+    local pid
+    if pid="$(pid_of s3 "$S3_MATCH")"; then
+        if s3_ready; then printf '%-10s %-8s %s\n' s3 running "pid $pid, 127.0.0.1:$S3_PORT, data in $S3_DIR"
+        else printf '%-10s %-8s %s\n' s3 starting "pid $pid, not answering yet"; return 1; fi
+    else printf '%-10s %-8s %s\n' s3 stopped ""; return 1; fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------
 lock() {
@@ -497,17 +584,20 @@ cmd_up() {
     redis_start
     rabbit_start
     smtp_start
+    s3_start
     redis_wait
     pg_wait
     rabbit_wait
     smtp_wait
-    log "postgres: 127.0.0.1:$PG_PORT  redis: 127.0.0.1:$REDIS_PORT  rabbitmq: 127.0.0.1:$AMQP_PORT (logs in .data/*.log)"
+    s3_wait
+    log "postgres: 127.0.0.1:$PG_PORT  redis: 127.0.0.1:$REDIS_PORT  rabbitmq: 127.0.0.1:$AMQP_PORT  s3: 127.0.0.1:$S3_PORT (logs in .data/*.log)"
     log "services up in $(elapsed_since "$t0")"
     print_env
 }
 
 cmd_down() {
     lock
+    s3_stop
     smtp_stop
     rabbit_stop
     redis_stop
@@ -534,6 +624,7 @@ cmd_status() {
         else status_line rabbitmq starting "pid $pid, not answering yet"; all=1; fi
     else status_line rabbitmq stopped ""; all=1; fi
     smtp_status || all=1
+    s3_status || all=1
     return $all
 }
 
@@ -542,8 +633,9 @@ case "${1:-}" in
     down) cmd_down ;;
     status) cmd_status ;;
     env) print_env ;;
+    s3-command) s3_command "${2:?port}" "${3:?data dir}" ;;
     *)
-        echo "usage: $0 up|down|status|env" >&2
+        echo "usage: $0 up|down|status|env|s3-command PORT DIR" >&2
         exit 2
         ;;
 esac

@@ -45,7 +45,7 @@ public sealed class FileSweeper(NpgsqlDataSource db, IObjectStore objects, FileS
                     logger.LogInformation("Swept {Count} files never attached", swept);
                 }
             }
-            catch (Exception e) when (e is NpgsqlException or IOException)
+            catch (Exception e) when (e is NpgsqlException or IOException or ObjectStoreUnavailable)
             {
                 logger.LogWarning(e, "Sweeping expired files failed; trying again in {Interval}", settings.SweepInterval);
             }

@@ -80,6 +80,49 @@ public static class FileTable
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>
+    /// The file's completion lock (a session-level advisory lock, held on its own connection outside any transaction, so
+    /// it holds back nobody's snapshot), or null when another request holds it. Completions of one file, on any node,
+    /// run one at a time: none can take bytes another is still checking.
+    /// </summary>
+    public static async Task<IAsyncDisposable?> TryLockCompletionAsync(NpgsqlDataSource db, string fileId, CancellationToken ct)
+    {
+        var connection = await db.OpenConnectionAsync(ct);
+        try
+        {
+            await using var cmd = new NpgsqlCommand("select pg_try_advisory_lock(hashtextextended('ws_files.complete:' || $1, 0))", connection);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = fileId });
+            if (await cmd.ExecuteScalarAsync(ct) is true)
+            {
+                return new CompletionLock(connection, fileId);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    private sealed class CompletionLock(NpgsqlConnection connection, string fileId) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var cmd = new NpgsqlCommand("select pg_advisory_unlock(hashtextextended('ws_files.complete:' || $1, 0))", connection);
+                cmd.Parameters.Add(new NpgsqlParameter { Value = fileId });
+                await cmd.ExecuteNonQueryAsync();
+            }
+            finally
+            {
+                await connection.DisposeAsync(); // a lock still held (the unlock failed) ends with the pooled session's reset
+            }
+        }
+    }
+
     /// <summary>Deletes up to <paramref name="limit"/> files never attached and past their expiry; answers their ids.</summary>
     public static async Task<IReadOnlyList<string>> SweepAsync(NpgsqlDataSource db, int limit, CancellationToken ct)
     {

@@ -57,6 +57,12 @@ public sealed class LocalObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
+    /// <summary>Nothing to take: this store takes an upload's bytes as they arrive, and its <c>PUT</c> reports them.</summary>
+    public Task<UploadReceipt> TakeUploadAsync(string objectId, long size, CancellationToken ct) => Task.FromResult(UploadReceipt.Nothing);
+
+    /// <summary>Never any: a second upload to this store is refused as it arrives (409).</summary>
+    public Task<bool> DiscardUploadAsync(string objectId, CancellationToken ct) => Task.FromResult(false);
+
     public static string UploadParts(long size) => $"{size}";
 
     public static string DownloadParts(string name, string contentType) => $"{name}\n{contentType}";

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Files;
 using Microsoft.AspNetCore.Http.Features;
@@ -7,18 +5,16 @@ using Microsoft.Net.Http.Headers;
 
 namespace EventSourcedChat.Gateway.Files;
 
-public sealed record UploadedObject(string FileId, long Size, string Sha256, string ContentType);
-
 /// <summary>
 /// The embedded store's URLs: <c>PUT</c> and <c>GET /v1/objects/{objectId}</c>, authorized by their signature alone (no
 /// bearer token: the URL is the grant). A missing, wrong or expired signature is 403 <c>forbidden</c>. An upload is
-/// streamed to disk in 64 KiB pieces while its SHA-256 is computed, so memory stays flat whatever the size; a download
+/// streamed to disk in 64 KiB pieces while its SHA-256 is computed (<see cref="StreamDigest"/>), so memory stays flat
+/// whatever the size; a download
 /// is served from disk with range requests.
 /// </summary>
 public static class ObjectEndpoints
 {
     public const string Path = "/v1/objects";
-    private const int BufferBytes = 64 * 1024;
 
     public static IEndpointRouteBuilder MapObjects(this IEndpointRouteBuilder app)
     {
@@ -101,46 +97,18 @@ public static class ObjectEndpoints
         }
     }
 
-    private sealed record Received(long Size, string Sha256, string ContentType);
-
-    /// <summary>Copies the body to <paramref name="path"/> in pieces, hashing and sniffing as it goes; stops one byte past <paramref name="limit"/>.</summary>
-    private static async Task<Received> ReceiveAsync(Stream body, string path, long limit, CancellationToken ct)
+    /// <summary>Copies the body to <paramref name="path"/>, hashing and sniffing as it goes; stops one piece past <paramref name="limit"/>.</summary>
+    private static async Task<Digest> ReceiveAsync(Stream body, string path, long limit, CancellationToken ct)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
-        var head = new byte[FileTypes.SniffBytes];
-        var headLength = 0;
-        long total = 0;
         try
         {
             await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
-            int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), ct)) > 0)
-            {
-                total += read;
-                if (total > limit)
-                {
-                    return new Received(total, "", "");
-                }
-                if (headLength < head.Length)
-                {
-                    var take = Math.Min(read, head.Length - headLength);
-                    buffer.AsSpan(0, take).CopyTo(head.AsSpan(headLength));
-                    headLength += take;
-                }
-                hash.AppendData(buffer, 0, read);
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
-            }
+            return await StreamDigest.ReadAsync(body, file, limit, ct);
         }
         catch (BadHttpRequestException b) when (b.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return new Received(limit + 1, "", ""); // the server's own body limit stopped it
+            return new Digest(limit + 1, "", ""); // the server's own body limit stopped it
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-        return new Received(total, Convert.ToHexStringLower(hash.GetHashAndReset()), FileTypes.Sniff(head.AsSpan(0, headLength)));
     }
 
     private static IResult Get(string objectId, long? exp, string? name, string? type, string? sig, HttpContext http, LocalObjectStore store)

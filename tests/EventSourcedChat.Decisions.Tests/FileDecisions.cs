@@ -122,3 +122,35 @@ public class FileTypesFromBytes
         Assert.All(new[] { "image/svg+xml", "text/html", "text/plain", "application/pdf" }, t => Assert.False(FileTypes.ShowsInline(t)));
     }
 }
+
+public class CompletingAnUpload
+{
+    private const string F = "0000000000000000000000000000f002";
+    private static readonly FileRow Pending = new(F, W, Bob, "log.txt", 100, "text/plain", null, false);
+    private static readonly FileRow Uploaded = Pending with { Sha256 = new string('a', 64), Uploaded = true };
+
+    [Fact]
+    public void Its_uploader_takes_the_bytes_of_a_pending_upload_and_completing_an_uploaded_one_again_answers_it()
+    {
+        Assert.Equal(CompletionStep.TakeBytes, CompleteUploadEndpoint.Decide(Pending, Bob));
+        Assert.Equal(CompletionStep.AlreadyUploaded, CompleteUploadEndpoint.Decide(Uploaded, Bob));
+    }
+
+    [Fact]
+    public void Anyone_else_or_an_unknown_file_is_told_it_does_not_exist()
+    {
+        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => CompleteUploadEndpoint.Decide(Pending, Carol)));
+        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => CompleteUploadEndpoint.Decide(Uploaded, Carol)));
+        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => CompleteUploadEndpoint.Decide(null, Bob)));
+    }
+
+    [Fact]
+    public void No_bytes_yet_is_invalid_more_than_asked_too_large_fewer_invalid_and_the_right_size_accepted()
+    {
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => CompleteUploadEndpoint.Judge(UploadReceipt.Nothing, 100)));
+        Assert.Equal(ErrorCodes.PayloadTooLarge, RejectionOf(() => CompleteUploadEndpoint.Judge(new UploadReceipt(UploadOutcome.WrongSize, 101), 100)));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => CompleteUploadEndpoint.Judge(new UploadReceipt(UploadOutcome.WrongSize, 99), 100)));
+        var received = new UploadReceipt(UploadOutcome.Received, 100, new string('b', 64), "text/plain");
+        Assert.Equal(received, CompleteUploadEndpoint.Judge(received, 100));
+    }
+}

@@ -19,7 +19,8 @@ public abstract class ApiTest(PostgresFixture db) : IAsyncLifetime
 
     protected PostgresFixture Db { get; } = db;
 
-    protected ChatHost Host
+    /// <summary>The host the test talks to; a test class on other settings (another object store) gives its own.</summary>
+    protected virtual ChatHost Host
     {
         get
         {

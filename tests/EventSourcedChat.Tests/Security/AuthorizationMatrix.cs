@@ -48,6 +48,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     private const string PrivateCreator = "404 404 404 403 200 404 404";
     private const string Auditors = "404 404 404 404 404 200 200";
     private const string ChannelMembersOnly = "404 404 404 200 200 404 404";
+    private const string UploaderOnly = "404 404 404 200 404 404 404";
     private const string Refused = "403 403 403 403 403 403 403";
     private const string Objects = "/v1/objects/{objectId}";
 
@@ -141,6 +142,8 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("GET", "/v1/channels/{ch}/pins", PublicVisible, PrivateMembers, false, null),
             // A file: for members of a channel where it was shared, public or not; one who left (the removed member) is out.
             ("GET", "/v1/files/{file}", ChannelMembersOnly, ChannelMembersOnly, false, null),
+            // Completing an upload: its uploader only (the member; done already, so the same answer again), 404 for anyone else.
+            ("POST", "/v1/files/{file}/complete", UploaderOnly, UploaderOnly, false, null),
             ("POST", "/v1/channels/{ch}/read", PublicMembers, PrivateMembers, true, (_, s) => new { seq = s!.Seq }),
             ("POST", "/v1/channels/{ch}/legal-hold", "404 403 403 403 403 200 403", "404 404 404 403 403 200 404", true, (_, _) => new { reason = "case 1" }),
             ("DELETE", "/v1/channels/{ch}/legal-hold", "404 403 403 403 403 200 403", "404 404 404 403 403 200 404", true, null),

@@ -98,6 +98,13 @@ internal sealed partial class FuzzEffects(SecurityWorld w, Scene s)
                        ?? (fileId is { Length: 32 } && url?.StartsWith($"/v1/objects/{fileId}?", StringComparison.Ordinal) == true
                            && answer?.GetProperty("uploadMethod").GetString() == "PUT" ? null : $"answered {SecurityTest.Cut(answerText)}");
             }
+            case "POST /v1/files/{fileId}/complete":
+            {
+                // The scene's file was uploaded and completed: completing again appends nothing and answers the same file.
+                return Status(200) ?? Exactly(appended)
+                       ?? (answer?.GetProperty("fileId").GetString() == s.FileId && answer?.GetProperty("sha256").GetString() is { Length: 64 }
+                           ? null : $"answered {SecurityTest.Cut(answerText)}");
+            }
             case "POST /v1/workspaces":
             {
                 var id = answer?.GetProperty("workspaceId").GetString();
