@@ -2,6 +2,7 @@ using EventSourcedChat.Commands.Accounts;
 using System.Text.Json;
 using EventSourcedChat.Commands;
 using EventSourcedChat.Commands.Mail;
+using EventSourcedChat.Commands.Notifications;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Files;
 using EventSourcedChat.Gateway.Presence;
@@ -60,6 +61,8 @@ public static class HostingExtensions
             }
             // The mail outbox's sender (any number of nodes may run it: each claims its own mails).
             builder.Services.AddMailWorker(builder.Configuration);
+            // Mail for people who are away, decided from the log by a subscription of its own (one active node, by lease).
+            builder.Services.AddNotificationWorker(builder.Configuration);
         }
         else
         {
