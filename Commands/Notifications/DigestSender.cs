@@ -8,10 +8,10 @@ using Npgsql;
 namespace EventSourcedChat.Commands.Notifications;
 
 /// <summary>
-/// Turns due notifications into digest mails: for each person with items due and no mail within their digest interval,
-/// in one transaction (their <c>nt_users</c> row locked): items they read meanwhile are set aside, the rest go into one
-/// mail in the outbox with the cause <c>notify-digest:{userId}:{n}</c> (unique: a second node or a retry cannot queue it
-/// twice) and are marked sent in digest n. Someone active when their digest is due gets none (their items are
+/// Turns due notifications into digest mails: for each person whose oldest pending item has waited their digest delay and
+/// who had no mail within it, in one transaction (their <c>nt_users</c> row locked): items they read meanwhile are set
+/// aside, the rest (every pending one, also those not due yet: it is a digest) go into one mail in the outbox with the cause <c>notify-digest:{userId}:{n}</c> (unique: a second node or a retry cannot queue it
+/// twice) and are marked sent in digest n. Someone active when their digest is due gets none (their pending items are
 /// <c>seen</c>); a snooze or do-not-disturb window holds the digest back until it ends; presence unknown waits.
 /// </summary>
 public sealed class DigestSender(
@@ -37,7 +37,7 @@ public sealed class DigestSender(
                 continue;
             }
             await Transactions.RunAsync(db, (tx, token) => state == IUserPresence.Active
-                ? SetAsideAsync(tx, userId, now, "seen", token)
+                ? SetAsideAsync(tx, userId, "seen", token)
                 : DigestAsync(tx, userId, now, token), ct);
         }
         return due.Count;
@@ -62,9 +62,9 @@ public sealed class DigestSender(
         return users;
     }
 
-    private static async Task<bool> SetAsideAsync(NpgsqlTransaction tx, string userId, DateTimeOffset now, string state, CancellationToken ct)
+    private static async Task<bool> SetAsideAsync(NpgsqlTransaction tx, string userId, string state, CancellationToken ct)
     {
-        await tx.ExecuteAsync("update nt_items set state = $3 where user_id = $1 and state = 'pending' and due_at <= $2", ct, userId, now, state);
+        await tx.ExecuteAsync("update nt_items set state = $2 where user_id = $1 and state = 'pending'", ct, userId, state);
         return true;
     }
 
@@ -91,14 +91,14 @@ public sealed class DigestSender(
         }
         if (!enabled)
         {
-            return await SetAsideAsync(tx, userId, now, "dropped", ct);
+            return await SetAsideAsync(tx, userId, "dropped", ct);
         }
         if (heldUntil is { } until)
         {
-            await tx.ExecuteAsync("update nt_items set due_at = $3 where user_id = $1 and state = 'pending' and due_at <= $2", ct, userId, now, until);
+            await tx.ExecuteAsync("update nt_items set due_at = greatest(due_at, $2) where user_id = $1 and state = 'pending'", ct, userId, until);
             return true;
         }
-        var (unread, read) = await ItemsAsync(tx, userId, now, ct);
+        var (unread, read) = await ItemsAsync(tx, userId, ct);
         if (read.Count > 0)
         {
             await MarkAsync(tx, userId, read, "read", null, ct);
@@ -116,9 +116,9 @@ public sealed class DigestSender(
         return true;
     }
 
-    /// <summary>The person's due items, those not read yet (by the write side's read marker, which is current) and those read.</summary>
+    /// <summary>The person's pending items (a digest carries them all), those not read yet (by the write side's read marker, which is current) and those read.</summary>
     private static async Task<(List<DigestItem> Unread, List<DigestItem> Read)> ItemsAsync(
-        NpgsqlTransaction tx, string userId, DateTimeOffset now, CancellationToken ct)
+        NpgsqlTransaction tx, string userId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
             select i.channel_id, i.seq, coalesce(w.name, ''), coalesce(c.name, ''), coalesce(c.kind, 'public'), i.reason,
@@ -128,12 +128,11 @@ public sealed class DigestSender(
               left join nt_channels c on c.channel_id = i.channel_id
               left join nt_users a on a.user_id = i.author_id
               left join ws_read_markers r on r.user_id = i.user_id and r.channel_id = i.channel_id
-             where i.user_id = $1 and i.state = 'pending' and i.due_at <= $2
+             where i.user_id = $1 and i.state = 'pending'
              order by w.name, i.workspace_id, i.posted_at, i.seq
                for update of i
             """, tx.Connection, tx);
         cmd.Parameters.AddWithValue(userId);
-        cmd.Parameters.AddWithValue(now);
         var (unread, read) = (new List<DigestItem>(), new List<DigestItem>());
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
@@ -160,7 +159,7 @@ public sealed class DigestSender(
     {
         if (snoozeUntil is { } snooze && snooze > now)
         {
-            return snooze;
+            return snooze.ToUniversalTime();
         }
         if (dndFrom is null || dndTo is null || timeZone is null
             || !TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var zone)
@@ -179,6 +178,6 @@ public sealed class DigestSender(
         }
         var endDay = from < to || t < to ? local.Date : local.Date.AddDays(1);
         var end = endDay + to.ToTimeSpan();
-        return new DateTimeOffset(end, zone.GetUtcOffset(end));
+        return new DateTimeOffset(end, zone.GetUtcOffset(end)).ToUniversalTime();
     }
 }

@@ -55,7 +55,7 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
         {
             return [];
         }
-        await using var cmd = db.Command("select distinct user_id from nt_members where channel_id = any($1)", channels);
+        await using var cmd = db.Command("select distinct user_id from nt_members where channel_id = any($1)", (object)channels);
         var members = new List<string>();
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
@@ -100,7 +100,7 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
                 sql.Add("""
                     update nt_users set email_enabled = $2, digest_minutes = $3, dnd_from = $4, dnd_to = $5, dnd_time_zone = $6, snooze_until = $7
                      where user_id = $1
-                    """, p.UserId, p.Email, p.DigestMinutes, p.DndFrom, p.DndTo, p.DndTimeZone, p.SnoozeUntil);
+                    """, p.UserId, p.Email, p.DigestMinutes, p.DndFrom, p.DndTo, p.DndTimeZone, p.SnoozeUntil?.ToUniversalTime());
                 if (!p.Email)
                 {
                     sql.Add(Drop, p.UserId);
@@ -136,7 +136,7 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
                 }
                 // Authors follow their threads, and repliers the thread they reply in (again, after an unfollow).
                 sql.Add(p.ThreadRootSeq is null
-                        ? "insert into nt_follows (channel_id, root_seq, user_id, following) values ($1, $2, $3, true) on conflict do nothing"
+                        ? "insert into nt_follows (channel_id, root_seq, user_id, following) values ($1, $2, $3, $4) on conflict do nothing"
                         : Follow,
                     p.ChannelId, p.ThreadRootSeq ?? recorded.Version, p.UserId, true);
                 break;

@@ -25,7 +25,7 @@ public static class NotificationWriteSide
                     on conflict (user_id) do update set email = excluded.email, digest_minutes = excluded.digest_minutes,
                         dnd_from = excluded.dnd_from, dnd_to = excluded.dnd_to, dnd_time_zone = excluded.dnd_time_zone,
                         snooze_until = excluded.snooze_until
-                    """, userId, p.Email, p.DigestMinutes, p.DndFrom, p.DndTo, p.DndTimeZone, p.SnoozeUntil);
+                    """, userId, p.Email, p.DigestMinutes, p.DndFrom, p.DndTo, p.DndTimeZone, p.SnoozeUntil?.ToUniversalTime());
                 break;
             case ChannelNotificationsSet c:
                 batch.Add("""

@@ -119,4 +119,35 @@ public sealed class NotificationMail(PostgresFixture db) : NotificationTest(db)
         Assert.Empty(await ItemsAsync(ada));
         await dave.Problem("PUT", $"/v1/channels/{channel}/messages/999/follow", null, HttpStatusCode.NotFound, "not_found");
     }
+
+    [Fact]
+    public async Task A_muted_channel_or_level_none_mails_nothing_and_level_all_mails_every_post()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var (ws, general) = await TeamAsync(ada, bob);
+        var channels = new Dictionary<string, string>();
+        foreach (var (name, setting) in new (string, object)[]
+                 { ("quiet", new { muted = true }), ("silent", new { level = "none" }), ("busy", new { level = "all" }) })
+        {
+            channels[name] = await ChannelAsync(ada, ws, name);
+            await bob.Ok("POST", $"/v1/channels/{channels[name]}/join");
+            await bob.Ok("PUT", $"/v1/channels/{channels[name]}/notifications", setting);
+        }
+
+        await PostAsync(ada, channels["quiet"], $"<@{bob.UserId}> said in quiet");
+        await PostAsync(ada, channels["silent"], $"<@{bob.UserId}> said in silent");
+        var busy = await PostAsync(ada, channels["busy"], "a plain post in busy");
+        var mention = await PostAsync(ada, general, $"<@{bob.UserId}> said in general");
+
+        Assert.Equal([(channels["busy"], busy, "message", "sent"), (general, mention, "mention", "sent")],
+            (await UntilSettledAsync(bob, 2)).OrderBy(i => i.Channel == general).ToList());
+        var received = string.Join("\n", (await MailBox.WaitAsync(bob.Email)).Select(m => m.TextBody));
+        Assert.Contains("a plain post in busy", received, StringComparison.Ordinal);
+        Assert.Contains("said in general", received, StringComparison.Ordinal);
+        Assert.DoesNotContain("said in quiet", received, StringComparison.Ordinal);
+        Assert.DoesNotContain("said in silent", received, StringComparison.Ordinal);
+        await bob.Problem("PUT", $"/v1/channels/{general}/notifications", new { level = "loud" }, HttpStatusCode.BadRequest, "invalid_request");
+        await bob.Problem("PATCH", "/v1/users/me/notifications", new { digestMinutes = -5 }, HttpStatusCode.BadRequest, "invalid_request");
+    }
 }
