@@ -14,8 +14,18 @@ public sealed record DigestItem(
 /// The digest mail: the messages a person missed, grouped per workspace, oldest first, as plain text and HTML saying the
 /// same, with a link to the app and the unsubscribe link (both in both bodies).
 /// </summary>
-public static class DigestMail
+public static partial class DigestMail
 {
+    [System.Text.RegularExpressions.GeneratedRegex("<@([0-9a-f]{32})>")]
+    private static partial System.Text.RegularExpressions.Regex Mention();
+
+    /// <summary>The user ids mentioned in <paramref name="text"/> (<c>&lt;@id&gt;</c>).</summary>
+    public static IEnumerable<string> MentionedIds(string text) => Mention().Matches(text).Select(m => m.Groups[1].Value);
+
+    /// <summary><paramref name="text"/> with each mention of a known person as <c>@display name</c> (others stay as written).</summary>
+    public static string NameMentions(string text, IReadOnlyDictionary<string, string> names) =>
+        Mention().Replace(text, m => names.TryGetValue(m.Groups[1].Value, out var name) ? "@" + name : m.Value);
+
     /// <summary>The most messages listed in one mail; the rest are counted.</summary>
     public const int MaxListed = 50;
 

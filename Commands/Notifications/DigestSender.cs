@@ -108,6 +108,7 @@ public sealed class DigestSender(
             return true;
         }
         var n = digests + 1;
+        unread = await WithNamesAsync(tx, unread, ct);
         var message = DigestMail.Compose($"notify-digest:{userId}:{n.ToString(CultureInfo.InvariantCulture)}", email, name, unread,
             mail.PublicUrl + "/", links.LinkFor(userId));
         await MailOutbox.EnqueueAsync(tx, message, now, ct);
@@ -142,6 +143,27 @@ public sealed class DigestSender(
             (r.GetBoolean(9) ? read : unread).Add(item);
         }
         return (unread, read);
+    }
+
+    /// <summary>The items with each mention (<c>&lt;@id&gt;</c>) in their excerpts shown as <c>@display name</c>.</summary>
+    private static async Task<List<DigestItem>> WithNamesAsync(NpgsqlTransaction tx, List<DigestItem> items, CancellationToken ct)
+    {
+        var ids = items.SelectMany(i => DigestMail.MentionedIds(i.Excerpt)).Distinct().ToArray();
+        if (ids.Length == 0)
+        {
+            return items;
+        }
+        await using var cmd = new NpgsqlCommand("select user_id, display_name from nt_users where user_id = any($1)", tx.Connection, tx);
+        cmd.Parameters.AddWithValue(ids);
+        var names = new Dictionary<string, string>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                names[r.GetString(0)] = r.GetString(1);
+            }
+        }
+        return [.. items.Select(i => i with { Excerpt = DigestMail.NameMentions(i.Excerpt, names) })];
     }
 
     private static Task MarkAsync(NpgsqlTransaction tx, string userId, List<DigestItem> items, string state, int? digest, CancellationToken ct) =>

@@ -26,7 +26,7 @@ public sealed class NotificationMail(PostgresFixture db) : NotificationTest(db)
         Assert.Equal([(channel, mention, "mention", "sent"), (dm, direct, "dm", "sent")],
             (await UntilSettledAsync(bob, 2)).OrderBy(i => i.Seq == direct).ToList());
         var mail = Assert.Single(await MailBox.WaitAsync(bob.Email));
-        Assert.Contains("the deploy is at noon", mail.TextBody, StringComparison.Ordinal);
+        Assert.Contains("\"@bob the deploy is at noon\"", mail.TextBody, StringComparison.Ordinal); // the mention by name
         Assert.Contains("can you check the release notes?", mail.TextBody, StringComparison.Ordinal);
         Assert.Contains("ada mentioned you in #general", mail.TextBody, StringComparison.Ordinal);
         Assert.Contains("ada sent you a direct message", mail.HtmlBody, StringComparison.Ordinal);
