@@ -3,6 +3,7 @@ using EventSourcedChat.Commands.Audit;
 using EventSourcedChat.Commands.Channels;
 using EventSourcedChat.Commands.Files;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Invites;
 using EventSourcedChat.Commands.Mail;
 using EventSourcedChat.Commands.Messages;
 using EventSourcedChat.Commands.Notifications;
@@ -73,6 +74,7 @@ public static class CommandsModule
         v1.MapRegister().MapLogin().MapLogout();
         v1.MapLogoutEverywhere().MapChangePassword().MapPasswordReset().MapConfirmPasswordReset();
         v1.MapCreateWorkspace().MapWorkspaceMembers();
+        v1.MapInviteCommands();
         v1.MapChannelCommands();
         v1.MapMessageCommands();
         v1.MapUpdateProfile().MapStatus();

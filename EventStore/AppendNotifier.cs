@@ -13,13 +13,22 @@ public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNo
 {
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// A ticket for the next notification: completes at the first notification after it was taken. Take it before a
+    /// read and wait on it after: an append committed while the read ran (after its snapshot) completes the ticket,
+    /// so the reader looks again at once instead of sleeping until the append after it or the fallback poll.
+    /// </summary>
+    public Task NextAppend => Volatile.Read(ref _signal).Task;
+
     /// <summary>Completes at the next notification, or after <paramref name="timeout"/>.</summary>
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
+    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => WaitAsync(NextAppend, timeout, ct);
+
+    /// <summary>Completes when <paramref name="ticket"/> (from <see cref="NextAppend"/>) does, or after <paramref name="timeout"/>.</summary>
+    public static async Task WaitAsync(Task ticket, TimeSpan timeout, CancellationToken ct)
     {
-        var signal = Volatile.Read(ref _signal).Task;
         try
         {
-            await signal.WaitAsync(timeout, ct);
+            await ticket.WaitAsync(timeout, ct);
         }
         catch (TimeoutException)
         {

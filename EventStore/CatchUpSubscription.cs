@@ -37,8 +37,23 @@ public sealed class CatchUpSubscription(
     public Task<(IReadOnlyList<RecordedEvent> Events, bool Pending)> ReadAsync(LogCursor from, CancellationToken ct) =>
         store.ReadSubscriptionBatchAsync(from, options.SubscriptionBatchSize, ct);
 
-    /// <summary>Completes at the next append notification, or after <see cref="EventStoreOptions.FallbackPollInterval"/>.</summary>
-    public Task WaitForAppendAsync(CancellationToken ct) => notifier.WaitAsync(options.FallbackPollInterval, ct);
+    /// <summary>A ticket for the next append notification (<see cref="AppendNotifier.NextAppend"/>): take it before a read.</summary>
+    public Task NextAppend => notifier.NextAppend;
+
+    /// <summary>
+    /// After a read that reached the head: completes when <paramref name="appended"/> (taken before the read) does, i.e.
+    /// at once when something was appended while the read ran, or after <see cref="EventStoreOptions.FallbackPollInterval"/>.
+    /// </summary>
+    public Task WaitForAppendAsync(Task appended, CancellationToken ct) =>
+        AppendNotifier.WaitAsync(appended, options.FallbackPollInterval, ct);
+
+    /// <summary>
+    /// After a read that found committed events pending behind an older open transaction: completes after
+    /// <paramref name="delay"/> or, sooner, at an append notification after <paramref name="appended"/> was taken (the
+    /// open transaction is most often an append, which notifies at its commit).
+    /// </summary>
+    public Task WaitWhilePendingAsync(Task appended, TimeSpan delay, CancellationToken ct) =>
+        AppendNotifier.WaitAsync(appended, delay, ct);
 
     /// <summary>The delay before looking again when the last read found events pending behind an open transaction.</summary>
     public TimeSpan NextPendingDelay(TimeSpan last) => last == TimeSpan.Zero
@@ -55,10 +70,16 @@ public sealed class CatchUpSubscription(
         var backoff = TimeSpan.Zero;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Task<(IReadOnlyList<RecordedEvent> Events, bool Pending)>? next = null;
+        // Taken before each read: a notification that arrives while the read runs is not lost.
+        var appended = notifier.NextAppend;
         try
         {
             while (!ct.IsCancellationRequested)
             {
+                if (next is null)
+                {
+                    appended = notifier.NextAppend;
+                }
                 var (events, pending) = await (next ?? store.ReadSubscriptionBatchAsync(cursor, options.SubscriptionBatchSize, ct));
                 next = null;
                 var full = events.Count == options.SubscriptionBatchSize;
@@ -68,6 +89,7 @@ public sealed class CatchUpSubscription(
                     // Behind the head, the next batch is read while this one is handled: reading and applying overlap.
                     if (full)
                     {
+                        appended = notifier.NextAppend;
                         next = store.ReadSubscriptionBatchAsync(batch.Checkpoint, options.SubscriptionBatchSize, stop.Token);
                     }
                     await handler(batch, ct);
@@ -85,13 +107,14 @@ public sealed class CatchUpSubscription(
 
                 if (pending)
                 {
-                    // Committed events wait behind an older open transaction; look again soon, backing off.
+                    // Committed events wait behind an older open transaction; look again soon, backing off, or at once
+                    // when an append commits (most often the transaction waited for).
                     backoff = NextPendingDelay(backoff);
-                    await Task.Delay(backoff, ct);
+                    await WaitWhilePendingAsync(appended, backoff, ct);
                 }
                 else
                 {
-                    await notifier.WaitAsync(options.FallbackPollInterval, ct);
+                    await WaitForAppendAsync(appended, ct);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EventSourcedChat.EventStore.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,7 +24,7 @@ public static class ServiceCollectionExtensions
         resilience ??= new ResilienceOptions();
         services.TryAddSingleton(resilience);
         var forHost = resilience.ForHost(connectionString);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(forHost).Build());
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(forHost).ConfigureTracing(TraceOnlyInsideASpan).Build());
         services.AddSingleton<Migrator>();
         services.AddMetrics();
         services.AddSingleton<EventStoreMetrics>();
@@ -38,4 +39,14 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
+
+    /// <summary>
+    /// Database commands are traced only when they run inside a span (an HTTP request, <c>chat.push</c>, a span of a
+    /// caller): a background loop's statements (projection batches, the mail worker's poll, the sweepers) would each
+    /// start a trace of their own that no one can connect to a message. No "first response" event per command.
+    /// </summary>
+    static void TraceOnlyInsideASpan(NpgsqlTracingOptionsBuilder tracing) => tracing
+        .ConfigureCommandFilter(_ => Activity.Current is not null)
+        .ConfigureBatchFilter(_ => Activity.Current is not null)
+        .EnableFirstResponseEvent(false);
 }

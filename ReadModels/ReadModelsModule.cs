@@ -5,6 +5,7 @@ using EventSourcedChat.ReadModels.History;
 using EventSourcedChat.ReadModels.Infrastructure;
 using EventSourcedChat.ReadModels.Profiles;
 using EventSourcedChat.ReadModels.Search;
+using EventSourcedChat.ReadModels.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -39,6 +40,8 @@ public static class ReadModelsModule
         v1.MapSearchQueries();
         v1.MapProfileQueries();
         v1.MapAuditQueries();
+        v1.MapMemberDirectory();
+        v1.MapInviteQueries();
         return app;
     }
 }

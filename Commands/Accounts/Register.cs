@@ -26,6 +26,9 @@ public static partial class RegisterEndpoint
 
     public const int MaxDisplayNameLength = 80;
 
+    /// <summary>Whether a trimmed, lower-case address is one registration accepts (an invite by email names such an address).</summary>
+    public static bool IsValidEmail(string email) => email.Length <= 254 && ValidEmail().IsMatch(email);
+
     public static UserRegistered Decide(string userId, Register command, Func<string, string> hash)
     {
         // Stored in lower case: addresses are compared without case (log-in, uniqueness), and shown as stored.

@@ -11,17 +11,25 @@ namespace EventSourcedChat.Commands.Workspaces;
 public static class WorkspacePipeline
 {
     /// <summary>
-    /// A command on a workspace stream: creating it, adding members, recording audit reads. The stream is the one of the
-    /// loaded workspace (<see cref="WorkspaceState.WorkspaceId"/>; a command that creates it loads
-    /// <see cref="WorkspaceState.Initial"/> with the new id).
+    /// A command on a workspace stream: creating it, adding members, recording audit reads, invites. The stream is the one
+    /// of the loaded workspace (<see cref="WorkspaceState.WorkspaceId"/>; a command that creates it loads
+    /// <see cref="WorkspaceState.Initial"/> with the new id). <paramref name="also"/> runs after the tables moved, in the same
+    /// transaction (an invite by email puts its mail in the outbox there).
     /// </summary>
     public static Task<AppendResult?> RunAsync<TState>(
         ChatEventStore store, Actor actor, StreamPipeline.Load<TState> load, Func<TState, WorkspaceState> workspaceOf,
-        Func<TState, IReadOnlyList<object>> decide, CancellationToken ct) =>
+        Func<TState, IReadOnlyList<object>> decide, CancellationToken ct, StreamPipeline.Apply<TState>? also = null) =>
         StreamPipeline.RunAsync(store, actor,
             new StreamPipeline.WriteSide<TState>(
                 state => Ids.WorkspaceStream(workspaceOf(state).WorkspaceId),
                 state => workspaceOf(state).Version,
-                (tx, state, first, events, token) => WorkspaceWriteSide.ApplyAsync(tx, workspaceOf(state).WorkspaceId, first, events, token)),
+                async (tx, state, first, events, token) =>
+                {
+                    await WorkspaceWriteSide.ApplyAsync(tx, workspaceOf(state).WorkspaceId, first, events, token);
+                    if (also is not null)
+                    {
+                        await also(tx, state, first, events, token);
+                    }
+                }),
             load, decide, ct);
 }

@@ -8,7 +8,7 @@ namespace EventSourcedChat.Commands.Workspaces;
 /// (<see cref="WorkspaceWriteSide"/>) holds only the roles of the users a command names.
 /// </summary>
 /// <param name="Roles">admin, member or auditor, by user id.</param>
-public sealed record WorkspaceState(string WorkspaceId, string Name, string CreatedBy, long Version, ImmutableDictionary<string, string> Roles)
+public sealed partial record WorkspaceState(string WorkspaceId, string Name, string CreatedBy, long Version, ImmutableDictionary<string, string> Roles)
 {
     public static WorkspaceState Initial { get; } = new("", "", "", 0, ImmutableDictionary<string, string>.Empty);
 
@@ -27,6 +27,7 @@ public sealed record WorkspaceState(string WorkspaceId, string Name, string Crea
             WorkspaceCreated c => s with { WorkspaceId = c.WorkspaceId, Name = c.Name, CreatedBy = c.CreatedBy },
             WorkspaceMemberAdded m => s with { Roles = s.Roles.SetItem(m.UserId, m.Role) },
             ChannelAuditRead => s, // a record of who read what; no decision depends on it
+            InviteCreated or InviteAccepted or InviteRevoked => EvolveInvite(s, @event), // WorkspaceState.Invites.cs
             _ => throw new UnknownEventException("workspace", @event),
         };
     }

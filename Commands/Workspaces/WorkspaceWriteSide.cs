@@ -89,6 +89,9 @@ public static class WorkspaceWriteSide
                     break;
                 case ChannelAuditRead:
                     break;
+                case InviteCreated or InviteAccepted or InviteRevoked:
+                    InviteWriteSide.Add(batch, workspaceId, e);
+                    break;
                 default:
                     throw new UnknownEventException("workspace", e);
             }

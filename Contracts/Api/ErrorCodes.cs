@@ -15,6 +15,16 @@ public static class ErrorCodes
     public const string PinLimitReached = "pin_limit_reached";
     public const string WrongPassword = "wrong_password";
     public const string ResetExpired = "reset_expired";
+    /// <summary>410: an invite past its expiry.</summary>
+    public const string InviteExpired = "invite_expired";
+    /// <summary>410: an invite an admin revoked.</summary>
+    public const string InviteRevoked = "invite_revoked";
+    /// <summary>410: an invite whose uses are all taken (an email invite after its one use).</summary>
+    public const string InviteUsedUp = "invite_used_up";
+    /// <summary>403: an email invite accepted by an account with another address.</summary>
+    public const string InviteEmailMismatch = "invite_email_mismatch";
+    /// <summary>409: accepting an invite to a workspace the caller is already in.</summary>
+    public const string AlreadyMember = "already_member";
     public const string PayloadTooLarge = "payload_too_large";
     /// <summary>413: the workspace's files would exceed its storage quota.</summary>
     public const string QuotaExceeded = "quota_exceeded";

@@ -4,7 +4,7 @@ using EventSourcedChat.Projections.Infrastructure;
 namespace EventSourcedChat.Projections.Directory;
 
 /// <summary>
-/// Who exists and who is where: users, workspaces and their members, channels with their members, kind, topic,
+/// Who exists and who is where: users, workspaces and their members and invites, channels with their members, kind, topic,
 /// archived flag and last seq. Every query checks visibility against it (invariant 8).
 /// </summary>
 public sealed class DirectoryProjection : Projection
@@ -30,6 +30,11 @@ public sealed class DirectoryProjection : Projection
         create table if not exists channel_members (
             channel_id text not null, user_id text not null, joined_seq bigint not null, primary key (channel_id, user_id));
         create index if not exists channel_members_user on channel_members (user_id);
+        create table if not exists invites (
+            invite_id text primary key, workspace_id text not null, email text, max_uses int not null,
+            uses int not null default 0, expires_at timestamptz not null, created_by text not null,
+            created_at timestamptz not null, revoked_at timestamptz);
+        create index if not exists invites_workspace on invites (workspace_id, invite_id);
         """;
 
     /// <summary>A channel event that only moves the channel's last seq: in a run, the last one per channel wins.</summary>
@@ -76,6 +81,13 @@ public sealed class DirectoryProjection : Projection
             "insert into workspaces (workspace_id, name, created_by, created_at) values ($1, $2, $3, $4) on conflict do nothing",
             e.WorkspaceId, e.Name, e.CreatedBy, c.At));
         On<WorkspaceMemberAdded>((e, c) => c.Row(WorkspaceMemberAdded, e.WorkspaceId, e.UserId, e.Role));
+        // Invites, for the admins' list (never the secret: the log holds only its hash, and this table not even that).
+        On<InviteCreated>((e, c) => c.Sql("""
+            insert into invites (invite_id, workspace_id, email, max_uses, expires_at, created_by, created_at)
+            values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing
+            """, e.InviteId, e.WorkspaceId, e.Email, e.MaxUses, e.ExpiresAt, e.CreatedBy, c.At));
+        On<InviteAccepted>((e, c) => c.Sql("update invites set uses = uses + 1 where invite_id = $1", e.InviteId));
+        On<InviteRevoked>((e, c) => c.Sql("update invites set revoked_at = $2 where invite_id = $1 and revoked_at is null", e.InviteId, c.At));
         On<ChannelCreated>((e, c) => c.Sql("""
             insert into channels (channel_id, workspace_id, name, kind, topic, created_by, last_seq, last_position, created_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing

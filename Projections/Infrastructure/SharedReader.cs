@@ -62,10 +62,14 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
                     continue;
                 }
                 bool full, pending;
+                var read = 0;
+                // Taken before the read: an append committed while it runs wakes the wait below at once.
+                var appended = log.NextAppend;
                 try
                 {
                     var from = members.Min(m => m.At);
                     (var events, pending) = await log.ReadAsync(from, stopping);
+                    read = events.Count;
                     full = events.Count == log.BatchSize;
                     if (events.Count > 0)
                     {
@@ -88,13 +92,14 @@ internal sealed class SharedReader(NpgsqlDataSource db, CatchUpSubscription log,
                 }
                 if (pending)
                 {
-                    pendingDelay = log.NextPendingDelay(pendingDelay);
-                    await Task.WhenAny(Task.Delay(pendingDelay, stopping), wake);
+                    // Back off only while nothing comes through; a read that applied events starts again from 1 ms.
+                    pendingDelay = log.NextPendingDelay(read > 0 ? TimeSpan.Zero : pendingDelay);
+                    await Task.WhenAny(log.WaitWhilePendingAsync(appended, pendingDelay, stopping), wake);
                 }
                 else
                 {
                     pendingDelay = TimeSpan.Zero;
-                    await Task.WhenAny(log.WaitForAppendAsync(stopping), wake);
+                    await Task.WhenAny(log.WaitForAppendAsync(appended, stopping), wake);
                 }
             }
         }

@@ -14,6 +14,10 @@ public static class QueryActor
         statusCode: 404, title: "Not found", detail: $"{what} does not exist.",
         extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
 
+    public static IResult Forbidden(string detail) => Results.Problem(
+        statusCode: 403, title: "Forbidden", detail: detail,
+        extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Forbidden });
+
     public static IResult Invalid(string detail) => Results.Problem(
         statusCode: 400, title: "Invalid request", detail: detail,
         extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.InvalidRequest });

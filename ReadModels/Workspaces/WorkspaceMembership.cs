@@ -34,4 +34,17 @@ public static class WorkspaceMembership
         }
         return [.. visible];
     }
+
+    /// <summary>The caller's role in the workspace (<c>admin</c>, <c>member</c>, <c>auditor</c>), or null when they are not in it.</summary>
+    public static async Task<string?> RoleOfAsync(NpgsqlDataSource db, string workspaceId, string userId, CancellationToken ct)
+    {
+        if (workspaceId is not { Length: 32 } || !workspaceId.All(char.IsAsciiHexDigitLower))
+        {
+            return null; // ids are 32 hex digits: anything else names no workspace
+        }
+        await using var cmd = db.CreateCommand("select role from rm_directory.workspace_members where workspace_id = $1 and user_id = $2");
+        cmd.Parameters.AddWithValue(workspaceId);
+        cmd.Parameters.AddWithValue(userId);
+        return await cmd.ExecuteScalarAsync(ct) as string;
+    }
 }

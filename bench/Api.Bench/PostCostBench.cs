@@ -17,12 +17,14 @@ internal static class PostCostBench
 {
     private sealed record Snapshot(TimeSpan HostCpu, double PostgresCpuMs, long Commits, long Rows);
 
-    public static async Task<int> RunAsync(string dll, string connectionString, string? pgLog, int posts)
+    public static async Task<int> RunAsync(string dll, string connectionString, string? pgLog, int posts, bool allRoles = false)
     {
-        var roles = new Dictionary<string, string> { ["Roles"] = "api" };
+        // With every role (--roles all) the figures add what a post costs after its commit: the projections' shared
+        // reader, the push worker and their checkpoints (RabbitMQ's CPU is not counted).
+        var roles = allRoles ? new Dictionary<string, string>() : new Dictionary<string, string> { ["Roles"] = "api" };
         var db = new NpgsqlConnectionStringBuilder(connectionString).Database!;
         await using var stats = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        Console.WriteLine($"post cost: host {dll}, roles api, database {db}, {posts} posts per phase");
+        Console.WriteLine($"post cost: host {dll}, roles {(allRoles ? "all" : "api")}, database {db}, {posts} posts per phase");
         var rows = new List<string>();
         using (var gateway = GatewayProcess.Start(dll, connectionString, 0, roles))
         {

@@ -7,7 +7,7 @@ using Npgsql;
 // End-to-end posting benchmark through the HTTP API of the real host, started as a separate process.
 //   dotnet run -c Release --project bench/Api.Bench [-- --quick] [--gateway-dll PATH] [--port N]
 //        [--warmup S] [--duration S] [--big-history N] [--samples N] [--clients 8,32]
-//   dotnet run -c Release --project bench/Api.Bench -- --post-cost [--posts N] [--pg-log PATH]
+//   dotnet run -c Release --project bench/Api.Bench -- --post-cost [--posts N] [--pg-log PATH] [--roles api|all]
 //   dotnet run -c Release --project bench/Api.Bench -- --telemetry-cost [--rounds N] [--warmup S] [--duration S]
 // Needs ConnectionStrings__Postgres (any database on the server; the bench drops and creates esc_apibench).
 
@@ -36,7 +36,7 @@ if (args.Contains("--post-cost"))
 {
     // The write path's cost per post (api role only): see PostCostBench.
     var costDatabase = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
-    return await PostCostBench.RunAsync(dll, costDatabase, OptionText("--pg-log"), (int)Option("--posts", 2000));
+    return await PostCostBench.RunAsync(dll, costDatabase, OptionText("--pg-log"), (int)Option("--posts", 2000), OptionText("--roles") == "all");
 }
 
 if (args.Contains("--telemetry-cost"))

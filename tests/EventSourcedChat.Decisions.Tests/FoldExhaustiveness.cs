@@ -33,6 +33,8 @@ public class FoldExhaustiveness
     private static readonly WorkspaceState[] WorkspaceBases =
     [
         Fold.Replay(WorkspaceState.Initial, [new WorkspaceCreated("w", "acme", "y")], WorkspaceState.Evolve),
+        Fold.Replay(WorkspaceState.Initial,
+            [new WorkspaceCreated("w", "acme", "y"), new InviteCreated("w", "x", "h", null, 5, DateTimeOffset.UnixEpoch, "y")], WorkspaceState.Evolve),
     ];
 
     private static readonly UserState[] UserBases =
@@ -106,7 +108,8 @@ public class FoldExhaustiveness
 
     private static string Describe(WorkspaceState s) =>
         $"{s.WorkspaceId}|{s.Name}|{s.CreatedBy}|{s.Version}|" +
-        string.Join(',', s.Roles.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
+        string.Join(',', s.Roles.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}")) + "|" +
+        string.Join(',', s.Invites.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => i.Value.ToString()));
 
     private static string Describe(UserState s) =>
         $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|{s.PasswordHash}|{s.Reset}|" +

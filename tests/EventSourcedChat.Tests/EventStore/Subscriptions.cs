@@ -89,6 +89,37 @@ public sealed class Subscriptions(PostgresFixture db) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_append_committed_while_the_subscriber_handles_a_batch_is_delivered_without_waiting_for_the_fallback_poll()
+    {
+        // The fallback poll is far beyond the test's bound: only the append's own notification can deliver it in time.
+        var options = new EventStoreOptions { FallbackPollInterval = TimeSpan.FromMinutes(5) };
+        var (subscription, notifier) = db.CreateSubscription(options);
+        _running.Add(notifier.StartAsync(_stop.Token));
+        var seen = new ConcurrentQueue<RecordedEvent>();
+        var second = 0;
+        _running.Add(Task.Run(() => subscription.RunAsync("wake-up", async (batch, ct) =>
+        {
+            foreach (var e in batch.Events)
+            {
+                seen.Enqueue(e);
+            }
+            if (Interlocked.Exchange(ref second, 1) == 0)
+            {
+                // After this batch's read: append, and hand the batch back only once its notification has arrived.
+                var notified = notifier.NextAppend;
+                await _store.AppendAsync("s-during", ExpectedVersion.Any, [Event()], ct: ct);
+                await notified.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            }
+        }, CheckpointMode.AfterHandler, _stop.Token)));
+        await Eventually.Until(() => notifier.ExecuteTask is not null, what: "the listener");
+
+        await _store.AppendAsync("s-first", ExpectedVersion.Any, [Event()]);
+
+        await Eventually.Until(() => seen.Count == 2, TimeSpan.FromSeconds(15), what: "the event appended during the handler");
+        Assert.Equal(["s-first", "s-during"], seen.Select(e => e.StreamId));
+    }
+
+    [Fact]
     public async Task An_event_whose_transaction_commits_after_a_later_position_is_still_delivered_in_order()
     {
         var seen = Subscribe("interleaving");

@@ -15,7 +15,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     /// One endpoint. <c>Path</c> placeholders: {ws} the workspace, {ch} the scene's channel, {seq} the member's message,
     /// {member} the member's user id. <c>Expected</c>: the answer of each authenticated caller, in the order other
     /// workspace, non-member, removed member, member, channel creator, workspace admin, auditor; <c>403c</c> is 403
-    /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>, <c>410r</c> 410 <c>reset_expired</c>. The unauthenticated kinds get 401
+    /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>, <c>410r</c> 410 <c>reset_expired</c>, <c>410i</c> 410 <c>invite_revoked</c>. The unauthenticated kinds get 401
     /// <c>unauthenticated</c> unless <c>Open</c> (register, log-in, health), when they get the member's answer.
     /// <c>Mutates</c>: an accepted call changes the scene, so each such cell gets a fresh one.
     /// </summary>
@@ -85,6 +85,15 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("POST /v1/workspaces/{workspaceId}/channels", new("POST", "/v1/workspaces/{ws}/channels", "404 201 201 201 201 201 201", Mutates: true,
                 Body: (_, _) => new { name = $"n{Guid.NewGuid():N}"[..20] })),
             ("GET /v1/workspaces/{workspaceId}/channels", new("GET", "/v1/workspaces/{ws}/channels", WorkspaceOk)),
+            ("GET /v1/workspaces/{workspaceId}/members", new("GET", "/v1/workspaces/{ws}/members", WorkspaceOk)),
+            ("POST /v1/workspaces/{workspaceId}/invites", new("POST", "/v1/workspaces/{ws}/invites", "404 403 403 403 403 201 403",
+                Body: (_, _) => new { maxUses = 3 })),
+            ("GET /v1/workspaces/{workspaceId}/invites", new("GET", "/v1/workspaces/{ws}/invites", "404 403 403 403 403 200 403")),
+            // The world's invite is revoked already: revoking it again is the admin's no-op, and accepting it is 410 for anyone.
+            ("DELETE /v1/workspaces/{workspaceId}/invites/{inviteId}", new("DELETE", "/v1/workspaces/{ws}/invites/{invite}", "404 403 403 403 403 200 403",
+                Pattern: "/v1/workspaces/{workspaceId}/invites/{inviteId}")),
+            ("POST /v1/invites/{code}/accept", new("POST", "/v1/invites/{code}/accept", "410i 410i 410i 410i 410i 410i 410i",
+                Pattern: "/v1/invites/{code}/accept")),
             ("POST /v1/workspaces/{workspaceId}/dms", new("POST", "/v1/workspaces/{ws}/dms", WorkspaceOk, Mutates: true,
                 Body: (w, _) => new { userIds = new[] { w.Spare.UserId } })),
             ("GET /v1/users/{userId}", new("GET", "/v1/users/{member}", WorkspaceOk)),
@@ -175,6 +184,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
         {
             "403c" => (403, "not_in_channel"),
             "410r" => (410, "reset_expired"),
+            "410i" => (410, "invite_revoked"),
             "403" => (403, "forbidden"),
             "404" => (404, "not_found"),
             _ => (int.Parse(cell, System.Globalization.CultureInfo.InvariantCulture), null),
@@ -217,6 +227,8 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             .Replace("{ch}", scene?.ChannelId ?? "", StringComparison.Ordinal)
             .Replace("{seq}", scene?.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal)
             .Replace("{member}", World.Member.UserId, StringComparison.Ordinal)
+            .Replace("{invite}", World.RevokedInviteId, StringComparison.Ordinal)
+            .Replace("{code}", World.RevokedInviteCode, StringComparison.Ordinal)
             .Replace("{emoji}", "eyes", StringComparison.Ordinal)
             .Replace("{file}", scene?.FileId ?? "", StringComparison.Ordinal)
             .Replace("{object GET}", e.Path == "{object GET}" ? World.ObjectUrl("GET", expired: false) : "", StringComparison.Ordinal)

@@ -120,6 +120,25 @@ internal sealed partial class FuzzEffects(SecurityWorld w, Scene s)
                        ?? Position()
                        ?? await RoleIsAsync(userId, role);
             }
+            case "POST /v1/workspaces/{workspaceId}/invites":
+            {
+                // A shareable link, or (with a valid address) an invite mailed to it; the answer's link is the invite's.
+                var id = answer?.GetProperty("inviteId").GetString();
+                var email = Text("email")?.Trim().ToLowerInvariant();
+                return Status(201) ?? Exactly(appended, ($"workspace-{w.WorkspaceId}", typeof(InviteCreated),
+                           new { workspaceId = w.WorkspaceId, inviteId = id, email, createdBy = c.Caller.UserId }))
+                       ?? Position()
+                       ?? (answer?.GetProperty("url").GetString()?.Contains($"code={id}.", StringComparison.Ordinal) == true ? null : $"answered {SecurityTest.Cut(answerText)}");
+            }
+            case "DELETE /v1/workspaces/{workspaceId}/invites/{inviteId}":
+                // The world's invite is revoked already: revoking it again appends nothing.
+                return Status(200) ?? Exactly(appended) ?? Position();
+            case "POST /v1/invites/{code}/accept":
+                return Status(200) ?? Exactly(appended,
+                           ($"workspace-{w.WorkspaceId}", typeof(InviteAccepted), new { workspaceId = w.WorkspaceId, userId = c.Caller.UserId }),
+                           ($"workspace-{w.WorkspaceId}", typeof(WorkspaceMemberAdded), new { workspaceId = w.WorkspaceId, userId = c.Caller.UserId, role = "member" }))
+                       ?? Position()
+                       ?? await ReadBackAsync(client, "/v1/workspaces", last, r => r.EnumerateArray().Any(x => x.GetProperty("workspaceId").GetString() == w.WorkspaceId));
             case "POST /v1/workspaces/{workspaceId}/channels":
             {
                 var id = answer?.GetProperty("channelId").GetString();

@@ -71,6 +71,13 @@ public sealed class SecurityWorld : IAsyncDisposable
     /// <summary>The token of a live reset link of <see cref="Account"/>, read from the mail the SMTP server received.</summary>
     public string ResetToken { get; private set; } = "";
     public string ExpiredToken { get; private set; } = "";
+
+    /// <summary>An invite of the workspace that the admin made and revoked: its id and its code (accepting it is 410 <c>invite_revoked</c>).</summary>
+    public string RevokedInviteId { get; private set; } = "";
+    public string RevokedInviteCode { get; private set; } = "";
+
+    /// <summary>The code of a live shareable link to the workspace (the fuzzer's valid accept: <see cref="Account"/> joins with it).</summary>
+    public string LiveInviteCode { get; private set; } = "";
     public string LoggedOutToken { get; private set; } = "";
     public Scene Public { get; private set; } = null!;
     public Scene Private { get; private set; } = null!;
@@ -104,6 +111,11 @@ public sealed class SecurityWorld : IAsyncDisposable
         }
         await w.Admin.Ok("POST", $"/v1/workspaces/{w.WorkspaceId}/members", new { userId = w.Auditor.UserId, role = "auditor" });
         w.OtherWorkspaceId = (await w.Other.Ok("POST", "/v1/workspaces", new { name = "Elsewhere" }, HttpStatusCode.Created)).GetProperty("workspaceId").GetString()!;
+        var revoked = await w.Admin.Ok("POST", $"/v1/workspaces/{w.WorkspaceId}/invites", new { maxUses = 5 }, HttpStatusCode.Created);
+        (w.RevokedInviteId, w.RevokedInviteCode) = (revoked.GetProperty("inviteId").GetString()!, MailBox.QueryOf(revoked.GetProperty("url").GetString()!, "code"));
+        await w.Admin.Ok("DELETE", $"/v1/workspaces/{w.WorkspaceId}/invites/{w.RevokedInviteId}");
+        w.LiveInviteCode = MailBox.QueryOf((await w.Admin.Ok("POST", $"/v1/workspaces/{w.WorkspaceId}/invites", new { maxUses = 5 }, HttpStatusCode.Created))
+            .GetProperty("url").GetString()!, "code");
 
         w.ExpiredToken = w.IssueExpiredToken(w.Member.UserId);
         w.LoggedOutToken = await w.LoginAsync(w.Member);

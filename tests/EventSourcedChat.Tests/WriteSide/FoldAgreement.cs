@@ -57,6 +57,11 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
         // What the pipeline loads (under its lock) is the fold's slice: membership, role, the message and the reaction.
         await using var conn = await db.DataSource.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
+        foreach (var invite in workspace.Invites.Values)
+        {
+            var loadedWorkspace = await WorkspaceWriteSide.LoadAsync(tx, logs.WorkspaceId, [], default);
+            Assert.Equal(invite, (await InviteWriteSide.WithInviteAsync(tx, loadedWorkspace, invite.InviteId, default)).InviteOf(invite.InviteId));
+        }
         foreach (var channel in channels)
         {
             foreach (var user in logs.Users)
@@ -96,6 +101,8 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
     {
         List<string> facts = [$"workspace {workspace.WorkspaceId} {workspace.Name} {workspace.CreatedBy} {workspace.Version}"];
         facts.AddRange(workspace.Roles.Select(r => $"role {workspace.WorkspaceId} {r.Key} {r.Value}"));
+        facts.AddRange(workspace.Invites.Values.Select(i =>
+            $"invite {workspace.WorkspaceId} {i.InviteId} {i.CodeHash} {i.Email ?? "-"} {i.MaxUses} {i.Uses} {i.ExpiresAt.ToUnixTimeSeconds()} {i.CreatedBy} {i.Revoked}"));
         foreach (var c in channels)
         {
             facts.Add($"channel {c.ChannelId} {c.WorkspaceId} {c.Name} {c.Kind} {c.Topic ?? "-"} {c.CreatedBy} {c.Archived} {c.Version} held={c.Held} pins={c.PinCount}");
@@ -146,6 +153,11 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
         await Read("select format('channel-notify %s %s %s %s', user_id, channel_id, level, case when muted then 'True' else 'False' end) from ws_channel_notifications");
         await Read("select format('follow %s %s %s %s', user_id, channel_id, root_seq, case when following then 'True' else 'False' end) from ws_thread_follows");
         await Read("select format('role %s %s %s', workspace_id, user_id, role) from ws_workspace_members");
+        await Read("""
+            select format('invite %s %s %s %s %s %s %s %s %s', workspace_id, invite_id, code_hash, coalesce(email, '-'), max_uses, uses,
+                          extract(epoch from expires_at)::bigint, created_by, case when revoked then 'True' else 'False' end)
+              from ws_invites
+            """);
         await Read("""
             select format('channel %s %s %s %s %s %s %s %s held=%s pins=%s', channel_id, workspace_id, name, kind, coalesce(topic, '-'), created_by,
                           case when archived then 'True' else 'False' end, version,

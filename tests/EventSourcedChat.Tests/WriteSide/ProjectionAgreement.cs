@@ -64,6 +64,8 @@ public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
 
         List<string> expected = [$"workspace {workspace.WorkspaceId} {workspace.Name} {workspace.CreatedBy}"];
         expected.AddRange(workspace.Roles.Select(r => $"role {workspace.WorkspaceId} {r.Key} {r.Value}"));
+        expected.AddRange(workspace.Invites.Values.Select(i =>
+            $"invite {workspace.WorkspaceId} {i.InviteId} {i.Email ?? "-"} {i.MaxUses} {i.Uses} {i.ExpiresAt.ToUnixTimeSeconds()} {i.CreatedBy} {i.Revoked}"));
         foreach (var (log, c) in channels)
         {
             var lastSeq = log.FindLastIndex(e => !NotCountedInLastSeq.Contains(e.GetType())) + 1;
@@ -112,6 +114,11 @@ public sealed class ProjectionAgreement(PostgresFixture db) : IAsyncLifetime
         }
         await Read("select format('workspace %s %s %s', workspace_id, name, created_by) from fold_directory.workspaces");
         await Read("select format('role %s %s %s', workspace_id, user_id, role) from fold_directory.workspace_members");
+        await Read("""
+            select format('invite %s %s %s %s %s %s %s %s', workspace_id, invite_id, coalesce(email, '-'), max_uses, uses,
+                          extract(epoch from expires_at)::bigint, created_by, case when revoked_at is not null then 'True' else 'False' end)
+              from fold_directory.invites
+            """);
         await Read("""
             select format('channel %s %s %s %s %s %s members=%s last=%s', channel_id, name, kind, coalesce(topic, '-'), created_by,
                           case when archived then 'True' else 'False' end, member_count, last_seq)

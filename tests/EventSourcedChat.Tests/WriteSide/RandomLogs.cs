@@ -32,6 +32,15 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
                 log.Add(new WorkspaceMemberAdded(WorkspaceId, user, Pick("admin", "member", "auditor"), Users[0]));
             }
         }
+        // Invites (no random draw, so the other logs of a seed stay as they were): a link used once and then revoked, an
+        // email invite left pending, and a revoke repeated (a command would turn it away).
+        var (link, mailed) = (Id(seed, 0xF001), Id(seed, 0xF002));
+        var expiresAt = new DateTimeOffset(2026, 12, 13, 10, 30, seed, TimeSpan.Zero);
+        log.Add(new InviteCreated(WorkspaceId, link, $"hash-{seed}-link", null, 2 + seed, expiresAt, Users[0]));
+        log.Add(new InviteCreated(WorkspaceId, mailed, $"hash-{seed}-mailed", $"guest-{seed}@example.com", 1, expiresAt.AddDays(1), Users[0]));
+        log.Add(new InviteAccepted(WorkspaceId, link, Users[^1]));
+        log.Add(new InviteRevoked(WorkspaceId, link, Users[0]));
+        log.Add(new InviteRevoked(WorkspaceId, link, Users[0]));
         return log;
     }
 
