@@ -6,6 +6,7 @@ using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Invites;
 using EventSourcedChat.Commands.Mail;
 using EventSourcedChat.Commands.Messages;
+using EventSourcedChat.Commands.Notifications;
 using EventSourcedChat.Commands.Profiles;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Audit;
@@ -42,6 +43,7 @@ public static class CommandsModule
         services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
         services.AddKeyRing(configuration);
         services.AddMailSettings(configuration);
+        services.AddSingleton<UnsubscribeLinks>();
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme)
             .AddBearerToken(BearerTokenDefaults.AuthenticationScheme, options =>
             {
@@ -78,6 +80,7 @@ public static class CommandsModule
         v1.MapMessageCommands();
         v1.MapUpdateProfile().MapStatus();
         v1.MapRequestUpload().MapCompleteUpload();
+        v1.MapNotificationCommands();
         return app;
     }
 }

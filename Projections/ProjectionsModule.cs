@@ -20,6 +20,7 @@ public static class ProjectionsModule
         services.TryAddSingleton<ProjectionSchemas>();
         services.TryAddSingleton<ProjectionRebuilder>();
         services.TryAddSingleton<RunnerStatus>();
+        services.TryAddSingleton<ILogRunnerControl>(sp => sp.GetRequiredService<RunnerStatus>());
         services.TryAddSingleton<LogRunners>();
         services.TryAddSingleton<IProjectionAdmin, ProjectionAdmin>();
         // Projections register here, one line each.

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EventSourcedChat.Commands.Notifications;
 using EventSourcedChat.Contracts.Events;
 
 namespace EventSourcedChat.Commands.Accounts;
@@ -29,6 +30,17 @@ public sealed record UserState(
     /// <summary>The reset link mailed last and not used yet, or null.</summary>
     public PendingReset? Reset { get; init; }
 
+    /// <summary>Mail notification preferences (<see cref="NotificationPreferencesSet"/>).</summary>
+    public NotificationPreferences Notifications { get; init; } = NotificationPreferences.Default;
+
+    /// <summary>Per-channel notification settings set by the person, by channel id (others are the default).</summary>
+    public ImmutableDictionary<string, ChannelNotificationSetting> ChannelNotifications { get; init; } =
+        ImmutableDictionary<string, ChannelNotificationSetting>.Empty;
+
+    /// <summary>Threads the person followed (true) or unfollowed (false) by hand, by channel id and root seq.</summary>
+    public ImmutableDictionary<(string ChannelId, long RootSeq), bool> FollowedThreads { get; init; } =
+        ImmutableDictionary<(string ChannelId, long RootSeq), bool>.Empty;
+
     public bool Exists => Version > 0;
 
     public long ReadMarkerOf(string channelId) => ReadMarkers.GetValueOrDefault(channelId);
@@ -48,6 +60,10 @@ public sealed record UserState(
             UserStatusCleared => s with { Status = null },
             PasswordChanged c => s with { PasswordHash = c.PasswordHash, Reset = null },
             PasswordResetRequested r => s with { Reset = new PendingReset(r.TokenHash, r.RequestedAt, r.ExpiresAt) },
+            NotificationPreferencesSet n => s with { Notifications = NotificationPreferences.Of(n) },
+            ChannelNotificationsSet c => s with { ChannelNotifications = s.ChannelNotifications.SetItem(c.ChannelId, new(c.Level, c.Muted)) },
+            ThreadFollowed f => s with { FollowedThreads = s.FollowedThreads.SetItem((f.ChannelId, f.RootSeq), true) },
+            ThreadUnfollowed u => s with { FollowedThreads = s.FollowedThreads.SetItem((u.ChannelId, u.RootSeq), false) },
             _ => throw new UnknownEventException("user", @event),
         };
     }

@@ -1,4 +1,5 @@
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Commands.Notifications;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.EventStore;
 using Npgsql;
@@ -148,6 +149,9 @@ public static class UserWriteSide
                 case PasswordResetRequested r:
                     batch.Add("update ws_users set reset_token_hash = $2, reset_requested_at = $3, reset_expires_at = $4 where user_id = $1",
                         userId, r.TokenHash, r.RequestedAt, r.ExpiresAt);
+                    break;
+                case NotificationPreferencesSet or ChannelNotificationsSet or ThreadFollowed or ThreadUnfollowed:
+                    NotificationWriteSide.Add(batch, userId, e);
                     break;
                 default:
                     throw new UnknownEventException("user", e);

@@ -2,6 +2,7 @@ using EventSourcedChat.Commands.Accounts;
 using System.Text.Json;
 using EventSourcedChat.Commands;
 using EventSourcedChat.Commands.Mail;
+using EventSourcedChat.Commands.Notifications;
 using EventSourcedChat.EventStore;
 using EventSourcedChat.Gateway.Files;
 using EventSourcedChat.Gateway.Presence;
@@ -62,6 +63,8 @@ public static class HostingExtensions
             builder.Services.AddMailWorker(builder.Configuration);
             // Deleted messages' files leave the store after Files:DeleteDelay (any number of nodes: repeats are harmless).
             builder.Services.AddFileReaper();
+            // Mail for people who are away, decided from the log by a subscription of its own (one active node, by lease).
+            builder.Services.AddNotificationWorker(builder.Configuration);
         }
         else
         {

@@ -1,6 +1,7 @@
 using EventSourcedChat.ReadModels.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using EventSourcedChat.Contracts.Api;
+using EventSourcedChat.Contracts.Notifications;
 
 namespace EventSourcedChat.Gateway.Presence;
 
@@ -20,6 +21,8 @@ public static class PresenceModule
         services.AddSingleton<PresenceService>();
         // REST views read presence from Redis through the same service as the hub.
         services.Replace(ServiceDescriptor.Singleton<IPresenceReader>(sp => sp.GetRequiredService<PresenceService>()));
+        // The notification worker reads it there too (who is active when a message is posted and when a digest is due).
+        services.Replace(ServiceDescriptor.Singleton<IUserPresence>(sp => sp.GetRequiredService<PresenceService>()));
         services.AddSingleton<TypingService>();
         services.AddSingleton<PresenceListener>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceListener>());

@@ -1,5 +1,6 @@
 using EventSourcedChat.Gateway.Telemetry;
 using System.Text.Json;
+using EventSourcedChat.Contracts.Notifications;
 using EventSourcedChat.ReadModels.Infrastructure;
 using Microsoft.AspNetCore.SignalR;
 
@@ -21,7 +22,7 @@ public sealed class PresenceService(
     PresenceWatchers watchers,
     PresenceDelivery delivery,
     ILogger<PresenceService> logger,
-    GatewayMetrics metrics) : IPresenceReader
+    GatewayMetrics metrics) : IPresenceReader, IUserPresence
 {
     public const int MaxSubscriptions = 500;
 

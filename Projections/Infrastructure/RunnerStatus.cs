@@ -1,3 +1,4 @@
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.EventStore;
 using Npgsql;
 
@@ -13,7 +14,7 @@ namespace EventSourcedChat.Projections.Infrastructure;
 /// (an event it cannot apply; it waits, holding its lease, for a restart). A restart is a request time newer than the
 /// owner's run: the owner polls for it (<see cref="PollInterval"/>) while it runs and while it waits.
 /// </remarks>
-public sealed class RunnerStatus(NpgsqlDataSource db)
+public sealed class RunnerStatus(NpgsqlDataSource db) : ILogRunnerControl
 {
     /// <summary>This process, as it appears in <c>owner</c>.</summary>
     public static string Node { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";

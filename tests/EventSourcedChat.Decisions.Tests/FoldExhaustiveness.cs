@@ -113,5 +113,9 @@ public class FoldExhaustiveness
 
     private static string Describe(UserState s) =>
         $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|{s.PasswordHash}|{s.Reset}|" +
-        string.Join(',', s.ReadMarkers.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
+        string.Join(',', s.ReadMarkers.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}")) + "|" +
+        $"{s.Notifications}|" +
+        string.Join(',', s.ChannelNotifications.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")) + "|" +
+        string.Join(',', s.FollowedThreads.OrderBy(f => f.Key.ChannelId, StringComparer.Ordinal).ThenBy(f => f.Key.RootSeq)
+            .Select(f => $"{f.Key.ChannelId}:{f.Key.RootSeq}={f.Value}"));
 }

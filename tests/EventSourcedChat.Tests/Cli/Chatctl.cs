@@ -256,7 +256,7 @@ public sealed class Chatctl(PostgresFixture db) : AuditTest(db)
 
         Assert.Equal(0, await RunAsync(ada, adminHost, "status", "--refreshes", "0"));
         Assert.Contains("head of the log", Printed, StringComparison.Ordinal);
-        foreach (var runner in new[] { "history", "directory", "unread", "search", "push" })
+        foreach (var runner in new[] { "history", "directory", "unread", "search", "push", "notify" })
         {
             Assert.Contains(runner, Printed, StringComparison.Ordinal);
         }

@@ -29,6 +29,17 @@ public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? se
         ["RateLimits:AuditReadsBurst"] = "1000000",
     };
 
+    /// <summary>
+    /// Notification digests for people who are away are due 3 s after a post in the suite (not 10 minutes), looked for
+    /// every 200 ms: every host gets the same, since whichever holds the worker's lease decides. A test that reads
+    /// before the delay has those 3 s.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> SuiteNotifications { get; } = new Dictionary<string, string?>
+    {
+        ["Notifications:DigestSeconds"] = "3",
+        ["Notifications:PollMilliseconds"] = "200",
+    };
+
     /// <summary>This host in log entries: "host #N (Roles)", N counting the hosts of the test process.</summary>
     public string Label { get; } =
         $"host #{Interlocked.Increment(ref _count)} ({(settings?.TryGetValue("Roles", out var roles) == true ? roles : null) ?? "all"})";
@@ -42,7 +53,7 @@ public sealed class ChatHost(PostgresFixture db, Dictionary<string, string?>? se
         builder.UseSetting("RateLimits:Prefix", $"esc:{PostgresFixture.DatabaseName}:ratelimit:");
         // The embedded object store's files: one folder per test database, outside the repository.
         builder.UseSetting("Files:Local:Root", Path.Combine(Path.GetTempPath(), $"esc-files-{PostgresFixture.DatabaseName}"));
-        foreach (var (key, value) in SuiteRateLimits)
+        foreach (var (key, value) in SuiteRateLimits.Concat(SuiteNotifications))
         {
             builder.UseSetting(key, value);
         }

@@ -82,7 +82,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         start.Environment["Security__AllowInsecureDefaults"] = "true"; // the built-in credentials of scripts/services.sh
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__EventSourcedChat"] = "Information";
-        foreach (var (key, value) in ChatHost.SuiteRateLimits.Concat(settings))
+        foreach (var (key, value) in ChatHost.SuiteRateLimits.Concat(ChatHost.SuiteNotifications).Concat(settings))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

@@ -87,7 +87,7 @@ public sealed class Metrics(PostgresFixture db) : RealtimeTest(db)
         var ada = await RegisterAsync("ada");
         await ChannelAsync(ada, await WorkspaceAsync(ada));
 
-        foreach (var runner in new[] { "history", "directory", "unread", "search", "push" })
+        foreach (var runner in new[] { "history", "directory", "unread", "search", "push", "notify" })
         {
             await Eventually.Until(() => metrics.Latest(ChatMetrics.RunnerLagEvents, ChatMetrics.RunnerTag, runner) is >= 0, TimeSpan.FromSeconds(15), $"{runner}'s lag in events");
             Assert.True(metrics.Latest(ChatMetrics.RunnerLagSeconds, ChatMetrics.RunnerTag, runner) >= 0, $"{runner}'s lag in seconds");

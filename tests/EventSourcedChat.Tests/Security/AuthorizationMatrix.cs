@@ -102,6 +102,11 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("PATCH /v1/users/me", new("PATCH", "/v1/users/me", AllOk, Body: (_, _) => new { title = "Analyst", timeZone = "Europe/Paris" })),
             ("PUT /v1/users/me/status", new("PUT", "/v1/users/me/status", AllOk, Body: (_, _) => new { emoji = "palm_tree", text = "On holiday" })),
             ("DELETE /v1/users/me/status", new("DELETE", "/v1/users/me/status", AllOk)),
+            ("GET /v1/users/me/notifications", new("GET", "/v1/users/me/notifications", AllOk)),
+            ("PATCH /v1/users/me/notifications", new("PATCH", "/v1/users/me/notifications", AllOk, Body: (_, _) => new { digestMinutes = 15 })),
+            // The link's token is the grant (no sign-in); one that is not a token is not found, for everyone.
+            ("GET /v1/notifications/unsubscribe", new("GET", "/v1/notifications/unsubscribe?token=forged", "404 404 404 404 404 404 404", Open: true)),
+            ("POST /v1/notifications/unsubscribe", new("POST", "/v1/notifications/unsubscribe?token=forged", "404 404 404 404 404 404 404", Open: true)),
             ("GET /v1/search", new("GET", "/v1/search?workspaceId={ws}&q=secret", WorkspaceOk)),
             ("POST /v1/files", new("POST", "/v1/files", "404 201 201 201 201 201 201", Mutates: true,
                 Body: (w, _) => new { name = "n.txt", size = 10, contentType = "text/plain", workspaceId = w.WorkspaceId })),
@@ -140,6 +145,9 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("PUT", "/v1/channels/{ch}/messages/{seq}/pin", PublicMembers, PrivateMembers, true, null),
             ("DELETE", "/v1/channels/{ch}/messages/{seq}/pin", PublicMembers, PrivateMembers, true, null),
             ("GET", "/v1/channels/{ch}/pins", PublicVisible, PrivateMembers, false, null),
+            ("PUT", "/v1/channels/{ch}/notifications", PublicVisible, PrivateMembers, true, (_, _) => new { level = "all", muted = false }),
+            ("PUT", "/v1/channels/{ch}/messages/{seq}/follow", PublicMembers, PrivateMembers, true, null),
+            ("DELETE", "/v1/channels/{ch}/messages/{seq}/follow", PublicMembers, PrivateMembers, true, null),
             // A file: for members of a channel where it was shared, public or not; one who left (the removed member) is out.
             ("GET", "/v1/files/{file}", ChannelMembersOnly, ChannelMembersOnly, false, null),
             // Completing an upload: its uploader only (the member; done already, so the same answer again), 404 for anyone else.

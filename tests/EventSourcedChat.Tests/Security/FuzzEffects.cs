@@ -299,6 +299,12 @@ internal sealed partial class FuzzEffects(SecurityWorld w, Scene s)
                            new([typeof(MessageDeleted)], d => d.GetProperty("seq").GetInt64() == s.Seq, (type, _) => type is not null))
                        ?? Position()
                        ?? await ReadBackAsync(w.Creator.Client, $"/v1/channels/{ch}/messages/{s.Seq}", last, m => m.GetProperty("deleted").GetBoolean());
+            case "PATCH /v1/users/me/notifications":
+            case "POST /v1/notifications/unsubscribe":
+            case "PUT /v1/channels/{channelId}/notifications":
+            case "PUT /v1/channels/{channelId}/messages/{seq:long}/follow":
+            case "DELETE /v1/channels/{channelId}/messages/{seq:long}/follow":
+                return Status(200) ?? await NotificationEffectAsync(c, client, request, appended, last, ch, s.Seq) ?? Position();
             case "PATCH /v1/users/me":
             case "PUT /v1/users/me/status":
             case "DELETE /v1/users/me/status":

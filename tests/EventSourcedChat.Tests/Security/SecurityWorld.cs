@@ -57,6 +57,9 @@ public sealed class SecurityWorld : IAsyncDisposable
     public TestUser Auditor { get; private set; } = null!;
     public TestUser Watcher { get; private set; } = null!;
     public TestUser Spare { get; private set; } = null!;
+
+    /// <summary>The token of the spare's notification unsubscribe link.</summary>
+    public string UnsubscribeToken { get; private set; } = null!;
     public TestUser Other { get; private set; } = null!;
 
     /// <summary>
@@ -122,6 +125,9 @@ public sealed class SecurityWorld : IAsyncDisposable
         var reset = await host.CreateClient().PostAsJsonAsync("/v1/auth/password-reset", new { email = w.Account.Email });
         Assert.Equal(HttpStatusCode.Accepted, reset.StatusCode);
         w.ResetToken = MailBox.QueryOf(MailBox.LinkIn(Assert.Single(await MailBox.WaitAsync(w.Account.Email)), "http"), "token");
+
+        // The spare's unsubscribe link as a notification mail carries it (made by the app's own link maker).
+        w.UnsubscribeToken = MailBox.QueryOf(host.Services.GetRequiredService<Commands.Notifications.UnsubscribeLinks>().LinkFor(w.Spare.UserId), "token");
 
         w.WatcherHub = await HubClient.ConnectAsync(host, w.Watcher);
         w.CreatorHub = await HubClient.ConnectAsync(host, w.Creator);

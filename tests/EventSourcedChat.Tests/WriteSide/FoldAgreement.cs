@@ -119,6 +119,13 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
             facts.Add($"password {u.UserId} {u.PasswordHash} {u.Reset?.TokenHash ?? "-"} {u.Reset?.RequestedAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} "
                 + (u.Reset?.ExpiresAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"));
             facts.AddRange(u.ReadMarkers.Select(m => $"marker {u.UserId} {m.Key} {m.Value}"));
+            if (u.Notifications is var n && n != Commands.Notifications.NotificationPreferences.Default)
+            {
+                facts.Add($"notify {u.UserId} {n.Email} {n.DigestMinutes} {n.DndFrom ?? "-"} {n.DndTo ?? "-"} {n.DndTimeZone ?? "-"} "
+                    + (n.SnoozeUntil?.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"));
+            }
+            facts.AddRange(u.ChannelNotifications.Select(c => $"channel-notify {u.UserId} {c.Key} {c.Value.Level} {c.Value.Muted}"));
+            facts.AddRange(u.FollowedThreads.Select(f => $"follow {u.UserId} {f.Key.ChannelId} {f.Key.RootSeq} {f.Value}"));
         }
         facts.Sort(StringComparer.Ordinal);
         return facts;
@@ -137,6 +144,14 @@ public sealed class FoldAgreement(PostgresFixture db) : IAsyncLifetime
             }
         }
         await Read("select format('workspace %s %s %s %s', workspace_id, name, created_by, version) from ws_workspaces");
+        await Read("""
+            select format('notify %s %s %s %s %s %s %s', user_id, case when email then 'True' else 'False' end, digest_minutes,
+                          coalesce(dnd_from, '-'), coalesce(dnd_to, '-'), coalesce(dnd_time_zone, '-'),
+                          coalesce(extract(epoch from snooze_until)::bigint::text, '-'))
+              from ws_notification_preferences
+            """);
+        await Read("select format('channel-notify %s %s %s %s', user_id, channel_id, level, case when muted then 'True' else 'False' end) from ws_channel_notifications");
+        await Read("select format('follow %s %s %s %s', user_id, channel_id, root_seq, case when following then 'True' else 'False' end) from ws_thread_follows");
         await Read("select format('role %s %s %s', workspace_id, user_id, role) from ws_workspace_members");
         await Read("""
             select format('invite %s %s %s %s %s %s %s %s %s', workspace_id, invite_id, code_hash, coalesce(email, '-'), max_uses, uses,

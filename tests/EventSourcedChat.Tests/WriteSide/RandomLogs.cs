@@ -88,6 +88,23 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
             }
             at = at.AddMinutes(5);
         }
+        // Notification preferences (never the defaults), channel settings and thread follows: the first user always has
+        // each, the others at random, with repeats a command would turn away.
+        for (var i = userId == Users[0] ? 1 + _random.Next(2) : _random.Next(3); i > 0; i--)
+        {
+            var dnd = _random.Next(2) == 0;
+            log.Add(new NotificationPreferencesSet(userId, _random.Next(2) == 0, 1 + _random.Next(60), dnd ? "22:00" : null, dnd ? "07:00" : null,
+                dnd ? Pick("Europe/Paris", "Asia/Tokyo") : null, Pick<DateTimeOffset?>(null, new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero)),
+                Pick("settings", "unsubscribe")));
+            var channel = Pick([.. channelIds]);
+            log.Add(new ChannelNotificationsSet(userId, channel, Pick("all", "mentions", "none"), _random.Next(2) == 0));
+            var root = 1L + _random.Next(4);
+            log.Add(new ThreadFollowed(userId, channel, root));
+            if (_random.Next(2) == 0 || userId == Users[0])
+            {
+                log.Add(new ThreadUnfollowed(userId, channel, root));
+            }
+        }
         return log;
     }
 

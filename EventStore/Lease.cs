@@ -1,10 +1,10 @@
 using Npgsql;
 
-namespace EventSourcedChat.Projections.Infrastructure;
+namespace EventSourcedChat.EventStore;
 
 /// <summary>
 /// A PostgreSQL session advisory lock held on a connection of its own for as long as the lease lives: one owner per key
-/// across every node on the database (a projection, the push worker, a rebuild).
+/// across every node on the database (a projection, the push worker, the notification worker, a rebuild).
 /// </summary>
 /// <remarks>
 /// Disposing unlocks explicitly before the connection goes back to the pool. Npgsql resets a pooled connection's session
