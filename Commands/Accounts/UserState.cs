@@ -29,6 +29,9 @@ public sealed record UserState(
     /// <summary>The reset link mailed last and not used yet, or null.</summary>
     public PendingReset? Reset { get; init; }
 
+    /// <summary>Deactivated by an instance administrator: signing in is refused until reactivated.</summary>
+    public bool Deactivated { get; init; }
+
     public bool Exists => Version > 0;
 
     public long ReadMarkerOf(string channelId) => ReadMarkers.GetValueOrDefault(channelId);
@@ -48,6 +51,8 @@ public sealed record UserState(
             UserStatusCleared => s with { Status = null },
             PasswordChanged c => s with { PasswordHash = c.PasswordHash, Reset = null },
             PasswordResetRequested r => s with { Reset = new PendingReset(r.TokenHash, r.RequestedAt, r.ExpiresAt) },
+            UserDeactivated => s with { Deactivated = true },
+            UserReactivated => s with { Deactivated = false },
             _ => throw new UnknownEventException("user", @event),
         };
     }

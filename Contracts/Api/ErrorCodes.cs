@@ -15,6 +15,10 @@ public static class ErrorCodes
     public const string PinLimitReached = "pin_limit_reached";
     public const string WrongPassword = "wrong_password";
     public const string ResetExpired = "reset_expired";
+    /// <summary>409: the workspace's last admin may not be removed or leave (make another member admin first).</summary>
+    public const string LastAdmin = "last_admin";
+    /// <summary>403: the account was deactivated by an instance administrator (signing in is refused).</summary>
+    public const string AccountDeactivated = "account_deactivated";
     public const string PayloadTooLarge = "payload_too_large";
     /// <summary>413: the workspace's files would exceed its storage quota.</summary>
     public const string QuotaExceeded = "quota_exceeded";

@@ -76,6 +76,10 @@ public sealed class DirectoryProjection : Projection
             "insert into workspaces (workspace_id, name, created_by, created_at) values ($1, $2, $3, $4) on conflict do nothing",
             e.WorkspaceId, e.Name, e.CreatedBy, c.At));
         On<WorkspaceMemberAdded>((e, c) => c.Row(WorkspaceMemberAdded, e.WorkspaceId, e.UserId, e.Role));
+        // A removed member's channel memberships end with their own member.left events; queries already require the
+        // workspace membership (ReadModels' ChannelAccess), so nothing of the workspace shows from here on.
+        On<WorkspaceMemberRemoved>((e, c) => c.Sql(
+            "delete from workspace_members where workspace_id = $1 and user_id = $2", e.WorkspaceId, e.UserId));
         On<ChannelCreated>((e, c) => c.Sql("""
             insert into channels (channel_id, workspace_id, name, kind, topic, created_by, last_seq, last_position, created_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing

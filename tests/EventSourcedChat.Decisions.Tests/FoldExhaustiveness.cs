@@ -33,12 +33,14 @@ public class FoldExhaustiveness
     private static readonly WorkspaceState[] WorkspaceBases =
     [
         Fold.Replay(WorkspaceState.Initial, [new WorkspaceCreated("w", "acme", "y")], WorkspaceState.Evolve),
+        Fold.Replay(WorkspaceState.Initial, [new WorkspaceCreated("w", "acme", "y"), new WorkspaceMemberAdded("w", "x", "member", "y")], WorkspaceState.Evolve),
     ];
 
     private static readonly UserState[] UserBases =
     [
         Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h")], UserState.Evolve),
         Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h"), new UserStatusSet("u", "palm_tree", "away", null, [])], UserState.Evolve),
+        Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h"), new UserDeactivated("u", "y")], UserState.Evolve),
     ];
 
     private sealed record Kind(Func<object, IEnumerable<string>> DescribeAfter, Func<object, string> Throwing);
@@ -109,6 +111,6 @@ public class FoldExhaustiveness
         string.Join(',', s.Roles.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 
     private static string Describe(UserState s) =>
-        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|{s.PasswordHash}|{s.Reset}|" +
+        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|{s.PasswordHash}|{s.Reset}|deactivated={s.Deactivated}|" +
         string.Join(',', s.ReadMarkers.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
 }
