@@ -18,6 +18,7 @@ internal static class FuzzInputs
         [ErrorCodes.MethodNotAllowed] = 405, [ErrorCodes.Conflict] = 409, [ErrorCodes.NameTaken] = 409,
         [ErrorCodes.ChannelArchived] = 409, [ErrorCodes.PinLimitReached] = 409, [ErrorCodes.PayloadTooLarge] = 413, [ErrorCodes.QuotaExceeded] = 413,
         [ErrorCodes.WrongPassword] = 403, [ErrorCodes.ResetExpired] = 410,
+        [ErrorCodes.LastAdmin] = 409, [ErrorCodes.AccountDeactivated] = 403,
         [ErrorCodes.UnsupportedMediaType] = 415,
         [ErrorCodes.RateLimited] = 429, [ErrorCodes.Stale] = 503, [ErrorCodes.Unavailable] = 503,
     };
