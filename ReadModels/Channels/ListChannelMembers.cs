@@ -1,3 +1,4 @@
+using EventSourcedChat.Projections.Profiles;
 using EventSourcedChat.ReadModels.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -28,7 +29,9 @@ public static class ListChannelMembers
 
     public static RouteGroupBuilder MapListChannelMembers(this RouteGroupBuilder group)
     {
-        group.MapGet("/channels/{channelId}/members", HandleAsync).WithName("ListChannelMembers").Produces<List<MemberView>>();
+        // The deactivated flag is the profiles projection's: a read-your-writes wait covers it too.
+        group.MapGet("/channels/{channelId}/members", HandleAsync).WithName("ListChannelMembers").Produces<List<MemberView>>()
+            .WaitsFor(ProfileProjection.Checkpoint);
         return group;
     }
 

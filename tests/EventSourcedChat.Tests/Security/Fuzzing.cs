@@ -290,7 +290,7 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
                    Encoding.UTF8, "application/json")))
         {
             var target = JsonDocument.Parse(await register.Content.ReadAsStringAsync()).RootElement.GetProperty("userId").GetString()!;
-            Accepted Only(string type) => (_, _, appended) => Task.FromResult(
+            Accepted Only(string type) => (_, _, appended) => Task.FromResult<string?>(
                 appended.Count == 1 && appended[0].Stream == $"user-{target}" && appended[0].Type == type
                     && appended[0].Data.GetProperty("by").GetString() == World.Admin.UserId
                     ? null : $"appended {string.Join(", ", appended.Select(a => $"{a.Stream} {a.Type}"))}");
@@ -327,7 +327,7 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
         var ws = await WorkspaceAsync(admin, member, leaver);
         var route = FuzzTargets.MemberRoutes[0];
         var tally = new FuzzTally();
-        Accepted Removed(string userId, string? by) => (_, _, appended) => Task.FromResult(
+        Accepted Removed(string userId, string? by) => (_, _, appended) => Task.FromResult<string?>(
             appended.Count == 1 && appended[0].Stream == $"workspace-{ws}" && appended[0].Type == "workspace.member_removed.v1"
                 && appended[0].Data.GetProperty("userId").GetString() == userId
                 && (appended[0].Data.TryGetProperty("removedBy", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null) == by
