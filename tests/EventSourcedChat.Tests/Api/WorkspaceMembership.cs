@@ -98,7 +98,7 @@ public sealed class WorkspaceMembership(PostgresFixture db) : ApiTest(db)
                 events.Add((r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1)));
             }
         }
-        Assert.Equal([("workspace.member_removed.v1", (string?)null), ("member.left.v1", null)], events);
+        Assert.Equal<(string, string?)>([("workspace.member_removed.v1", null), ("member.left.v1", null)], events);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class MembershipEnds(PostgresFixture db) : RealtimeTest(db)
             && x.GetProperty("data").GetProperty("userId").GetString() == bob.UserId) == 2, what: "member.left of both channels");
         await PostAsync(ada, secret, "after, secret");
         await PostAsync(ada, general, "after, public");
-        await PostAsync(ada, lounge, "sentinel");
+        await PostAsync(bob, lounge, "sentinel");
 
         var events = await bobHub.WaitUntilAsync(e => Posted(e, lounge).Count == 1, what: "the sentinel");
         Assert.Equal(["before"], Posted(events, secret).Select(TextOf));
