@@ -74,8 +74,9 @@ public static class CommandsModule
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapRegister().MapLogin().MapLogout();
         v1.MapLogoutEverywhere().MapChangePassword().MapPasswordReset().MapConfirmPasswordReset();
-        v1.MapCreateWorkspace().MapWorkspaceMembers();
+        v1.MapCreateWorkspace().MapWorkspaceMembers().MapRemoveWorkspaceMember();
         v1.MapInviteCommands();
+        v1.MapUserActivation();
         v1.MapChannelCommands();
         v1.MapMessageCommands();
         v1.MapUpdateProfile().MapStatus();

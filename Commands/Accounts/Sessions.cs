@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
+using Microsoft.AspNetCore.Http;
 using Npgsql;
 
 namespace EventSourcedChat.Commands.Accounts;
@@ -25,13 +27,24 @@ public static class Sessions
     public static string? CurrentId(ClaimsPrincipal user) =>
         Guid.TryParse(user.FindFirstValue(Tokens.TokenIdClaim), out var id) ? id.ToString() : null;
 
+    /// <summary>
+    /// Records a token about to be issued, unless the user is deactivated (then 403 <c>account_deactivated</c>). The user's
+    /// row is read <c>for share</c>: a deactivation (which updates it, then revokes every recorded token) waits for this
+    /// statement's transaction, or this one waits for it and sees the flag, so no token escapes a deactivation.
+    /// </summary>
     public static async Task RecordIssuedAsync(NpgsqlDataSource db, Guid tokenId, string userId, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken ct)
     {
         await using var cmd = db.Command("""
-            with expired as (delete from ws_issued_tokens where user_id = $2 and expires_at < $4)
-            insert into ws_issued_tokens (token_id, user_id, expires_at) values ($1, $2, $3)
+            with expired as (delete from ws_issued_tokens where user_id = $2 and expires_at < $4),
+                 account as (select deactivated from ws_users where user_id = $2 for share)
+            insert into ws_issued_tokens (token_id, user_id, expires_at)
+            select $1, $2, $3 where not exists (select 1 from account where deactivated)
             """, tokenId, userId, expiresAt, now);
-        await cmd.ExecuteNonQueryAsync(ct);
+        if (await cmd.ExecuteNonQueryAsync(ct) == 0)
+        {
+            throw new CommandRejected(StatusCodes.Status403Forbidden, ErrorCodes.AccountDeactivated,
+                "This account is deactivated: an instance administrator can reactivate it.");
+        }
     }
 
     /// <summary>Revokes every session of the user (log out everywhere).</summary>

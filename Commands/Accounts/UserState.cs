@@ -40,6 +40,8 @@ public sealed record UserState(
     /// <summary>Threads the person followed (true) or unfollowed (false) by hand, by channel id and root seq.</summary>
     public ImmutableDictionary<(string ChannelId, long RootSeq), bool> FollowedThreads { get; init; } =
         ImmutableDictionary<(string ChannelId, long RootSeq), bool>.Empty;
+    /// <summary>Deactivated by an instance administrator: signing in is refused until reactivated.</summary>
+    public bool Deactivated { get; init; }
 
     public bool Exists => Version > 0;
 
@@ -64,6 +66,8 @@ public sealed record UserState(
             ChannelNotificationsSet c => s with { ChannelNotifications = s.ChannelNotifications.SetItem(c.ChannelId, new(c.Level, c.Muted)) },
             ThreadFollowed f => s with { FollowedThreads = s.FollowedThreads.SetItem((f.ChannelId, f.RootSeq), true) },
             ThreadUnfollowed u => s with { FollowedThreads = s.FollowedThreads.SetItem((u.ChannelId, u.RootSeq), false) },
+            UserDeactivated => s with { Deactivated = true },
+            UserReactivated => s with { Deactivated = false },
             _ => throw new UnknownEventException("user", @event),
         };
     }

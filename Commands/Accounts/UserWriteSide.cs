@@ -9,7 +9,7 @@ namespace EventSourcedChat.Commands.Accounts;
 /// <summary>
 /// The write-side tables of user streams (<c>ws_users</c> with the profile and status, <c>ws_read_markers</c>): kept by
 /// <see cref="ApplyAsync"/>, one case per event, mirroring <see cref="UserState.Evolve"/>. A password change also revokes
-/// the user's other sessions, in the same transaction (<see cref="Sessions.RevokeAllSql"/>).
+/// the user's other sessions, and a deactivation all of them, in the same transaction (<see cref="Sessions.RevokeAllSql"/>).
 /// </summary>
 public static class UserWriteSide
 {
@@ -77,7 +77,7 @@ public static class UserWriteSide
     {
         var version = await log.GetStreamVersionAsync(StreamNames.User(userId), ct);
         await using var cmd = new NpgsqlCommand("""
-            select email, display_name, password_hash, reset_token_hash, reset_requested_at, reset_expires_at
+            select email, display_name, password_hash, reset_token_hash, reset_requested_at, reset_expires_at, deactivated
               from ws_users where user_id = $1
             """, tx.Connection, tx);
         cmd.Parameters.AddWithValue(userId);
@@ -92,6 +92,7 @@ public static class UserWriteSide
             PasswordHash = reader.GetString(2),
             Reset = reader.IsDBNull(3) ? null
                 : new PendingReset(reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)),
+            Deactivated = reader.GetBoolean(6),
         };
     }
 
@@ -152,6 +153,13 @@ public static class UserWriteSide
                     break;
                 case NotificationPreferencesSet or ChannelNotificationsSet or ThreadFollowed or ThreadUnfollowed:
                     NotificationWriteSide.Add(batch, userId, e);
+                    break;
+                case UserDeactivated:
+                    batch.Add("update ws_users set deactivated = true where user_id = $1", userId);
+                    batch.Add(Sessions.RevokeAllSql, userId, null);
+                    break;
+                case UserReactivated:
+                    batch.Add("update ws_users set deactivated = false where user_id = $1", userId);
                     break;
                 default:
                     throw new UnknownEventException("user", e);

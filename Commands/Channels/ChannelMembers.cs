@@ -37,6 +37,16 @@ public static class ChannelMembersEndpoints
             : throw CommandRejected.NotFound("The channel member");
     }
 
+    /// <summary>
+    /// The user's membership of the workspace ended (<see cref="WorkspaceMemberRemoved"/>): their membership of the
+    /// channel ends too, DMs included (<paramref name="removedBy"/> null when they left by themselves). Nothing when they
+    /// are no longer a member, or are in the workspace again.
+    /// </summary>
+    public static IReadOnlyList<object> DecideEndedByWorkspace(WorkspaceState workspace, ChannelState channel, string targetId, string? removedBy) =>
+        channel.Exists && channel.IsMember(targetId) && workspace.RoleOf(targetId) is null
+            ? [new MemberLeft(channel.ChannelId, targetId, removedBy)]
+            : [];
+
     public static RouteGroupBuilder MapChannelMembers(this RouteGroupBuilder group)
     {
         group.MapPost("/channels/{channelId}/members", Invite).WithName("InviteChannelMember");

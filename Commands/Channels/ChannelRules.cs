@@ -33,10 +33,11 @@ public static partial class ChannelRules
 
     /// <summary>
     /// Private channels and DMs exist only for their members, public ones for the workspace's members: anyone else
-    /// is answered 404, exactly as for a channel that does not exist.
+    /// is answered 404, exactly as for a channel that does not exist. Every channel needs a member of its workspace: a
+    /// user removed from it is refused even where a channel membership of theirs is still to be ended.
     /// </summary>
     public static bool IsVisible(WorkspaceState workspace, ChannelState channel, string actorId) =>
-        channel.Exists && (channel.IsMember(actorId) || (!channel.IsPrivate && workspace.RoleOf(actorId) is not null));
+        channel.Exists && workspace.RoleOf(actorId) is not null && (channel.IsMember(actorId) || !channel.IsPrivate);
 
     public static void EnsureVisible(WorkspaceState workspace, ChannelState channel, string actorId)
     {

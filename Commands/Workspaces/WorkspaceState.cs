@@ -26,6 +26,7 @@ public sealed partial record WorkspaceState(string WorkspaceId, string Name, str
         {
             WorkspaceCreated c => s with { WorkspaceId = c.WorkspaceId, Name = c.Name, CreatedBy = c.CreatedBy },
             WorkspaceMemberAdded m => s with { Roles = s.Roles.SetItem(m.UserId, m.Role) },
+            WorkspaceMemberRemoved r => s with { Roles = s.Roles.Remove(r.UserId) },
             ChannelAuditRead => s, // a record of who read what; no decision depends on it
             InviteCreated or InviteAccepted or InviteRevoked => EvolveInvite(s, @event), // WorkspaceState.Invites.cs
             _ => throw new UnknownEventException("workspace", @event),

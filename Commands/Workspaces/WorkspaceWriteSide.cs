@@ -87,6 +87,9 @@ public static class WorkspaceWriteSide
                         on conflict (workspace_id, user_id) do update set role = excluded.role
                         """, workspaceId, m.UserId, m.Role);
                     break;
+                case WorkspaceMemberRemoved r:
+                    batch.Add("delete from ws_workspace_members where workspace_id = $1 and user_id = $2", workspaceId, r.UserId);
+                    break;
                 case ChannelAuditRead:
                     break;
                 case InviteCreated or InviteAccepted or InviteRevoked:

@@ -25,6 +25,10 @@ public static class ErrorCodes
     public const string InviteEmailMismatch = "invite_email_mismatch";
     /// <summary>409: accepting an invite to a workspace the caller is already in.</summary>
     public const string AlreadyMember = "already_member";
+    /// <summary>409: the workspace's last admin may not be removed or leave (make another member admin first).</summary>
+    public const string LastAdmin = "last_admin";
+    /// <summary>403: the account was deactivated by an instance administrator (signing in is refused).</summary>
+    public const string AccountDeactivated = "account_deactivated";
     public const string PayloadTooLarge = "payload_too_large";
     /// <summary>413: the workspace's files would exceed its storage quota.</summary>
     public const string QuotaExceeded = "quota_exceeded";

@@ -63,6 +63,20 @@ public static partial class PushRouting
             var payload = JsonSerializer.SerializeToElement(new { workspaceId = added.WorkspaceId, userId = added.UserId }, EventTypes.Json);
             return new PushMessage(RealtimeTypes.WorkspaceMemberAdded, null, null, null, txId, position, createdAt, payload, added.UserId);
         }
+        if (streamId.StartsWith(StreamNames.WorkspacePrefix, StringComparison.Ordinal) && NameOf(type) == RealtimeTypes.WorkspaceMemberRemoved)
+        {
+            // For the removed user's gateway only (it stops receiving the workspace's profile changes); clients are not sent it.
+            var removed = JsonSerializer.Deserialize<WorkspaceMemberRemoved>(data, EventTypes.Json)!;
+            var payload = JsonSerializer.SerializeToElement(new { workspaceId = removed.WorkspaceId, userId = removed.UserId }, EventTypes.Json);
+            return new PushMessage(RealtimeTypes.WorkspaceMemberRemoved, null, null, null, txId, position, createdAt, payload, removed.UserId);
+        }
+        if (StreamNames.IsUser(streamId) && NameOf(type) == RealtimeTypes.UserDeactivated)
+        {
+            // For the gateways of the user's connections only: they close them (the tokens are revoked already).
+            var deactivated = JsonSerializer.Deserialize<UserDeactivated>(data, EventTypes.Json)!;
+            var payload = JsonSerializer.SerializeToElement(new { userId = deactivated.UserId }, EventTypes.Json);
+            return new PushMessage(RealtimeTypes.UserDeactivated, null, null, null, txId, position, createdAt, payload, deactivated.UserId);
+        }
         if (StreamNames.IsUser(streamId) && ProfileChange(type, data) is var (changedUser, workspaceIds, change))
         {
             var payload = JsonSerializer.SerializeToElement(change, EventTypes.Json);

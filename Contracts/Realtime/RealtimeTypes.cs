@@ -34,6 +34,20 @@ public static class RealtimeTypes
     public const string WorkspaceMemberAdded = "workspace.member_added";
 
     /// <summary>
+    /// Gateway-internal, never sent to clients: a user was removed from a workspace or left it (<c>data</c> is
+    /// <c>{workspaceId, userId}</c>); the gateways of that user's connections stop receiving the workspace's
+    /// <see cref="UserUpdated"/>. Their channels end with their own <see cref="MemberLeft"/> events.
+    /// </summary>
+    public const string WorkspaceMemberRemoved = "workspace.member_removed";
+
+    /// <summary>
+    /// Gateway-internal, never sent to clients: an instance administrator deactivated the user (<c>data</c> is
+    /// <c>{userId}</c>, routed with the user's key); every gateway closes that user's connections (their tokens are revoked,
+    /// so they cannot connect again).
+    /// </summary>
+    public const string UserDeactivated = "user.deactivated";
+
+    /// <summary>
     /// The first event on a connection, once it is registered for its channels (bound, in their typing groups):
     /// <c>data</c> is <c>{userId, position}</c>, the log position its channel list was read at. No <c>seq</c> or
     /// envelope <c>position</c> (it is not a log event, and must not move a client's resume cursor).

@@ -31,9 +31,8 @@ public static class AdminEndpoints
 
     private static bool IsAdmin(HttpContext http)
     {
-        var admins = http.RequestServices.GetRequiredService<IConfiguration>()["Admins"] ?? "";
-        var userId = http.User.FindFirstValue(ChatClaims.UserId);
-        return userId is not null && admins.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries).Contains(userId);
+        var admins = http.RequestServices.GetRequiredService<IConfiguration>()[InstanceAdmins.Setting];
+        return InstanceAdmins.Contains(admins, http.User.FindFirstValue(ChatClaims.UserId));
     }
 
     private static async Task<Ok<List<ProjectionStatusView>>> Status(IProjectionAdmin projections, CancellationToken ct) =>

@@ -105,6 +105,23 @@ public sealed class ChannelBindings(ConnectionRegistry registry, RealtimeBroker 
         }
     }
 
+    /// <summary>A local user is no longer in a workspace: their connections stop receiving its members' profile changes.</summary>
+    internal async Task LeaveWorkspaceAsync(string userId, string workspaceId)
+    {
+        await _topology.WaitAsync();
+        try
+        {
+            if (registry.LeaveWorkspace(userId, workspaceId))
+            {
+                await broker.UnbindAsync(RoutingKeys.Workspace(workspaceId));
+            }
+        }
+        finally
+        {
+            _topology.Release();
+        }
+    }
+
     /// <summary>A local user left a channel: it is removed from their connections at once (unbound after the last).</summary>
     internal async Task LeaveAsync(string userId, string channelId)
     {

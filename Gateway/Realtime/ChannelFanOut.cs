@@ -15,7 +15,8 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// Channel events go through each connection's own ordered delivery (<see cref="ConnectionState"/>), not through
 /// SignalR groups, because the resume hand-over needs per-connection buffering and de-duplication.
 /// </remarks>
-public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings bindings, ResumeHandOver handOver, PresenceOptions node)
+public sealed class ChannelFanOut(
+    ConnectionRegistry registry, ChannelBindings bindings, ResumeHandOver handOver, PresenceOptions node, ChatHubLifetimeManager lifetime)
 {
     /// <summary>
     /// The log position of the last <c>user.updated</c> fanned out: the push worker sends one copy per routing key (the
@@ -33,6 +34,23 @@ public sealed class ChannelFanOut(ConnectionRegistry registry, ChannelBindings b
                 await bindings.JoinWorkspaceAsync(message.UserId, workspaceId);
             }
             return; // gateway-internal: not sent to clients
+        }
+        if (message.Type == RealtimeTypes.WorkspaceMemberRemoved)
+        {
+            if (message.UserId is not null && message.Data.TryGetProperty("workspaceId", out var w) && w.GetString() is { } workspaceId)
+            {
+                await bindings.LeaveWorkspaceAsync(message.UserId, workspaceId);
+            }
+            return; // gateway-internal: the channels went with their own member.left events
+        }
+        if (message.Type == RealtimeTypes.UserDeactivated)
+        {
+            // Gateway-internal: the user's tokens are revoked; their connections here close now (not sent to clients).
+            foreach (var target in registry.ChannelAndUser(null, message.UserId))
+            {
+                lifetime.Find(target.ConnectionId)?.Abort();
+            }
+            return;
         }
         if (message.Type == RealtimeTypes.UserUpdated)
         {

@@ -208,6 +208,24 @@ public sealed class ConnectionRegistry
         return bind;
     }
 
+    /// <summary>Removes a workspace the user was removed from (or left) from their local connections; true when none is left in it (unbind).</summary>
+    internal bool LeaveWorkspace(string userId, string workspaceId)
+    {
+        var unbind = false;
+        lock (_gate)
+        {
+            if (!_byUser.TryGet(userId, out var connections))
+            {
+                return false;
+            }
+            foreach (var c in connections.Where(c => c.Workspaces.Remove(workspaceId)))
+            {
+                unbind |= _byWorkspace.Remove(workspaceId, c);
+            }
+        }
+        return unbind;
+    }
+
     /// <summary>The connections in any of the workspaces and the user's own, each once.</summary>
     internal HashSet<ConnectionState> WorkspacesAndUser(IReadOnlyList<string> workspaceIds, string? userId)
     {

@@ -7,10 +7,18 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// <summary>The channels and workspaces a user receives events of, from the directory read model.</summary>
 public sealed class MemberChannels(NpgsqlDataSource db, StreamSetReader log, ILogger<MemberChannels> logger)
 {
-    /// <summary>The user's channels and the seq they joined each at.</summary>
+    /// <summary>
+    /// The user's channels and the seq they joined each at: only in the workspaces they are in (a removed member's
+    /// channel memberships end with their own <c>member.left</c>; one still to come gives nothing meanwhile).
+    /// </summary>
     public async Task<Dictionary<string, long>> ReadAsync(string userId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("select channel_id, joined_seq from rm_directory.channel_members where user_id = $1");
+        await using var cmd = db.CreateCommand("""
+            select m.channel_id, m.joined_seq from rm_directory.channel_members m
+              join rm_directory.channels c on c.channel_id = m.channel_id
+              join rm_directory.workspace_members w on w.workspace_id = c.workspace_id and w.user_id = m.user_id
+             where m.user_id = $1
+            """);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var channels = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -88,6 +88,10 @@ public sealed class DirectoryProjection : Projection
             """, e.InviteId, e.WorkspaceId, e.Email, e.MaxUses, e.ExpiresAt, e.CreatedBy, c.At));
         On<InviteAccepted>((e, c) => c.Sql("update invites set uses = uses + 1 where invite_id = $1", e.InviteId));
         On<InviteRevoked>((e, c) => c.Sql("update invites set revoked_at = $2 where invite_id = $1 and revoked_at is null", e.InviteId, c.At));
+        // A removed member's channel memberships end with their own member.left events; queries already require the
+        // workspace membership (ReadModels' ChannelAccess), so nothing of the workspace shows from here on.
+        On<WorkspaceMemberRemoved>((e, c) => c.Sql(
+            "delete from workspace_members where workspace_id = $1 and user_id = $2", e.WorkspaceId, e.UserId));
         On<ChannelCreated>((e, c) => c.Sql("""
             insert into channels (channel_id, workspace_id, name, kind, topic, created_by, last_seq, last_position, created_at)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing

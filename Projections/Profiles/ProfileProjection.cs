@@ -4,7 +4,8 @@ using EventSourcedChat.Projections.Infrastructure;
 namespace EventSourcedChat.Projections.Profiles;
 
 /// <summary>
-/// People's profiles: one row per user with the display name, title, time zone and the custom status as last set
+/// People's profiles: one row per user with the display name, title, time zone, the custom status as last set and
+/// whether an instance administrator deactivated the account
 /// (<c>rm_profiles.profiles</c>). An expired status stays in the row: queries read it as none past
 /// <c>status_expires_at</c>, so an expiry costs no write (docs/profiles.md). Plain tables, not Marten documents: the
 /// figures and the reason are in docs/architecture.md ("Profiles: plain tables, not Marten").
@@ -22,6 +23,7 @@ public sealed class ProfileProjection : Projection
         create table if not exists profiles (
             user_id text primary key, display_name text not null, title text, time_zone text,
             status_emoji text, status_text text, status_expires_at timestamptz, updated_at timestamptz not null);
+        alter table profiles add column if not exists deactivated boolean not null default false;
         """;
 
     public ProfileProjection()
@@ -35,6 +37,10 @@ public sealed class ProfileProjection : Projection
         On<UserStatusSet>((e, c) => c.Sql(
             "update profiles set status_emoji = $2, status_text = $3, status_expires_at = $4, updated_at = $5 where user_id = $1",
             e.UserId, e.Emoji, e.Text, e.ExpiresAt, c.At));
+        On<UserDeactivated>((e, c) => c.Sql(
+            "update profiles set deactivated = true, updated_at = $2 where user_id = $1", e.UserId, c.At));
+        On<UserReactivated>((e, c) => c.Sql(
+            "update profiles set deactivated = false, updated_at = $2 where user_id = $1", e.UserId, c.At));
         On<UserStatusCleared>((e, c) => c.Sql(
             "update profiles set status_emoji = null, status_text = null, status_expires_at = null, updated_at = $2 where user_id = $1",
             e.UserId, c.At));

@@ -1,3 +1,4 @@
+using EventSourcedChat.Projections.Profiles;
 using EventSourcedChat.ReadModels.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -6,9 +7,10 @@ using Npgsql;
 
 namespace EventSourcedChat.ReadModels.Channels;
 
-/// <summary>A channel member: <c>{userId, displayName, presence}</c> (API.md).</summary>
+/// <summary>A channel member: <c>{userId, displayName, presence}</c> (API.md), and whether the account is deactivated.</summary>
 /// <param name="Presence"><c>active</c>, <c>away</c> or <c>offline</c> from the presence store (Redis); <c>unknown</c> while it does not answer.</param>
-public sealed record MemberView(string UserId, string DisplayName, string Presence);
+/// <param name="Deactivated">An instance administrator deactivated the account (profiles projection).</param>
+public sealed record MemberView(string UserId, string DisplayName, string Presence, bool Deactivated = false);
 
 /// <summary>
 /// <c>GET /v1/channels/{channelId}/members?limit=&amp;cursor=</c>: the channel's members by display name, then id, with
@@ -17,8 +19,9 @@ public sealed record MemberView(string UserId, string DisplayName, string Presen
 public static class ListChannelMembers
 {
     private const string Select = """
-        select u.user_id, u.display_name from rm_directory.channel_members m
+        select u.user_id, u.display_name, coalesce(p.deactivated, false) from rm_directory.channel_members m
           join rm_directory.users u on u.user_id = m.user_id
+          left join rm_profiles.profiles p on p.user_id = m.user_id
          where m.channel_id = $1
         """;
     private const string After = " and (u.display_name, u.user_id) > ($3, $4)";
@@ -26,7 +29,9 @@ public static class ListChannelMembers
 
     public static RouteGroupBuilder MapListChannelMembers(this RouteGroupBuilder group)
     {
-        group.MapGet("/channels/{channelId}/members", HandleAsync).WithName("ListChannelMembers").Produces<List<MemberView>>();
+        // The deactivated flag is the profiles projection's: a read-your-writes wait covers it too.
+        group.MapGet("/channels/{channelId}/members", HandleAsync).WithName("ListChannelMembers").Produces<List<MemberView>>()
+            .WaitsFor(ProfileProjection.Checkpoint);
         return group;
     }
 
@@ -49,12 +54,12 @@ public static class ListChannelMembers
             cmd.Parameters.AddWithValue(name);
             cmd.Parameters.AddWithValue(id);
         }
-        var members = new List<(string UserId, string DisplayName)>();
+        var members = new List<(string UserId, string DisplayName, bool Deactivated)>();
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
             {
-                members.Add((r.GetString(0), r.GetString(1)));
+                members.Add((r.GetString(0), r.GetString(1), r.GetBoolean(2)));
             }
         }
         if (members.Count > limit)
@@ -63,6 +68,6 @@ public static class ListChannelMembers
             Paging.SetNext(http, Paging.Encode(members[^1].DisplayName, members[^1].UserId));
         }
         var statuses = await presence.ReadAsync(members.Select(m => m.UserId).ToList());
-        return Results.Ok(members.Select(m => new MemberView(m.UserId, m.DisplayName, statuses[m.UserId])).ToList());
+        return Results.Ok(members.Select(m => new MemberView(m.UserId, m.DisplayName, statuses[m.UserId], m.Deactivated)).ToList());
     }
 }

@@ -11,7 +11,8 @@ public sealed record ChannelAccess(string ChannelId, string WorkspaceId, string 
 
     /// <summary>
     /// The caller's access to a channel, or null when they may not see it: private channels and DMs for their members
-    /// only, public channels for the members of their workspace. Null reads exactly as "does not exist".
+    /// only, public channels for the members of their workspace, and nothing for anyone outside the channel's workspace
+    /// (a removed member). Null reads exactly as "does not exist".
     /// </summary>
     public static async Task<ChannelAccess?> ForAsync(NpgsqlDataSource db, string channelId, string userId, CancellationToken ct)
     {
@@ -29,7 +30,8 @@ public sealed record ChannelAccess(string ChannelId, string WorkspaceId, string 
             return null;
         }
         var (workspaceId, kind, isMember, inWorkspace) = (r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetBoolean(3));
-        var visible = kind == "public" ? isMember || inWorkspace : isMember;
+        // A member removed from the workspace sees none of its channels, even one whose member.left is still to come.
+        var visible = inWorkspace && (kind == "public" || isMember);
         return visible ? new ChannelAccess(channelId, workspaceId, kind, isMember) : null;
     }
 }

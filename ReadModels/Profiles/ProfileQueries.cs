@@ -11,8 +11,10 @@ namespace EventSourcedChat.ReadModels.Profiles;
 /// <summary>A person as others see them: the profile (<c>rm_profiles</c>) and presence.</summary>
 /// <param name="AvatarUrl">Always null: avatars need the file store (a later change fills it).</param>
 /// <param name="Presence"><c>active</c>, <c>away</c> or <c>offline</c> from the presence store (Redis); <c>unknown</c> while it does not answer.</param>
+/// <param name="Deactivated">An instance administrator deactivated the account (what they wrote stays; they cannot sign in).</param>
 public sealed record UserView(
-    string UserId, string DisplayName, string? Title, string? TimeZone, string? AvatarUrl, StatusView? Status, string Presence);
+    string UserId, string DisplayName, string? Title, string? TimeZone, string? AvatarUrl, StatusView? Status, string Presence,
+    bool Deactivated = false);
 
 /// <summary>
 /// <c>GET /v1/users/{id}</c> and <c>GET /v1/users/me</c>: a user is visible to themselves and to whoever shares a
@@ -38,7 +40,7 @@ public static class ProfileQueries
         var caller = QueryActor.UserId(http);
         await using var cmd = db.CreateCommand("""
             select coalesce(p.display_name, u.display_name), p.title, p.time_zone,
-                   p.status_emoji, p.status_text, p.status_expires_at
+                   p.status_emoji, p.status_text, p.status_expires_at, coalesce(p.deactivated, false)
               from rm_directory.users u
               left join rm_profiles.profiles p on p.user_id = u.user_id
              where u.user_id = $1
@@ -62,7 +64,7 @@ public static class ProfileQueries
             var status = Text(3) is { } emoji && (expiresAt is null || expiresAt > now)
                 ? new StatusView(emoji, Text(4) ?? "", expiresAt)
                 : null;
-            view = new UserView(userId, r.GetString(0), Text(1), Text(2), null, status, NoPresence.Unknown);
+            view = new UserView(userId, r.GetString(0), Text(1), Text(2), null, status, NoPresence.Unknown, r.GetBoolean(6));
         }
         var statuses = await presence.ReadAsync([userId]);
         return Results.Ok(view with { Presence = statuses[userId] });

@@ -13,8 +13,9 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
 {
     /// <summary>
     /// One endpoint. <c>Path</c> placeholders: {ws} the workspace, {ch} the scene's channel, {seq} the member's message,
-    /// {member} the member's user id. <c>Expected</c>: the answer of each authenticated caller, in the order other
-    /// workspace, non-member, removed member, member, channel creator, workspace admin, auditor; <c>403c</c> is 403
+    /// {member} the member's user id, {other} the other workspace's user. <c>Expected</c>: the answer of each authenticated caller, in the order other
+    /// workspace, non-member, removed member, member, channel creator, workspace admin, auditor (a user removed from the
+    /// workspace gets the other workspace user's answer; a deactivated user's token is refused as a logged-out one); <c>403c</c> is 403
     /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>, <c>410r</c> 410 <c>reset_expired</c>, <c>410i</c> 410 <c>invite_revoked</c>. The unauthenticated kinds get 401
     /// <c>unauthenticated</c> unless <c>Open</c> (register, log-in, health), when they get the member's answer.
     /// <c>Mutates</c>: an accepted call changes the scene, so each such cell gets a fresh one.
@@ -115,6 +116,12 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ($"GET {Objects}", new("GET", "{object GET}", AllOk, Open: true, Pattern: Objects)),
             ($"GET {Objects} (expired URL)", new("GET", "{expired GET}", Refused, Open: true, Pattern: Objects)),
             ($"PUT {Objects} (expired URL)", new("PUT", "{expired PUT}", Refused, Open: true, Pattern: Objects, Body: (_, _) => new byte[10])),
+            // Nobody of the world is an instance administrator: removing someone who is in no workspace of theirs is a
+            // no-op the workspace admin may ask for (the removals themselves: Api/WorkspaceMembership).
+            ("DELETE /v1/workspaces/{workspaceId}/members/{userId}", new("DELETE", "/v1/workspaces/{ws}/members/{other}", "404 403 403 403 403 200 403",
+                Pattern: "/v1/workspaces/{workspaceId}/members/{userId}")),
+            ("POST /v1/admin/users/{userId}/deactivate", new("POST", "/v1/admin/users/{member}/deactivate", Refused)),
+            ("POST /v1/admin/users/{userId}/reactivate", new("POST", "/v1/admin/users/{member}/reactivate", Refused)),
             ("GET /v1/admin/projections", new("GET", "/v1/admin/projections", "403 403 403 403 403 403 403")),
             ("GET /v1/admin/status", new("GET", "/v1/admin/status", "403 403 403 403 403 403 403")),
             ("POST /v1/admin/projections/{name}/rebuild", new("POST", "/v1/admin/projections/history/rebuild", "403 403 403 403 403 403 403",
@@ -175,14 +182,17 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
 
     private static bool IsAuthenticated(Caller caller) => caller >= Caller.OtherWorkspaceUser;
 
+    /// <summary>The caller's column: a user removed from the workspace is answered exactly as a user of another workspace.</summary>
+    private static int ColumnOf(Caller caller) =>
+        Array.IndexOf(Authenticated, caller == Caller.RemovedFromWorkspace ? Caller.OtherWorkspaceUser : caller);
+
     private static (int Status, string? Code) Expected(Endpoint endpoint, Caller caller)
     {
         if (!IsAuthenticated(caller) && !endpoint.Open)
         {
             return (401, "unauthenticated");
         }
-        var column = IsAuthenticated(caller) ? Array.IndexOf(Authenticated, caller) : Array.IndexOf(Authenticated, Caller.Member);
-        var cell = endpoint.Expected.Split(' ')[column];
+        var cell = endpoint.Expected.Split(' ')[ColumnOf(IsAuthenticated(caller) ? caller : Caller.Member)];
         return cell switch
         {
             "403c" => (403, "not_in_channel"),
@@ -232,6 +242,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             .Replace("{member}", World.Member.UserId, StringComparison.Ordinal)
             .Replace("{invite}", World.RevokedInviteId, StringComparison.Ordinal)
             .Replace("{code}", World.RevokedInviteCode, StringComparison.Ordinal)
+            .Replace("{other}", World.Other.UserId, StringComparison.Ordinal)
             .Replace("{emoji}", "eyes", StringComparison.Ordinal)
             .Replace("{file}", scene?.FileId ?? "", StringComparison.Ordinal)
             .Replace("{object GET}", e.Path == "{object GET}" ? World.ObjectUrl("GET", expired: false) : "", StringComparison.Ordinal)
@@ -302,7 +313,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             return;
         }
         var user = World.UserOf(caller)!;
-        var allowed = HubMethods[method].Split(' ')[Array.IndexOf(Authenticated, caller)] == "ok";
+        var allowed = HubMethods[method].Split(' ')[ColumnOf(caller)] == "ok";
         Scene? scene = method.StartsWith("Typing", StringComparison.Ordinal) ? await World.SceneAsync(method.Contains("private", StringComparison.Ordinal)) : null;
         var before = await LogAsync();
         await using var hub = await HubClient.ConnectAsync(World.Host, user);
@@ -319,7 +330,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
                 await hub.InvokeAsync("SubscribePresence", (object)new[] { World.Member.UserId });
                 var presence = hub.OfType("presence.changed");
                 // A user of another workspace learns nothing of the member's presence; anyone sharing one does.
-                if (caller == Caller.OtherWorkspaceUser)
+                if (caller is Caller.OtherWorkspaceUser or Caller.RemovedFromWorkspace)
                 {
                     Assert.Empty(presence);
                 }

@@ -69,6 +69,7 @@ public sealed class EndpointCoverage(PostgresFixture db) : SecurityTest(db)
         var fuzzed = FuzzTargets.Commands(World, World.Public, "", "").Select(c => c.Key)
             .Concat(FuzzTargets.Queries(World, "", "").Select(q => q.Key))
             .Concat(FuzzTargets.AdminRoutes)
+            .Concat(FuzzTargets.MemberRoutes)
             .Concat(FuzzTargets.ObjectRoutes)
             .Append(FuzzTargets.HubRoute);
         AssertCovers("the fuzzer", AppRoutes(), fuzzed, NotFuzzed);

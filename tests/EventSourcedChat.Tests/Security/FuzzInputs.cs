@@ -20,6 +20,7 @@ internal static class FuzzInputs
         [ErrorCodes.WrongPassword] = 403, [ErrorCodes.ResetExpired] = 410,
         [ErrorCodes.InviteExpired] = 410, [ErrorCodes.InviteRevoked] = 410, [ErrorCodes.InviteUsedUp] = 410,
         [ErrorCodes.InviteEmailMismatch] = 403, [ErrorCodes.AlreadyMember] = 409,
+        [ErrorCodes.LastAdmin] = 409, [ErrorCodes.AccountDeactivated] = 403,
         [ErrorCodes.UnsupportedMediaType] = 415,
         [ErrorCodes.RateLimited] = 429, [ErrorCodes.Stale] = 503, [ErrorCodes.Unavailable] = 503,
     };

@@ -31,7 +31,11 @@ internal static class FuzzTargets
     public const string HubRoute = "GET /v1/gateway";
 
     public static readonly string[] AdminRoutes =
-        ["GET /v1/admin/projections", "POST /v1/admin/projections/{name}/rebuild", "POST /v1/admin/projections/{name}/restart", "GET /v1/admin/status"];
+        ["GET /v1/admin/projections", "POST /v1/admin/projections/{name}/rebuild", "POST /v1/admin/projections/{name}/restart", "GET /v1/admin/status",
+         "POST /v1/admin/users/{userId}/deactivate", "POST /v1/admin/users/{userId}/reactivate"];
+
+    /// <summary>Removing members and leaving: fuzzed on a workspace of its own (a removal would change the shared world).</summary>
+    public static readonly string[] MemberRoutes = ["DELETE /v1/workspaces/{workspaceId}/members/{userId}"];
 
     /// <summary>The embedded object store's routes: raw bytes and signed query strings, fuzzed by their own test.</summary>
     public static readonly string[] ObjectRoutes = ["GET /v1/objects/{objectId}", "PUT /v1/objects/{objectId}"];

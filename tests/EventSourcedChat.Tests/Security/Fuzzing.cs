@@ -284,8 +284,77 @@ public sealed class Fuzzing(PostgresFixture db, ITestOutputHelper output) : Secu
             tally.Add(FuzzTargets.AdminRoutes[2], "bad path ids", Cut(name),
                 await SendAndCheckAsync(client, "POST", $"/v1/admin/projections/{name}/restart", null, null, null));
         }
+        // Deactivating and reactivating a user of its own (a deactivation revokes every token of the user).
+        using (var register = await host.CreateClient().PostAsync("/v1/auth/register", new StringContent(
+                   JsonSerializer.Serialize(new { email = $"fz-{Guid.NewGuid():N}@example.test", password = SecurityWorld.Password, displayName = "fz" }),
+                   Encoding.UTF8, "application/json")))
+        {
+            var target = JsonDocument.Parse(await register.Content.ReadAsStringAsync()).RootElement.GetProperty("userId").GetString()!;
+            Accepted Only(string type) => (_, _, appended) => Task.FromResult<string?>(
+                appended.Count == 1 && appended[0].Stream == $"user-{target}" && appended[0].Type == type
+                    && appended[0].Data.GetProperty("by").GetString() == World.Admin.UserId
+                    ? null : $"appended {string.Join(", ", appended.Select(a => $"{a.Stream} {a.Type}"))}");
+            var (deactivate, reactivate) = (FuzzTargets.AdminRoutes[4], FuzzTargets.AdminRoutes[5]);
+            tally.Add(deactivate, "valid", "a user", await SendAndCheckAsync(client, "POST", $"/v1/admin/users/{target}/deactivate", null, null, 200,
+                accepted: Only("user.deactivated.v1")));
+            tally.Add(deactivate, "valid", "the same user again (nothing)", await SendAndCheckAsync(client, "POST", $"/v1/admin/users/{target}/deactivate", null, null, 200));
+            tally.Add(deactivate, "refused", "themselves", await SendAndCheckAsync(client, "POST", $"/v1/admin/users/{World.Admin.UserId}/deactivate", null, null, 400));
+            tally.Add(reactivate, "valid", "the user", await SendAndCheckAsync(client, "POST", $"/v1/admin/users/{target}/reactivate", null, null, 200,
+                accepted: Only("user.reactivated.v1")));
+            foreach (var (label, body, contentType) in UnexpectedBodies)
+            {
+                tally.Add(reactivate, "unexpected body", label,
+                    await SendAndCheckAsync(client, "POST", $"/v1/admin/users/{target}/reactivate", body, contentType, null));
+            }
+        }
+        foreach (var id in BadIds.Concat(Injections.Select(Uri.EscapeDataString)))
+        {
+            tally.Add(FuzzTargets.AdminRoutes[4], "bad path ids", Cut(id), await SendAndCheckAsync(client, "POST", $"/v1/admin/users/{id}/deactivate", null, null, null));
+            tally.Add(FuzzTargets.AdminRoutes[5], "bad path ids", Cut(id), await SendAndCheckAsync(client, "POST", $"/v1/admin/users/{id}/reactivate", null, null, null));
+        }
         tally.Report(output, "Admin endpoints");
         output.WriteLine($"accepted (2xx), each judged by its effect on the log: {_accepted}");
+        tally.AssertNone();
+    }
+
+    [Fact]
+    public async Task Member_removal_survives_generated_bad_input_and_an_accepted_one_has_exactly_its_effect()
+    {
+        // A workspace of its own: a removal would change the shared world.
+        var admin = await RegisterAsync("fzadmin");
+        var member = await RegisterAsync("fzmember");
+        var leaver = await RegisterAsync("fzleaver");
+        var ws = await WorkspaceAsync(admin, member, leaver);
+        var route = FuzzTargets.MemberRoutes[0];
+        var tally = new FuzzTally();
+        Accepted Removed(string userId, string? by) => (_, _, appended) => Task.FromResult<string?>(
+            appended.Count == 1 && appended[0].Stream == $"workspace-{ws}" && appended[0].Type == "workspace.member_removed.v1"
+                && appended[0].Data.GetProperty("userId").GetString() == userId
+                && (appended[0].Data.TryGetProperty("removedBy", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null) == by
+                ? null : $"appended {string.Join(", ", appended.Select(a => $"{a.Stream} {a.Type}"))}");
+        foreach (var bad in BadIds)
+        {
+            tally.Add(route, "bad path ids", $"workspace {Cut(bad)}",
+                await SendAndCheckAsync(admin.Client, "DELETE", $"/v1/workspaces/{bad}/members/{member.UserId}", null, null, null));
+            tally.Add(route, "bad path ids", $"user {Cut(bad)}",
+                await SendAndCheckAsync(admin.Client, "DELETE", $"/v1/workspaces/{ws}/members/{bad}", null, null, null));
+        }
+        tally.Add(route, "other workspace ids", "another workspace",
+            await SendAndCheckAsync(admin.Client, "DELETE", $"/v1/workspaces/{World.OtherWorkspaceId}/members/{World.Other.UserId}", null, null, 404));
+        tally.Add(route, "refused", "the last admin leaving",
+            await SendAndCheckAsync(admin.Client, "DELETE", $"/v1/workspaces/{ws}/members/{admin.UserId}", null, null, 409));
+        tally.Add(route, "refused", "a member removing another",
+            await SendAndCheckAsync(leaver.Client, "DELETE", $"/v1/workspaces/{ws}/members/{member.UserId}", null, null, 403));
+        tally.Add(route, "valid", "an admin removes a member",
+            await SendAndCheckAsync(admin.Client, "DELETE", $"/v1/workspaces/{ws}/members/{member.UserId}", null, null, 200, accepted: Removed(member.UserId, admin.UserId)));
+        tally.Add(route, "valid", "a member leaves",
+            await SendAndCheckAsync(leaver.Client, "DELETE", $"/v1/workspaces/{ws}/members/{leaver.UserId}", null, null, 200, accepted: Removed(leaver.UserId, null)));
+        foreach (var (label, body, contentType) in UnexpectedBodies)
+        {
+            tally.Add(route, "unexpected body", label,
+                await SendAndCheckAsync(admin.Client, "DELETE", $"/v1/workspaces/{ws}/members/{member.UserId}", body, contentType, null));
+        }
+        tally.Report(output, "Member removal");
         tally.AssertNone();
     }
 }

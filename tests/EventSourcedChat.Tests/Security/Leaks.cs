@@ -111,12 +111,13 @@ public sealed class Leaks(PostgresFixture db) : SecurityTest(db)
     [InlineData(Caller.ChannelCreator)]
     [InlineData(Caller.WorkspaceAdmin)]
     [InlineData(Caller.Auditor)]
+    [InlineData(Caller.RemovedFromWorkspace)]
     public async Task Search_results_are_all_of_the_callers_channels(Caller caller)
     {
         var user = World.UserOf(caller)!;
         var found = await user.SendAsync("GET", $"/v1/search?workspaceId={World.WorkspaceId}&q=secret&limit=100&minPosition={World.Position}");
         var text = await found.Content.ReadAsStringAsync();
-        if (caller == Caller.OtherWorkspaceUser)
+        if (caller is Caller.OtherWorkspaceUser or Caller.RemovedFromWorkspace)
         {
             Assert.Equal(HttpStatusCode.NotFound, found.StatusCode);
             return;

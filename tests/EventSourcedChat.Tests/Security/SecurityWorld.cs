@@ -13,13 +13,15 @@ using Microsoft.Extensions.Options;
 
 namespace EventSourcedChat.Tests.Security;
 
-/// <summary>Who calls: the ten kinds of caller of the authorization matrix.</summary>
+/// <summary>Who calls: the kinds of caller of the authorization matrix.</summary>
 public enum Caller
 {
     Anonymous,
     BadToken,
     ExpiredToken,
     LoggedOutToken,
+    /// <summary>The own token of a member that an instance administrator deactivated: refused like a logged-out one.</summary>
+    DeactivatedUser,
     OtherWorkspaceUser,
     NonMember,
     RemovedMember,
@@ -27,6 +29,8 @@ public enum Caller
     ChannelCreator,
     WorkspaceAdmin,
     Auditor,
+    /// <summary>A member of the world's public and private channels whom the workspace admin then removed from the workspace.</summary>
+    RemovedFromWorkspace,
 }
 
 /// <summary>
@@ -61,6 +65,12 @@ public sealed class SecurityWorld : IAsyncDisposable
     /// <summary>The token of the spare's notification unsubscribe link.</summary>
     public string UnsubscribeToken { get; private set; } = null!;
     public TestUser Other { get; private set; } = null!;
+
+    /// <summary>Was in the public and private scenes (and posted there), then removed from the workspace by the admin.</summary>
+    public TestUser Expelled { get; private set; } = null!;
+
+    /// <summary>A member of the workspace and of the scenes, deactivated by an instance administrator; their token is kept here.</summary>
+    public TestUser Deactivated { get; private set; } = null!;
 
     /// <summary>
     /// A user of no workspace whose account the password and session endpoints act on (change, reset, log out
@@ -104,8 +114,10 @@ public sealed class SecurityWorld : IAsyncDisposable
         w.Spare = await w.RegisterAsync("spare");
         w.Other = await w.RegisterAsync("other");
         w.Account = await w.RegisterAsync("account");
+        w.Expelled = await w.RegisterAsync("expelled");
+        w.Deactivated = await w.RegisterAsync("deactivated");
         w.WorkspaceId = (await w.Admin.Ok("POST", "/v1/workspaces", new { name = "Acme" }, HttpStatusCode.Created)).GetProperty("workspaceId").GetString()!;
-        foreach (var user in new[] { w.Creator, w.Member, w.Removed, w.NonMember, w.Watcher, w.Spare })
+        foreach (var user in new[] { w.Creator, w.Member, w.Removed, w.NonMember, w.Watcher, w.Spare, w.Expelled, w.Deactivated })
         {
             await w.Admin.Ok("POST", $"/v1/workspaces/{w.WorkspaceId}/members", new { userId = user.UserId });
         }
@@ -133,8 +145,35 @@ public sealed class SecurityWorld : IAsyncDisposable
         w.CreatorHub = await HubClient.ConnectAsync(host, w.Creator);
         w.Public = await w.SceneAsync(isPrivate: false);
         w.Private = await w.SceneAsync(isPrivate: true);
-        w.Position = w.Private.Position;
+        w.Position = await w.ExpelAndDeactivateAsync();
         return w;
+    }
+
+    /// <summary>
+    /// The expelled user and the deactivated one come into both scenes and post there; then the admin removes the first
+    /// from the workspace and an instance administrator (on a node of its own whose settings name the admin) deactivates
+    /// the second. Answers the log position once the read models and the watcher have it all.
+    /// </summary>
+    private async Task<long> ExpelAndDeactivateAsync()
+    {
+        foreach (var user in new[] { Expelled, Deactivated })
+        {
+            await user.Ok("POST", $"/v1/channels/{Public.ChannelId}/join");
+            await Creator.Ok("POST", $"/v1/channels/{Private.ChannelId}/members", new { userId = user.UserId });
+            await user.Ok("POST", $"/v1/channels/{Private.ChannelId}/messages", new { text = "before I go" }, HttpStatusCode.Created);
+        }
+        // The answer is the position of the last member.left, a channel event the watcher gets; the deactivation is on the
+        // user's stream (never pushed to the watcher) and comes after it.
+        var left = (await Admin.Ok("DELETE", $"/v1/workspaces/{WorkspaceId}/members/{Expelled.UserId}")).GetProperty("position").GetInt64();
+        long position;
+        await using (var adminNode = new ChatHost(Db, new() { ["Roles"] = "api", ["Admins"] = Admin.UserId }))
+        {
+            position = (await Admin.On(adminNode).Ok("POST", $"/v1/admin/users/{Deactivated.UserId}/deactivate")).GetProperty("position").GetInt64();
+        }
+        await CaughtUpAsync(position);
+        await WatcherHub.WaitUntilAsync(e => e.Any(x => x.TryGetProperty("position", out var p) && p.ValueKind == JsonValueKind.Number && p.GetInt64() >= left),
+            TimeSpan.FromSeconds(20), $"the watcher to receive the expulsion's events up to {left}");
+        return position;
     }
 
     private async Task<TestUser> RegisterAsync(string name)
@@ -190,6 +229,7 @@ public sealed class SecurityWorld : IAsyncDisposable
         Caller.ChannelCreator => Creator,
         Caller.WorkspaceAdmin => Admin,
         Caller.Auditor => Auditor,
+        Caller.RemovedFromWorkspace => Expelled,
         _ => null,
     };
 
@@ -200,6 +240,7 @@ public sealed class SecurityWorld : IAsyncDisposable
         Caller.BadToken => TokenOfUser(Member)[..^8] + "AAAAAAAA",
         Caller.ExpiredToken => ExpiredToken,
         Caller.LoggedOutToken => LoggedOutToken,
+        Caller.DeactivatedUser => TokenOfUser(Deactivated),
         _ => TokenOfUser(UserOf(caller)!),
     };
 

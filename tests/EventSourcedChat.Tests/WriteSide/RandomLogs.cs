@@ -41,6 +41,11 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
         log.Add(new InviteAccepted(WorkspaceId, link, Users[^1]));
         log.Add(new InviteRevoked(WorkspaceId, link, Users[0]));
         log.Add(new InviteRevoked(WorkspaceId, link, Users[0]));
+        // The last user is removed (their channel events stay in the channel logs: the folds agree whatever the rules),
+        // the one before leaves and is added back. No random draw, so the other logs of a seed stay as they were.
+        log.Add(new WorkspaceMemberRemoved(WorkspaceId, Users[^1], Users[0]));
+        log.Add(new WorkspaceMemberRemoved(WorkspaceId, Users[^2], null));
+        log.Add(new WorkspaceMemberAdded(WorkspaceId, Users[^2], "member", Users[0]));
         return log;
     }
 
@@ -104,6 +109,15 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
             {
                 log.Add(new ThreadUnfollowed(userId, channel, root));
             }
+        }
+        // The third user ends deactivated, the fourth deactivated and reactivated (no random draw).
+        if (userId == Users[2] || userId == Users[3])
+        {
+            log.Add(new UserDeactivated(userId, Users[0]));
+        }
+        if (userId == Users[3])
+        {
+            log.Add(new UserReactivated(userId, Users[0]));
         }
         return log;
     }
