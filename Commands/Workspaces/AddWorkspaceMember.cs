@@ -1,5 +1,6 @@
 using EventSourcedChat.Commands.Accounts;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -14,8 +15,12 @@ public sealed record PositionResponse(long Position);
 
 public static class WorkspaceMembersEndpoints
 {
-    /// <summary>An admin adds a registered user, or changes a member's role. The same role again changes nothing.</summary>
-    public static IReadOnlyList<object> Decide(WorkspaceState workspace, bool userExists, AddWorkspaceMember command, string actorId)
+    /// <summary>
+    /// An admin adds a registered user, or changes a member's role. The same role again changes nothing. The last admin
+    /// keeps the role (409 <c>last_admin</c>), as when removing members: a workspace always has one.
+    /// </summary>
+    /// <param name="adminCount">How many admins the workspace has (read under the workspace row's lock).</param>
+    public static IReadOnlyList<object> Decide(WorkspaceState workspace, bool userExists, int adminCount, AddWorkspaceMember command, string actorId)
     {
         var actorRole = workspace.RoleOf(actorId);
         if (actorRole is null)
@@ -36,7 +41,15 @@ public static class WorkspaceMembersEndpoints
         {
             throw CommandRejected.Invalid("A role is admin, member or auditor.");
         }
-        return role == currentRole ? [] : [new WorkspaceMemberAdded(workspace.WorkspaceId, command.UserId!, role, actorId)];
+        if (role == currentRole)
+        {
+            return [];
+        }
+        if (currentRole == "admin" && adminCount <= 1)
+        {
+            throw CommandRejected.Conflict(ErrorCodes.LastAdmin, "The last admin keeps the role: make another member admin first.");
+        }
+        return [new WorkspaceMemberAdded(workspace.WorkspaceId, command.UserId!, role, actorId)];
     }
 
     public static RouteGroupBuilder MapWorkspaceMembers(this RouteGroupBuilder group)
@@ -52,10 +65,11 @@ public static class WorkspaceMembersEndpoints
         var userId = command.UserId?.Trim() ?? "";
         var result = await WorkspacePipeline.RunAsync(store, actor,
             async (tx, token) => (
-                Workspace: await WorkspaceWriteSide.LoadAsync(tx, workspaceId, [actor.UserId, userId], token),
-                UserExists: Ids.IsValid(userId) && await UserWriteSide.ExistsAsync(tx, userId, token)),
+                Workspace: await WorkspaceWriteSide.LoadAsync(tx, workspaceId, [actor.UserId, userId], token, lockRow: true),
+                UserExists: Ids.IsValid(userId) && await UserWriteSide.ExistsAsync(tx, userId, token),
+                Admins: await WorkspaceWriteSide.AdminCountAsync(tx, workspaceId, token)),
             loaded => loaded.Workspace,
-            loaded => Decide(loaded.Workspace, loaded.UserExists, command with { UserId = userId }, actor.UserId), ct);
+            loaded => Decide(loaded.Workspace, loaded.UserExists, loaded.Admins, command with { UserId = userId }, actor.UserId), ct);
         return TypedResults.Ok(new PositionResponse(result?.Position ?? await store.HeadPositionAsync(Ids.WorkspaceStream(workspaceId), ct)));
     }
 }

@@ -62,7 +62,7 @@ public static class RemoveWorkspaceMemberEndpoint
         var removed = await WorkspacePipeline.RunAsync(store, actor,
             async (tx, token) => (
                 Workspace: await WorkspaceWriteSide.LoadAsync(tx, workspaceId, [actor.UserId, target], token, lockRow: true),
-                Admins: await AdminCountAsync(tx, workspaceId, token)),
+                Admins: await WorkspaceWriteSide.AdminCountAsync(tx, workspaceId, token)),
             loaded => loaded.Workspace,
             loaded => Decide(loaded.Workspace, loaded.Admins, target, actor.UserId), ct);
         var last = removed;
@@ -85,13 +85,5 @@ public static class RemoveWorkspaceMemberEndpoint
             }
         }
         return TypedResults.Ok(new PositionResponse(last?.Position ?? await store.HeadPositionAsync(Ids.WorkspaceStream(workspaceId), ct)));
-    }
-
-    private static async Task<int> AdminCountAsync(NpgsqlTransaction tx, string workspaceId, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(
-            "select count(*)::int from ws_workspace_members where workspace_id = $1 and role = 'admin'", tx.Connection, tx);
-        cmd.Parameters.AddWithValue(workspaceId);
-        return (int)(await cmd.ExecuteScalarAsync(ct))!;
     }
 }

@@ -35,6 +35,15 @@ public static class WorkspaceWriteSide
         return await ReadAsync(cmd, workspaceId, ct);
     }
 
+    /// <summary>How many admins the workspace has, read in the command's transaction (after the row's lock: see <see cref="LoadAsync(NpgsqlTransaction, string, IReadOnlyCollection{string}, CancellationToken, bool)"/>).</summary>
+    public static async Task<int> AdminCountAsync(NpgsqlTransaction tx, string workspaceId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "select count(*)::int from ws_workspace_members where workspace_id = $1 and role = 'admin'", tx.Connection, tx);
+        cmd.Parameters.AddWithValue(workspaceId);
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>The same outside a command's transaction.</summary>
     public static async Task<WorkspaceState> LoadAsync(NpgsqlDataSource db, string workspaceId, IReadOnlyCollection<string> userIds, CancellationToken ct)
     {

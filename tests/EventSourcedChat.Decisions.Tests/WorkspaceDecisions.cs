@@ -27,28 +27,37 @@ public class AddingWorkspaceMembers
     [Fact]
     public void An_admin_adds_a_registered_user_as_a_member() =>
         Assert.Equal<object>([new WorkspaceMemberAdded(W, Dave, "member", Alice)],
-            WorkspaceMembersEndpoints.Decide(Workspace(), userExists: true, new AddWorkspaceMember(Dave, null), Alice));
+            WorkspaceMembersEndpoints.Decide(Workspace(), userExists: true, adminCount: 1, new AddWorkspaceMember(Dave, null), Alice));
 
     [Fact]
     public void An_admin_changes_a_role_and_the_same_role_again_changes_nothing()
     {
         Assert.Equal<object>([new WorkspaceMemberAdded(W, Bob, "auditor", Alice)],
-            WorkspaceMembersEndpoints.Decide(Workspace(), true, new AddWorkspaceMember(Bob, "auditor"), Alice));
-        Assert.Empty(WorkspaceMembersEndpoints.Decide(Workspace(), true, new AddWorkspaceMember(Bob, null), Alice));
+            WorkspaceMembersEndpoints.Decide(Workspace(), true, 1, new AddWorkspaceMember(Bob, "auditor"), Alice));
+        Assert.Empty(WorkspaceMembersEndpoints.Decide(Workspace(), true, 1, new AddWorkspaceMember(Bob, null), Alice));
     }
 
     [Fact]
     public void A_member_is_forbidden_and_an_outsider_finds_no_workspace()
     {
-        Assert.Equal(ErrorCodes.Forbidden, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), true, new AddWorkspaceMember(Dave, null), Bob)));
-        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), true, new AddWorkspaceMember(Dave, null), Dave)));
+        Assert.Equal(ErrorCodes.Forbidden, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), true, 1, new AddWorkspaceMember(Dave, null), Bob)));
+        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), true, 1, new AddWorkspaceMember(Dave, null), Dave)));
+    }
+
+    [Fact]
+    public void The_last_admin_keeps_the_role_and_one_of_two_admins_may_step_down()
+    {
+        Assert.Equal(ErrorCodes.LastAdmin, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), true, 1, new AddWorkspaceMember(Alice, "member"), Alice)));
+        Assert.Equal<object>([new WorkspaceMemberAdded(W, Alice, "member", Alice)],
+            WorkspaceMembersEndpoints.Decide(Workspace(), true, 2, new AddWorkspaceMember(Alice, "member"), Alice));
+        Assert.Empty(WorkspaceMembersEndpoints.Decide(Workspace(), true, 1, new AddWorkspaceMember(Alice, "admin"), Alice));
     }
 
     [Fact]
     public void An_unknown_user_is_not_found_and_an_unknown_role_invalid()
     {
-        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), false, new AddWorkspaceMember(Dave, null), Alice)));
-        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), true, new AddWorkspaceMember(Dave, "owner"), Alice)));
+        Assert.Equal(ErrorCodes.NotFound, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), false, 1, new AddWorkspaceMember(Dave, null), Alice)));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => WorkspaceMembersEndpoints.Decide(Workspace(), true, 1, new AddWorkspaceMember(Dave, "owner"), Alice)));
     }
 }
 

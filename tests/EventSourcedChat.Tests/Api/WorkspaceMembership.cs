@@ -119,4 +119,20 @@ public sealed class WorkspaceMembership(PostgresFixture db) : ApiTest(db)
         var workspaces = await ada.Ok("GET", $"/v1/workspaces?minPosition={left}");
         Assert.Empty(workspaces.EnumerateArray());
     }
+
+    [Fact]
+    public async Task The_last_admin_cannot_step_down_to_another_role_but_one_of_two_admins_can()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        var before = await EventCountAsync();
+
+        await ada.Problem("POST", $"/v1/workspaces/{ws}/members", new { userId = ada.UserId, role = "member" }, HttpStatusCode.Conflict, "last_admin");
+        Assert.Equal(before, await EventCountAsync());
+
+        await ada.Ok("POST", $"/v1/workspaces/{ws}/members", new { userId = bob.UserId, role = "admin" });
+        await ada.Ok("POST", $"/v1/workspaces/{ws}/members", new { userId = ada.UserId, role = "member" });
+        await bob.Problem("POST", $"/v1/workspaces/{ws}/members", new { userId = bob.UserId, role = "auditor" }, HttpStatusCode.Conflict, "last_admin");
+    }
 }
