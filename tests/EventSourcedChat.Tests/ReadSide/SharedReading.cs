@@ -30,9 +30,11 @@ public sealed class SharedReading(PostgresFixture db) : IAsyncLifetime
         _stop.Dispose();
     }
 
-    private async Task StartRunner(params Projection[] projections)
+    private Task StartRunner(params Projection[] projections) => StartRunner(new EventStoreOptions { SubscriptionBatchSize = 50 }, projections);
+
+    private async Task StartRunner(EventStoreOptions options, params Projection[] projections)
     {
-        var (subscription, notifier) = db.CreateSubscription(new EventStoreOptions { SubscriptionBatchSize = 50 });
+        var (subscription, notifier) = db.CreateSubscription(options);
         await notifier.StartAsync(_stop.Token);
         foreach (var projection in projections)
         {
@@ -100,6 +102,25 @@ public sealed class SharedReading(PostgresFixture db) : IAsyncLifetime
                 """);
         }, n => n == 1, TimeSpan.FromSeconds(20), "one transaction for the three projections");
         Assert.Equal(1, transactions);
+    }
+
+    [Fact]
+    public async Task A_post_appended_while_a_batch_is_applied_is_read_next_without_waiting_for_the_fallback_poll()
+    {
+        // The fallback poll is far beyond the test's bound: only the post's own notification can bring it in time.
+        var slow = new SlowPostCounter("test_shared_slow");
+        await StartRunner(new EventStoreOptions { SubscriptionBatchSize = 50, FallbackPollInterval = TimeSpan.FromMinutes(5) }, slow);
+        await Post("a", "warm");
+        await Eventually.Until(() => Posts(slow), n => n == 1, what: "the first post");
+
+        await Post("a", "slow");
+        await Eventually.Until(() => Scalar("""
+            select count(*) from pg_stat_activity
+            where datname = current_database() and state = 'active' and query like '%pg_sleep%' and pid <> pg_backend_pid()
+            """), n => n == 1, what: "the slow batch under way");
+        await Post("a", "during");
+
+        await Eventually.Until(() => Posts(slow), n => n == 3, TimeSpan.FromSeconds(15), "the post appended during the slow batch");
     }
 
     [Fact]
@@ -215,4 +236,22 @@ public sealed class SharedReading(PostgresFixture db) : IAsyncLifetime
             Assert.Equal("running", (await Status(p.Name)).State);
         }
     }
+}
+
+/// <summary>Counts posts; a post whose text is "slow" keeps its batch's transaction open for a second.</summary>
+internal sealed class SlowPostCounter : Projection
+{
+    public SlowPostCounter(string name)
+    {
+        Name = name;
+        On<MessagePosted>((e, c) => c.Sql("""
+            insert into counts (channel_id, posts)
+            select $1, 1 from (select pg_sleep(case when $2 = 'slow' then 1.0 else 0 end)) slept
+            on conflict (channel_id) do update set posts = counts.posts + 1
+            """, e.ChannelId, e.Text));
+    }
+
+    public override string Name { get; }
+
+    public override string CreateSql => "create table if not exists counts (channel_id text primary key, posts bigint not null)";
 }
