@@ -153,6 +153,33 @@ public sealed partial class FileSharing(PostgresFixture db) : BrowserTest(db)
         await Expect(huge).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task A_file_over_the_workspace_s_quota_is_refused_with_a_clear_message_and_a_message_can_still_be_sent()
+    {
+        var node = StartHost(settings: new() { ["Files:WorkspaceQuotaBytes"] = "1000" });
+        var ada = await ApiUser.RegisterAsync(node, "Ada");
+        var ws = await ada.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
+        var notes = await ada.PostAsync($"/v1/workspaces/{ws}/channels", new { name = "notes" }, "channelId");
+
+        var page = await OpenPageAsync(node.Url.ToString());
+        await ada.LogInAsync(page);
+        await page.Locator($"#sidebar [data-channel=\"{notes}\"]").ClickAsync();
+        await Expect(page.Locator("#composer")).ToBeVisibleAsync();
+        var chooser = await page.RunAndWaitForFileChooserAsync(() =>
+            page.Locator("#pane").GetByRole(AriaRole.Button, new() { Name = "Attach files" }).ClickAsync());
+        await chooser.SetFilesAsync(new FilePayload { Name = "minutes.txt", MimeType = "text/plain", Buffer = Encoding.UTF8.GetBytes(new string('m', 2048)) });
+        var refused = page.Locator("#pane [data-testid=upload]", new() { HasText = "minutes.txt" });
+        await Expect(refused).ToHaveAttributeAsync("data-state", "failed");
+        await Expect(refused.GetByRole(AriaRole.Alert)).ToContainTextAsync("“minutes.txt” (2 KB) does not fit: the workspace's file storage is full.");
+
+        // The refused file is not sent: the message goes without it.
+        await page.Locator("#composer").FillAsync("Minutes follow by mail");
+        await page.Locator("#composer").PressAsync("Enter");
+        await Expect(Message(page, "Minutes follow by mail")).ToBeVisibleAsync();
+        await Expect(Message(page, "Minutes follow by mail").Locator(".attachment")).ToHaveCountAsync(0);
+        await Expect(refused).ToHaveCountAsync(0);
+    }
+
     private static ILocator Message(IPage page, string text) => page.Locator("#messages [data-testid=message]", new() { HasText = text });
 
     [GeneratedRegex(@"^Uploading [1-9][0-9]? %$")]
