@@ -83,7 +83,9 @@ public sealed partial class FileSharing(PostgresFixture db) : BrowserTest(db)
         await Expect(lightbox).ToHaveCountAsync(0);
 
         // What the API stored: the PDF's message has no text and carries the file with the hash of its bytes.
-        var messages = (await ada.GetAsync($"/v1/channels/{design}/messages")).GetProperty("messages");
+        // (The page's posts are not the ApiUser's commands: the read is repeated until the history has them.)
+        var messages = await Eventually.Until(async () => (await ada.GetAsync($"/v1/channels/{design}/messages")).GetProperty("messages"),
+            list => list.GetArrayLength() == 3, what: "three messages in the history");
         var posted = messages.EnumerateArray().Single(m => m.GetProperty("files").GetArrayLength() == 1 && m.GetProperty("files")[0].GetProperty("name").GetString() == "launch-plan.pdf");
         Assert.Equal("", posted.GetProperty("text").GetString());
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(pdf)), posted.GetProperty("files")[0].GetProperty("sha256").GetString());
@@ -136,7 +138,9 @@ public sealed partial class FileSharing(PostgresFixture db) : BrowserTest(db)
         await Expect(card).ToHaveCountAsync(1);
         await Expect(card).ToContainTextAsync("dataset.bin");
         await Expect(card.Locator(".file-size")).ToHaveTextAsync("20 MB · BIN");
-        var stored = (await ada.GetAsync($"/v1/channels/{data}/messages")).GetProperty("messages")[0].GetProperty("files");
+        var history = await Eventually.Until(async () => (await ada.GetAsync($"/v1/channels/{data}/messages")).GetProperty("messages"),
+            list => list.GetArrayLength() == 1, what: "the message in the history");
+        var stored = history[0].GetProperty("files");
         Assert.Equal(1, stored.GetArrayLength());
         Assert.Equal(20L * MiB, stored[0].GetProperty("size").GetInt64());
         Assert.Equal(PatternSha256(20), stored[0].GetProperty("sha256").GetString());
