@@ -41,6 +41,9 @@ public static partial class MessageRules
         return trimmed;
     }
 
+    /// <summary>The text of a post that names files: it may be empty (the files are the message); otherwise as <see cref="ValidText"/>.</summary>
+    public static string ValidTextBesideFiles(string? text) => string.IsNullOrWhiteSpace(text) ? "" : ValidText(text);
+
     /// <summary>
     /// An emoji name (<c>thumbsup</c>) or a Unicode emoji (sequences with ZWJ and variation selectors included):
     /// 1 to 64 UTF-16 characters of valid Unicode, without whitespace, control characters, or the path

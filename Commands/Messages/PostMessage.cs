@@ -38,7 +38,8 @@ public static class PostMessageEndpoint
         IReadOnlyList<FileRow>? files = null, int maxFiles = 10)
     {
         EnsureMayPost(workspace, channel, actorId);
-        var text = MessageRules.ValidText(command.Text);
+        // A post carrying files may have no text (a file whose names are refused is refused below all the same).
+        var text = command.Files is { Count: > 0 } ? MessageRules.ValidTextBesideFiles(command.Text) : MessageRules.ValidText(command.Text);
         if (command.ThreadRootSeq is { } rootSeq && channel.Message(rootSeq) is not { IsTopLevel: true, Deleted: false })
         {
             throw CommandRejected.Invalid("threadRootSeq must name a top-level message of this channel.");

@@ -72,6 +72,16 @@ public class PostingFiles
     }
 
     [Fact]
+    public void A_post_with_files_needs_no_text_and_one_without_files_still_does()
+    {
+        var posted = Post(new PostMessage("  ", null, null, [F1]), Uploaded(F1));
+        Assert.Equal("", posted.Text);
+        Assert.Equal([F1], posted.Files!.Select(f => f.FileId));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Post(new PostMessage("  ", null, null, []))));
+        Assert.Equal(ErrorCodes.InvalidRequest, RejectionOf(() => Post(new PostMessage(null, null, null, [F1]))));
+    }
+
+    [Fact]
     public void A_post_without_files_carries_none() => Assert.Null(Post(new PostMessage("hi", null, null, [])).Files);
 
     [Fact]

@@ -95,9 +95,13 @@ export class Api {
     }
     message(ch, seq) { return this.request('GET', `/v1/channels/${enc(ch)}/messages/${seq}`); }
     thread(ch, seq) { return this.request('GET', `/v1/channels/${enc(ch)}/messages/${seq}/thread?limit=200`); }
-    post(ch, text, clientMsgId, threadRootSeq) {
-        return this.request('POST', `/v1/channels/${enc(ch)}/messages`, { text, clientMsgId, threadRootSeq: threadRootSeq ?? undefined });
+    post(ch, text, clientMsgId, threadRootSeq, fileIds) {
+        return this.request('POST', `/v1/channels/${enc(ch)}/messages`,
+            { text, clientMsgId, threadRootSeq: threadRootSeq ?? undefined, files: fileIds?.length ? fileIds : undefined });
     }
+    requestUpload(ws, name, size, contentType) { return this.request('POST', '/v1/files', { name, size, contentType, workspaceId: ws }); }
+    completeUpload(fileId) { return this.request('POST', `/v1/files/${enc(fileId)}/complete`); }
+    file(fileId, minPosition) { return this.request('GET', `/v1/files/${enc(fileId)}`, undefined, minPosition); }
     edit(ch, seq, text) { return this.request('PATCH', `/v1/channels/${enc(ch)}/messages/${seq}`, { text }); }
     remove(ch, seq) { return this.request('DELETE', `/v1/channels/${enc(ch)}/messages/${seq}`); }
     react(ch, seq, emoji, on) { return this.request(on ? 'PUT' : 'DELETE', `/v1/channels/${enc(ch)}/messages/${seq}/reactions/${enc(emoji)}`); }

@@ -3,6 +3,8 @@
 import { h, reconcile, newId, time, dayKey, dayLabel } from './dom.js';
 import { formatText } from './format.js';
 import { formattingKey, withFormatting } from './composer.js';
+import { attachmentsNode } from './attachments.js';
+import { withUploads, takeUploads } from './uploads.js';
 import { EMOJI, TYPING_SENT_EVERY_MS, api, state, ui, nodeCache, me, storeOf, upsert, topLevel, userName, presenceDot, reacted, withMentions, toast, initial, changed, statusBadge } from './store.js';
 
 let lastTypingSent = 0;
@@ -65,9 +67,9 @@ export function rerenderFor(channelId) {
     if (state.thread?.channelId === channelId) renderThread();
 }
 
-export async function send(channelId, text, threadRootSeq, retry) {
+export async function send(channelId, text, threadRootSeq, retry, files = []) {
     const store = storeOf(channelId);
-    const pending = retry ?? { clientMsgId: newId(), text: withMentions(channelId, text), threadRootSeq: threadRootSeq ?? null, createdAt: new Date().toISOString() };
+    const pending = retry ?? { clientMsgId: newId(), text: withMentions(channelId, text), threadRootSeq: threadRootSeq ?? null, createdAt: new Date().toISOString(), files };
     pending.state = 'sending';
     pending.error = null;
     store.pending.set(pending.clientMsgId, pending);
@@ -80,12 +82,12 @@ export async function send(channelId, text, threadRootSeq, retry) {
 
 async function post(channelId, store, pending) {
     try {
-        const result = await api.post(channelId, pending.text, pending.clientMsgId, pending.threadRootSeq);
+        const result = await api.post(channelId, pending.text, pending.clientMsgId, pending.threadRootSeq, pending.files.map(f => f.fileId));
         store.pending.delete(pending.clientMsgId);
         if (!store.all.has(result.seq)) {
             upsert(channelId, {
                 channelId, seq: result.seq, userId: me(), text: pending.text, createdAt: result.createdAt, editedAt: null,
-                deleted: false, threadRootSeq: pending.threadRootSeq, replyCount: 0, lastReplyAt: null, reactions: [],
+                deleted: false, threadRootSeq: pending.threadRootSeq, replyCount: 0, lastReplyAt: null, reactions: [], files: pending.files,
             });
             if (pending.threadRootSeq != null) changeMessage(channelId, pending.threadRootSeq, m => ({ replyCount: (m.replyCount ?? 0) + 1, lastReplyAt: result.createdAt }));
         }
@@ -159,16 +161,17 @@ export function composerInput(id, placeholder, channel, rootSeq) {
 }
 
 export function composerForm(input, channel, rootSeq) {
-    return withFormatting(h('form', {
+    return withUploads(withFormatting(h('form', {
         class: 'composer',
         onsubmit: e => {
             e.preventDefault();
             const text = input.value.trim();
-            if (!text) return;
+            const files = takeUploads(e.currentTarget); // null while a file is still uploading
+            if (files === null || (!text && !files.length)) return;
             input.value = '';
-            send(channel.channelId, text, rootSeq);
+            send(channel.channelId, text, rootSeq, undefined, files);
         },
-    }, input, h('button', { type: 'submit', class: 'primary', disabled: channel.archived }, 'Send')), input);
+    }, input, h('button', { type: 'submit', class: 'primary', disabled: channel.archived }, 'Send')), input), input, channel);
 }
 
 export function renderMessages(mode) {
@@ -302,7 +305,7 @@ export function buildMessage(scope, channelId, m) {
             h('time', { datetime: m.createdAt, title: new Date(m.createdAt).toLocaleString() }, time(m.createdAt)),
             m.editedAt && !m.deleted ? h('span', { class: 'edited' }, '(edited)') : null,
             m.pinned && !m.deleted ? h('span', { class: 'pinned', 'data-testid': 'pinned-marker', title: `Pinned by ${userName(m.pinnedBy)}` }, '📌 Pinned') : null),
-        body, reactions, picker, replies),
+        body, m.deleted ? null : attachmentsNode(m.files), reactions, picker, replies),
     actions);
 }
 
@@ -315,6 +318,7 @@ export function pendingNode(channelId, p) {
         h('div', { class: 'meta' }, h('span', { class: 'author' }, userName(me())),
             h('span', { class: 'status' }, p.state === 'failed' ? 'Not sent' : 'Sending…')),
         h('div', { class: 'text' }, renderText(p.text)),
+        attachmentsNode(p.files, { pending: true }),
         p.state === 'failed' ? h('div', { class: 'failed-line', role: 'alert' }, p.error ? `${p.error} ` : '',
             h('button', { type: 'button', class: 'small primary', onclick: () => send(channelId, p.text, p.threadRootSeq, p) }, 'Retry'),
             h('button', {

@@ -58,10 +58,13 @@ public abstract class BrowserTest(PostgresFixture db) : IAsyncLifetime
         }
     }
 
-    /// <summary>A Gateway host with every role on 127.0.0.1:<paramref name="port"/> (0: any free port), stopped after the test.</summary>
-    protected WebHost StartHost(int port = 0)
+    /// <summary>
+    /// A Gateway host with every role on 127.0.0.1:<paramref name="port"/> (0: any free port), stopped after the test;
+    /// <paramref name="settings"/> add to or replace the host's configuration.
+    /// </summary>
+    protected WebHost StartHost(int port = 0, Dictionary<string, string?>? settings = null)
     {
-        var host = new WebHost(Db, WebRoot.Value, port);
+        var host = new WebHost(Db, WebRoot.Value, port, settings);
         _hosts.Add(host);
         return host;
     }
@@ -138,15 +141,20 @@ public sealed class WebHost : IAsyncDisposable
 {
     private readonly ChatHost _host;
 
-    public WebHost(PostgresFixture db, string webRoot, int port)
+    public WebHost(PostgresFixture db, string webRoot, int port, Dictionary<string, string?>? settings = null)
     {
-        _host = new ChatHost(db, new()
+        var all = new Dictionary<string, string?>
         {
             ["WebClient:Root"] = webRoot,
             ["Redis:Prefix"] = $"esc:{PostgresFixture.DatabaseName}:web:",
             ["RateLimits:PostsPerSecond"] = "1000",
             ["RateLimits:PostsBurst"] = "1000",
-        });
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            all[key] = value;
+        }
+        _host = new ChatHost(db, all);
         _host.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         _host.StartServer();
         var address = _host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
