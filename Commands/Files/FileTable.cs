@@ -1,7 +1,7 @@
-using EventSourcedChat.Commands.Infrastructure;
-using EventSourcedChat.Contracts.Files;
 using System.Text.Json;
+using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
 using Npgsql;
 
 namespace EventSourcedChat.Commands.Files;

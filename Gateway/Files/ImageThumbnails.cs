@@ -42,7 +42,7 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
                 }
                 using var copy = new MemoryStream((int)size);
                 await stream.CopyToAsync(copy, ct);
-                source = copy.ToArray();
+                source = copy.Length == copy.Capacity ? copy.GetBuffer() : copy.ToArray();
             }
             ThumbnailAttempt attempt;
             await Decoding.WaitAsync(ct);
@@ -60,7 +60,7 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
                 return null;
             }
             var thumbnail = new Thumbnail(Thumbnails.ObjectIdOf(fileId), attempt.ThumbWidth, attempt.ThumbHeight, ContentType);
-            await objects.PutAsync(thumbnail.ObjectId, attempt.Bytes, ct);
+            await objects.PutAsync(thumbnail.ObjectId, attempt.Bytes!, ct);
             return new ImageFacts(attempt.Width, attempt.Height, thumbnail);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -77,6 +77,10 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
         if (image.LongLength > settings.ThumbnailMaxSourceBytes)
         {
             return new ThumbnailAttempt(ThumbnailOutcome.TooLarge);
+        }
+        if (image.Length == 0)
+        {
+            return new ThumbnailAttempt(ThumbnailOutcome.Undecodable);
         }
         using var data = SKData.CreateCopy(image);
         using var codec = SKCodec.Create(data);
@@ -125,7 +129,8 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
     private static SKBitmap? Decode(SKCodec codec, float scale)
     {
         var reduced = codec.GetScaledDimensions(scale);
-        foreach (var size in reduced.Width < codec.Info.Width ? new[] { reduced, codec.Info.Size } : [codec.Info.Size])
+        SKSizeI[] sizes = reduced.Width < codec.Info.Width ? [reduced, codec.Info.Size] : [codec.Info.Size];
+        foreach (var size in sizes)
         {
             var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
             var bitmap = new SKBitmap(info);
