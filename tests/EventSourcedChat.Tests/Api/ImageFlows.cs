@@ -71,7 +71,7 @@ public abstract partial class FileFlows
             Assert.Equal(type, uploaded.GetProperty("contentType").GetString());
             var (_, position) = await PostAsync(t.Ada, t.Ch, fileId);
             var stored = (await StoredDataAsync(position)).GetProperty("files")[0];
-            Assert.Equal(["fileId", "name", "size", "contentType", "sha256"], stored.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["contentType", "fileId", "name", "sha256", "size"], stored.EnumerateObject().Select(p => p.Name).Order()); // jsonb orders keys its own way
             var file = await t.Bob.Ok("GET", $"/v1/files/{fileId}?minPosition={position}");
             foreach (var absent in new[] { "width", "height", "thumbnailUrl" })
             {
