@@ -31,7 +31,7 @@ public static class AttachFiles
         [
             .. requested.Select(id => byId.GetValueOrDefault(id ?? "") is { Uploaded: true, Sha256: { } sha } f
                                       && f.UploaderId == actorId && f.WorkspaceId == workspaceId
-                ? new SharedFile(f.FileId, f.Name, f.Size, f.ContentType, sha)
+                ? new SharedFile(f.FileId, f.Name, f.Size, f.ContentType, sha, f.Image?.Width, f.Image?.Height, f.Image?.Thumbnail)
                 // Whatever the reason (unknown, someone else's, another workspace's, bytes not there yet), the same answer.
                 : throw CommandRejected.Invalid($"files: {Cut(id)} is not a file you uploaded to this workspace.")),
         ];

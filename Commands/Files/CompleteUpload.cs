@@ -68,7 +68,7 @@ public static class CompleteUploadEndpoint
         var received = Judge(await objects.TakeUploadAsync(fileId, file!.Size, ct), file.Size);
         if (!await uploads.CompleteAsync(fileId, received.Size, received.Sha256, received.ContentType, ct))
         {
-            await objects.DeleteAsync(fileId, ct); // expired or swept while its bytes were checked
+            await objects.DeleteFileAsync(fileId, ct); // expired or swept while its bytes were checked
             throw CommandRejected.NotFound("The file");
         }
         return TypedResults.Ok(new UploadedObject(fileId, received.Size, received.Sha256, received.ContentType));

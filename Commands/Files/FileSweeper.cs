@@ -23,7 +23,7 @@ public sealed class FileSweeper(NpgsqlDataSource db, IObjectStore objects, FileS
             var ids = await FileTable.SweepAsync(db, Batch, ct);
             foreach (var id in ids)
             {
-                await objects.DeleteAsync(id, ct);
+                await objects.DeleteFileAsync(id, ct);
             }
             total += ids.Count;
             if (ids.Count < Batch)

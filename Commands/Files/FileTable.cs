@@ -1,12 +1,16 @@
+using System.Text.Json;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.Contracts.Files;
 using Npgsql;
 
 namespace EventSourcedChat.Commands.Files;
 
 /// <summary>One upload as the write side keeps it (<c>ws_files</c>); <see cref="Sha256"/> is null until its bytes arrived.</summary>
+/// <param name="Image">An image's dimensions and thumbnail, found when its bytes were recorded (null for other files).</param>
 public sealed record FileRow(
-    string FileId, string WorkspaceId, string UploaderId, string Name, long Size, string ContentType, string? Sha256, bool Uploaded);
+    string FileId, string WorkspaceId, string UploaderId, string Name, long Size, string ContentType, string? Sha256, bool Uploaded,
+    ImageFacts? Image = null);
 
 /// <summary>The statements on <c>ws_files</c>, the write side's record of uploads (see migration 0013).</summary>
 public static class FileTable
@@ -28,7 +32,8 @@ public static class FileTable
     public static async Task<IReadOnlyList<FileRow>> LoadAsync(NpgsqlDataSource db, IReadOnlyCollection<string> fileIds, CancellationToken ct)
     {
         await using var cmd = db.Command("""
-            select file_id, workspace_id, uploader_id, name, size, content_type, sha256, uploaded_at is not null
+            select file_id, workspace_id, uploader_id, name, size, content_type, sha256, uploaded_at is not null,
+                   width, height, thumbnail::text
               from ws_files where file_id = any ($1)
             """, (object)fileIds.ToArray());
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -36,7 +41,7 @@ public static class FileTable
         while (await r.ReadAsync(ct))
         {
             rows.Add(new FileRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5),
-                r.IsDBNull(6) ? null : r.GetString(6), r.GetBoolean(7)));
+                r.IsDBNull(6) ? null : r.GetString(6), r.GetBoolean(7), ImageOf(r)));
         }
         return rows;
     }
@@ -70,13 +75,18 @@ public static class FileTable
             : FileRelease.SharedAgain;
     }
 
+    private static ImageFacts? ImageOf(NpgsqlDataReader r) => r.IsDBNull(8) || r.IsDBNull(10) ? null
+        : new ImageFacts(r.GetInt32(8), r.GetInt32(9), JsonSerializer.Deserialize<Thumbnail>(r.GetString(10), EventTypes.Json)!);
+
     /// <summary>Records a pending upload's bytes; false unless it was waiting for exactly this many bytes and has not expired.</summary>
-    public static async Task<bool> CompleteAsync(NpgsqlDataSource db, string fileId, long size, string sha256, string contentType, CancellationToken ct)
+    public static async Task<bool> CompleteAsync(
+        NpgsqlDataSource db, string fileId, long size, string sha256, string contentType, ImageFacts? image, CancellationToken ct)
     {
         await using var cmd = db.Command("""
-            update ws_files set sha256 = $3, content_type = $4, uploaded_at = now()
+            update ws_files set sha256 = $3, content_type = $4, uploaded_at = now(), width = $5, height = $6, thumbnail = $7::jsonb
              where file_id = $1 and size = $2 and uploaded_at is null and expires_at > now()
-            """, fileId, size, sha256, contentType);
+            """, fileId, size, sha256, contentType, image?.Width, image?.Height,
+            image is null ? null : JsonSerializer.Serialize(image.Thumbnail, EventTypes.Json));
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 

@@ -1,3 +1,5 @@
+using EventSourcedChat.Contracts.Files;
+
 namespace EventSourcedChat.Contracts.Events;
 
 // Stream: channel-{channelId}. The stream version of an event is the channel's seq.
@@ -36,7 +38,18 @@ public sealed record Mentions(IReadOnlyList<string> UserIds, bool Channel, bool 
 
 /// <summary>A file attached to a message: its metadata and the SHA-256 of its bytes (hex), never the bytes.</summary>
 /// <param name="ContentType">The type found in the bytes when they were uploaded (not the one the client declared).</param>
-public sealed record SharedFile(string FileId, string Name, long Size, string ContentType, string Sha256);
+/// <param name="Width">An image's width in pixels, as decoded when it was uploaded (absent for other files, and for images
+/// that could not be decoded or declare more pixels than allowed: <see cref="FileSettings.ThumbnailMaxPixels"/>).</param>
+/// <param name="Height">The image's height in pixels, with <paramref name="Width"/>.</param>
+/// <param name="Thumbnail">The image's thumbnail in the object store, with <paramref name="Width"/>.</param>
+public sealed record SharedFile(
+    string FileId, string Name, long Size, string ContentType, string Sha256,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    int? Width = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    int? Height = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Thumbnail? Thumbnail = null);
 
 /// <param name="Files">The files attached to the message (none: absent from the stored data, as in every post before files).</param>
 [EventType("message.posted")]

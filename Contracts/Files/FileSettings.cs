@@ -32,4 +32,16 @@ public sealed record FileSettings
     /// it was shared in is on legal hold): the time to undo a mistake or place a hold.
     /// </summary>
     public TimeSpan DeleteDelay { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The longest side of an image's thumbnail, in pixels (the other keeps the aspect; smaller images keep their size).</summary>
+    public int ThumbnailMaxSide { get; init; } = 360;
+
+    /// <summary>
+    /// The most pixels an image's header may declare for it to be decoded (a decompression bomb declares far more than its
+    /// bytes suggest): beyond it the image gets no thumbnail and no dimensions, and is still shared as a file.
+    /// </summary>
+    public long ThumbnailMaxPixels { get; init; } = 50_000_000;
+
+    /// <summary>The largest image, in bytes, that is read to make a thumbnail (larger ones get none).</summary>
+    public long ThumbnailMaxSourceBytes { get; init; } = 50L * 1024 * 1024;
 }

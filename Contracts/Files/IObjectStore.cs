@@ -51,6 +51,12 @@ public interface IObjectStore
 
     /// <summary>Discards bytes uploaded for <paramref name="objectId"/> and not taken (a second upload); answers whether there were any.</summary>
     Task<bool> DiscardUploadAsync(string objectId, CancellationToken ct);
+
+    /// <summary>Opens an object's bytes for reading (a thumbnail's source); null when there are none.</summary>
+    Task<Stream?> OpenReadAsync(string objectId, CancellationToken ct);
+
+    /// <summary>Stores <paramref name="bytes"/> as the object <paramref name="objectId"/> (a thumbnail), replacing any.</summary>
+    Task PutAsync(string objectId, ReadOnlyMemory<byte> bytes, CancellationToken ct);
 }
 
 /// <summary>The object store did not answer (or answered an error): 503 <c>unavailable</c>, nothing recorded; the caller may try again.</summary>

@@ -29,6 +29,7 @@ public static class FilesModule
         {
             services.AddSingleton<IObjectStore>(sp => sp.GetRequiredService<LocalObjectStore>());
         }
+        services.AddSingleton<IImageThumbnails, ImageThumbnails>();
         return services;
     }
 }

@@ -63,6 +63,29 @@ public sealed class LocalObjectStore : IObjectStore
     /// <summary>Never any: a second upload to this store is refused as it arrives (409).</summary>
     public Task<bool> DiscardUploadAsync(string objectId, CancellationToken ct) => Task.FromResult(false);
 
+    public Task<Stream?> OpenReadAsync(string objectId, CancellationToken ct)
+    {
+        var path = PathOf(objectId);
+        return Task.FromResult<Stream?>(File.Exists(path) ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous) : null);
+    }
+
+    /// <summary>Written beside the objects and renamed into place, so a reader never sees a partial object.</summary>
+    public async Task PutAsync(string objectId, ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        var incoming = IncomingPath();
+        try
+        {
+            await File.WriteAllBytesAsync(incoming, bytes, ct);
+            var target = PathOf(objectId);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Move(incoming, target, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(incoming); // nothing when it was moved
+        }
+    }
+
     public static string UploadParts(long size) => $"{size}";
 
     public static string DownloadParts(string name, string contentType) => $"{name}\n{contentType}";

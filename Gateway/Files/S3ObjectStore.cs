@@ -145,6 +145,34 @@ public sealed class S3ObjectStore(IAmazonS3 s3, S3Settings settings, ILogger<S3O
         return true;
     });
 
+    /// <summary>The object's bytes, read into memory (a thumbnail's source: the caller bounds the size it asks for).</summary>
+    public Task<Stream?> OpenReadAsync(string objectId, CancellationToken ct) => Calling(async () =>
+    {
+        try
+        {
+            using var response = await s3.GetObjectAsync(settings.Bucket, ObjectKey(objectId), ct);
+            await using var body = response.ResponseStream;
+            var copy = new MemoryStream(response.ContentLength is > 0 and < int.MaxValue ? (int)response.ContentLength : 0);
+            await body.CopyToAsync(copy, ct);
+            copy.Position = 0;
+            return (Stream?)copy;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    });
+
+    public Task PutAsync(string objectId, ReadOnlyMemory<byte> bytes, CancellationToken ct) => Calling(async () =>
+    {
+        using var body = new MemoryStream(bytes.ToArray(), writable: false);
+        await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = settings.Bucket, Key = ObjectKey(objectId), InputStream = body, ContentType = FileTypes.OctetStream, UseChunkEncoding = false,
+        }, ct);
+        return true;
+    });
+
     /// <summary>Whether the object's bytes are in the store (the tests' check of a sweep).</summary>
     public async Task<bool> ExistsAsync(string objectId, CancellationToken ct) => await Calling(() => SizeOfAsync(ObjectKey(objectId), ct)) is not null;
 

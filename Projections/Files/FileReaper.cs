@@ -40,7 +40,7 @@ public sealed class FileReaper(NpgsqlDataSource db, IObjectStore objects, IFileR
                 {
                     continue; // the projection removes the row when it applies that post
                 }
-                await objects.DeleteAsync(due.FileId, ct);
+                await objects.DeleteFileAsync(due.FileId, ct);
                 await using var done = db.CreateCommand("delete from rm_files.deletions where file_id = $1 and deleted_at = $2");
                 done.Parameters.AddWithValue(due.FileId);
                 done.Parameters.AddWithValue(due.DeletedAt);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.Projections.Infrastructure;
 
@@ -54,6 +55,8 @@ public sealed class HistoryProjection : Projection
             shared_by text not null, shared_at timestamptz not null,
             primary key (file_id, channel_id, seq));
         create index if not exists files_message on files (channel_id, seq);
+        alter table files add column if not exists width int, add column if not exists height int,
+            add column if not exists thumbnail jsonb;
         """;
 
     /// <summary>
@@ -84,13 +87,16 @@ public sealed class HistoryProjection : Projection
             if (e.Files is { Count: > 0 } files)
             {
                 c.Sql("""
-                    insert into files (file_id, channel_id, seq, ordinal, name, size, content_type, sha256, shared_by, shared_at)
-                    select f.id, $1, $2, f.n, f.name, f.size, f.type, f.sha, $8, $9
-                      from unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) with ordinality as f(id, name, size, type, sha, n)
+                    insert into files (file_id, channel_id, seq, ordinal, name, size, content_type, sha256, shared_by, shared_at,
+                                       width, height, thumbnail)
+                    select f.id, $1, $2, f.n, f.name, f.size, f.type, f.sha, $8, $9, f.width, f.height, f.thumbnail::jsonb
+                      from unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $10::int[], $11::int[], $12::text[])
+                           with ordinality as f(id, name, size, type, sha, width, height, thumbnail, n)
                     on conflict do nothing
                     """, e.ChannelId, c.Seq, files.Select(f => f.FileId).ToArray(), files.Select(f => f.Name).ToArray(),
                     files.Select(f => f.Size).ToArray(), files.Select(f => f.ContentType).ToArray(), files.Select(f => f.Sha256).ToArray(),
-                    e.UserId, c.At);
+                    e.UserId, c.At, files.Select(f => f.Width).ToArray(), files.Select(f => f.Height).ToArray(),
+                    files.Select(f => f.Thumbnail is null ? null : JsonSerializer.Serialize(f.Thumbnail, EventTypes.Json)).ToArray());
             }
         });
         On<MessageEdited>((e, c) => c.Sql(

@@ -31,7 +31,8 @@ public static class HistoryStore
                      group by r.emoji) g) rx
          cross join lateral (
             select coalesce(json_agg(json_build_object('fileId', f.file_id, 'name', f.name, 'size', f.size,
-                                                       'contentType', f.content_type, 'sha256', f.sha256)
+                                                       'contentType', f.content_type, 'sha256', f.sha256,
+                                                       'width', f.width, 'height', f.height, 'thumbnail', f.thumbnail)
                                      order by f.ordinal), '[]')::text as files
               from rm_history.files f
              where f.channel_id = m.channel_id and f.seq = m.seq) fx

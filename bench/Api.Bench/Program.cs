@@ -9,6 +9,7 @@ using Npgsql;
 //        [--warmup S] [--duration S] [--big-history N] [--samples N] [--clients 8,32]
 //   dotnet run -c Release --project bench/Api.Bench -- --post-cost [--posts N] [--pg-log PATH] [--roles api|all]
 //   dotnet run -c Release --project bench/Api.Bench -- --telemetry-cost [--rounds N] [--warmup S] [--duration S]
+//   dotnet run -c Release --project bench/Api.Bench -- --thumbnails [--samples N] [--s3]
 // Needs ConnectionStrings__Postgres (any database on the server; the bench drops and creates esc_apibench).
 
 var quick = args.Contains("--quick");
@@ -45,6 +46,13 @@ if (args.Contains("--telemetry-cost"))
     var telemetryDatabase = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
     Console.WriteLine($"Api.Bench --telemetry-cost: {Environment.ProcessorCount} cores, {Option("--rounds", 3)} rounds of {warmup.TotalSeconds} s + {duration.TotalSeconds} s per side");
     return await TelemetryCostBench.RunAsync(dll, telemetryDatabase, (int)Option("--rounds", 3), warmup, duration);
+}
+
+if (args.Contains("--thumbnails"))
+{
+    // Time to first byte of an image's thumbnail against its original: see ThumbnailBench.
+    var thumbDatabase = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
+    return await ThumbnailBench.RunAsync(dll, thumbDatabase, (int)Option("--samples", 50), args.Contains("--s3"));
 }
 
 var total = Stopwatch.StartNew();

@@ -17,7 +17,7 @@ namespace EventSourcedChat.Tests.Api;
 /// bytes to the signed URL, complete the upload, post a message carrying the file, and get a signed download URL as a
 /// member of a channel it was shared in. What only one store can do is asserted through the hooks below.
 /// </summary>
-public abstract class FileFlows(PostgresFixture db) : ApiTest(db)
+public abstract partial class FileFlows(PostgresFixture db) : ApiTest(db)
 {
     /// <summary>The settings that select this store, for the extra hosts a test starts.</summary>
     protected abstract Dictionary<string, string?> StoreSettings { get; }
