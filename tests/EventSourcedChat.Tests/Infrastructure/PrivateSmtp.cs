@@ -44,7 +44,8 @@ public sealed class PrivateSmtp : IAsyncDisposable
     public async Task StartAsync(TimeSpan? timeout = null)
     {
         var script = Path.Combine(RepositoryRoot(), "scripts", "smtp-sink.py");
-        var server = ServerProcess.Start("python3", [script, Port.ToString(CultureInfo.InvariantCulture), MailDir], _dir, _log);
+        // Debian's python3-aiosmtpd is imported by the system python3 (as scripts/services.sh runs it), not a pyenv one.
+        var server = ServerProcess.Start("/usr/bin/python3", [script, Port.ToString(CultureInfo.InvariantCulture), MailDir], _dir, _log);
         _server = server;
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (!await GreetsAsync())
