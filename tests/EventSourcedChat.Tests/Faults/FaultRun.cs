@@ -130,10 +130,10 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         NotificationResult? mailed = null;
         if (mentions is not null)
         {
-            mailed = await mentions.CheckAsync(cluster.Smtp.MailDir, faultAtUtc, injected, SettleBound);
+            mailed = await mentions.CheckAsync(cluster.Db, cluster.Smtp.MailDir, faultAtUtc, injected, SettleBound);
             problems.AddRange(mailed.Problems.Take(10));
             Log($"notifications: {mailed.Mentions} mentions acknowledged, {mailed.Expected} notifications expected, {mailed.Mails} mails, " +
-                $"lost {mailed.Lost}, sent twice {mailed.SentTwice}, copies of one mail {mailed.Copies}, " +
+                $"lost {mailed.Lost}, sent twice {mailed.SentTwice}, copies of one mail {mailed.Copies}, failed SMTP attempts (retried) {mailed.FailedAttempts}, " +
                 $"the last of those acknowledged until the fault was over mailed at +{mailed.MailedBy?.TotalSeconds:0.0} s");
         }
         var caughtUp = CaughtUpAt(acks, listeners, injected);

@@ -50,14 +50,14 @@ public static class FaultTable
         if (mailed.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("| fault | mentions acknowledged | notifications expected | mails | lost | sent twice | copies of one mail | mailed by | result |");
-            text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+            text.AppendLine("| fault | mentions acknowledged | notifications expected | mails | failed SMTP attempts | lost | sent twice | copies of one mail | mailed by | result |");
+            text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
             foreach (var r in mailed)
             {
                 var n = r.Notifications!;
                 var by = n.MailedBy is { } t ? $"{t.TotalSeconds:0.0} s" : "none";
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {r.Fault} | {n.Mentions} | {n.Expected} | {n.Mails} | {n.Lost} | {n.SentTwice} | {n.Copies} | {by} | {(n.Passed ? "pass" : "FAIL")} |");
+                    $"| {r.Fault} | {n.Mentions} | {n.Expected} | {n.Mails} | {n.FailedAttempts} | {n.Lost} | {n.SentTwice} | {n.Copies} | {by} | {(n.Passed ? "pass" : "FAIL")} |");
             }
         }
         var problems = results.Where(r => r.Problems.Count > 0).ToList();

@@ -3,12 +3,13 @@ using System.Net;
 using System.Net.Http.Json;
 using EventSourcedChat.Tests.Infrastructure;
 using MimeKit;
+using Npgsql;
 
 namespace EventSourcedChat.Tests.Faults;
 
 /// <summary>What the fault did to the notification mail of people who are away (the second table of the suite).</summary>
 public sealed record NotificationResult(
-    int Mentions, int Expected, int Mails, int Lost, int SentTwice, int Copies, TimeSpan? MailedBy, IReadOnlyList<string> Problems)
+    int Mentions, int Expected, int Mails, int Lost, int SentTwice, int Copies, long FailedAttempts, TimeSpan? MailedBy, IReadOnlyList<string> Problems)
 {
     public bool Passed => Lost == 0 && SentTwice == 0 && Problems.Count == 0;
 }
@@ -137,7 +138,8 @@ public sealed class NotificationLoad
     /// listed in two different mails (sent twice), copies of one mail (same <c>Message-ID</c>). <c>MailedBy</c>: from the
     /// fault to the moment the last mention acknowledged until the fault was over had reached the mail folder.
     /// </summary>
-    public async Task<NotificationResult> CheckAsync(string mailDir, DateTime faultAtUtc, TimeSpan over, TimeSpan bound)
+    /// <c>FailedAttempts</c>: SMTP attempts of these people's mails that failed and were retried (the outbox's count).
+    public async Task<NotificationResult> CheckAsync(NpgsqlDataSource db, string mailDir, DateTime faultAtUtc, TimeSpan over, TimeSpan bound)
     {
         List<(string Marker, TimeSpan At)> acks;
         lock (_gate)
@@ -195,7 +197,10 @@ public sealed class NotificationLoad
             }
         }
         var mailedBy = lastNeeded is { } t ? t - faultAtUtc : (TimeSpan?)null;
-        return new NotificationResult(acks.Count, acks.Count * _away.Count, mails, lost, sentTwice, copies, mailedBy, problems);
+        await using var cmd = db.CreateCommand("select coalesce(sum(greatest(attempts - 1, 0)), 0) from ws_mail_outbox where recipient = any($1)");
+        cmd.Parameters.AddWithValue(_away.Select(a => a.Email).ToArray());
+        var failed = Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        return new NotificationResult(acks.Count, acks.Count * _away.Count, mails, lost, sentTwice, copies, failed, mailedBy, problems);
     }
 
     private static string Text(MimeMessage mail) => mail.TextBody ?? "";
