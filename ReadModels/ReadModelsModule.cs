@@ -5,6 +5,7 @@ using EventSourcedChat.ReadModels.History;
 using EventSourcedChat.ReadModels.Infrastructure;
 using EventSourcedChat.ReadModels.Profiles;
 using EventSourcedChat.ReadModels.Search;
+using EventSourcedChat.ReadModels.Threads;
 using EventSourcedChat.ReadModels.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -42,6 +43,7 @@ public static class ReadModelsModule
         v1.MapAuditQueries();
         v1.MapMemberDirectory();
         v1.MapInviteQueries();
+        v1.MapThreadQueries();
         return app;
     }
 }

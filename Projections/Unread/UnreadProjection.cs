@@ -16,29 +16,34 @@ namespace EventSourcedChat.Projections.Unread;
 /// messages after the marker are subtracted in O(1) (a counter difference) instead of counting them.</item>
 /// <item><c>channel_messages(channel_id, seq, author_id, ordinal, author_ordinal, broadcast, deleted)</c>: one row per
 /// top-level message; <c>ordinal</c> is the channel counter after it, <c>author_ordinal</c> the author's counter after it.</item>
-/// <item><c>mentions(channel_id, seq, user_id)</c>: one row per <c>&lt;@user&gt;</c> mention in a top-level message
-/// (the author mentioning themselves is not stored). A write per mentioned user, never per member.</item>
+/// <item><c>mentions(channel_id, seq, user_id)</c>: one row per <c>&lt;@user&gt;</c> mention in a top-level message or a
+/// thread reply (the author mentioning themselves is not stored). A write per mentioned user, never per member.</item>
 /// <item><c>read_markers(user_id, channel_id, seq)</c>: written only when that user moves their marker
 /// (<see cref="ReadMarkerMoved"/>, in the user stream, so every device of the user sees the same counts).</item>
+/// <item>The threads' tables (<see cref="ThreadTables"/>, in <c>UnreadThreads.cs</c>): a row per reply, a row per
+/// thread, and who follows it.</item>
 /// </list>
 /// <para>Writes per posted message: one counter upsert for the channel, one for the author, one message row, plus one row
-/// per <c>&lt;@user&gt;</c> mention; thread replies write nothing. Deletions flag the row and drop its mention rows.
-/// Edits replace the mention rows and the broadcast flag.</para>
+/// per <c>&lt;@user&gt;</c> mention; per thread reply: its row, its thread's row, two follow rows and its mentions.
+/// Deletions flag the row and drop its mention rows. Edits replace the mention rows and the broadcast flag.</para>
 /// <para>For a reader U with baseline B = max(marker seq, joined_seq from rm_directory):
 /// unread = (channel counter − ordinal at B) − (U's author counter − U's author ordinal at B) − deleted messages of
 /// others after B. "Ordinal at B" is one index probe (the last top-level row with seq ≤ B). Deleted messages are
 /// excluded from both counts: the deleted ones after B are counted through a partial index bounded by the deletions
 /// in the reader's unread window (rare). mention = distinct top-level messages after B, not deleted, not by U, that
-/// mention U or are <c>@channel</c>/<c>@here</c> (partial index on broadcast rows). <c>@here</c> counts like
+/// mention U or are <c>@channel</c>/<c>@here</c> (partial index on broadcast rows), plus the thread replies after B
+/// that mention U by name (a reply's <c>@channel</c>/<c>@here</c> does not count). <c>@here</c> counts like
 /// <c>@channel</c> until presence exists.</para>
 /// </remarks>
-public sealed class UnreadProjection : Projection
+public sealed partial class UnreadProjection : Projection
 {
     public const string ProjectionName = "unread";
 
     public override string Name => ProjectionName;
 
-    public override string CreateSql => """
+    public override string CreateSql => ChannelTables + ThreadTables;
+
+    private const string ChannelTables = """
         create table if not exists channel_counters (
             channel_id text primary key, top_level_count bigint not null);
         create table if not exists author_counters (
@@ -98,9 +103,10 @@ public sealed class UnreadProjection : Projection
     {
         On<MessagePosted>((e, c) =>
         {
-            if (e.ThreadRootSeq is not null)
+            if (e.ThreadRootSeq is { } root)
             {
-                return; // thread replies are not unread in the channel
+                ApplyReply(e, root, c); // replies are not unread in the channel; their mentions count
+                return;
             }
             var mentions = e.Mentions ?? Mentions.None;
             c.Row(Posted, e.ChannelId, c.Seq, e.UserId, mentions.Channel || mentions.Here,
@@ -114,11 +120,15 @@ public sealed class UnreadProjection : Projection
                 e.ChannelId, e.Seq, mentions.Channel || mentions.Here);
             if (mentions.UserIds is { Count: > 0 } users)
             {
-                // Only top-level, live messages have a row: replies and tombstones get no mention rows.
+                // Only live messages and replies have a row: tombstones get no mention rows.
                 c.Sql("""
                     insert into mentions (channel_id, seq, user_id)
-                    select m.channel_id, m.seq, u from channel_messages m, unnest($3::text[]) u
-                     where m.channel_id = $1 and m.seq = $2 and not m.deleted and u <> m.author_id
+                    select m.channel_id, m.seq, u
+                      from (select channel_id, seq, author_id from channel_messages where channel_id = $1 and seq = $2 and not deleted
+                            union all
+                            select channel_id, seq, author_id from thread_replies where channel_id = $1 and seq = $2 and not deleted) m,
+                           unnest($3::text[]) u
+                     where u <> m.author_id
                     on conflict do nothing
                     """, e.ChannelId, e.Seq, users.ToArray());
             }
@@ -126,11 +136,13 @@ public sealed class UnreadProjection : Projection
         On<MessageDeleted>((e, c) =>
         {
             c.Sql("update channel_messages set deleted = true where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
+            c.Sql("update thread_replies set deleted = true where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
             c.Sql("delete from mentions where channel_id = $1 and seq = $2", e.ChannelId, e.Seq);
         });
         On<ReadMarkerMoved>((e, c) => c.Sql("""
             insert into read_markers as r (user_id, channel_id, seq) values ($1, $2, $3)
             on conflict (user_id, channel_id) do update set seq = greatest(r.seq, excluded.seq)
             """, e.UserId, e.ChannelId, e.Seq));
+        OnThreadFollows();
     }
 }

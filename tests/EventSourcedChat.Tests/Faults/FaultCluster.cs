@@ -22,6 +22,9 @@ public sealed class FaultCluster : IAsyncLifetime
 
     public PrivateRabbitMq RabbitMq { get; private set; } = null!;
 
+    /// <summary>The cluster's own SMTP server (never the shared sink of <c>scripts/services.sh</c>), restarted by its fault.</summary>
+    public PrivateSmtp Smtp { get; private set; } = null!;
+
     public SupervisedProcess Api { get; private set; } = null!;
 
     public SupervisedProcess Projector { get; private set; } = null!;
@@ -43,15 +46,17 @@ public sealed class FaultCluster : IAsyncLifetime
         var pg = PrivatePostgres.CreateAsync();
         var redis = PrivateRedis.CreateAsync();
         var rabbit = PrivateRabbitMq.CreateAsync();
+        var smtp = PrivateSmtp.CreateAsync();
         try
         {
-            await Task.WhenAll(pg, redis, rabbit);
+            await Task.WhenAll(pg, redis, rabbit, smtp);
         }
         finally
         {
             Postgres = pg.IsCompletedSuccessfully ? pg.Result : null!;
             Redis = redis.IsCompletedSuccessfully ? redis.Result : null!;
             RabbitMq = rabbit.IsCompletedSuccessfully ? rabbit.Result : null!;
+            Smtp = smtp.IsCompletedSuccessfully ? smtp.Result : null!;
         }
         Db = NpgsqlDataSource.Create(Postgres.ConnectionString);
         var common = new Dictionary<string, string?>
@@ -67,6 +72,12 @@ public sealed class FaultCluster : IAsyncLifetime
             ["Presence:RefreshIntervalSeconds"] = "1",
             ["Gateway:RegistrationTtlSeconds"] = "6",
             ["Gateway:HeartbeatSeconds"] = "1",
+            // Mail goes to the cluster's SMTP server; a mail claimed by a killed worker is claimed again after 10 s (not
+            // 60), and retries after an SMTP outage wait at most 2 s, so the checks' bounded waits see them.
+            ["Mail:Smtp:Host"] = "127.0.0.1",
+            ["Mail:Smtp:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
+            ["Mail:LeaseSeconds"] = "10",
+            ["Mail:RetryMaxSeconds"] = "2",
         };
         Api = new SupervisedProcess("api", With(common, "api"));
         Projector = new SupervisedProcess("projector", With(common, "projector"));
@@ -103,7 +114,7 @@ public sealed class FaultCluster : IAsyncLifetime
         {
             await Collect(errors, () => Db.DisposeAsync().AsTask());
         }
-        foreach (var service in new IAsyncDisposable?[] { RabbitMq, Redis, Postgres })
+        foreach (var service in new IAsyncDisposable?[] { Smtp, RabbitMq, Redis, Postgres })
         {
             if (service is not null)
             {

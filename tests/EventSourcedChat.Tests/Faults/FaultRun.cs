@@ -36,7 +36,11 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
 
     private void Log(string what) => output.WriteLine($"{_clock.Elapsed.TotalSeconds,6:0.0}s {what}");
 
-    public async Task<FaultResult> RunAsync(string fault, Func<Task> inject, TimeSpan recoveryBound)
+    /// <summary>
+    /// Runs the load, <paramref name="inject"/>s the fault and checks; with <paramref name="notifications"/>, mentions of
+    /// people who are away run beside the load and every one must be mailed to each of them exactly once.
+    /// </summary>
+    public async Task<FaultResult> RunAsync(string fault, Func<Task> inject, TimeSpan recoveryBound, bool notifications = false)
     {
         var random = new Random(cluster.Seed + Array.IndexOf(FaultTable.Order, fault));
         var problems = new List<string>();
@@ -44,7 +48,8 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
 
         var runId = Guid.NewGuid().ToString("N")[..8];
         var outputMarks = cluster.Processes.ToDictionary(p => p.Name, p => p.OutputLength);
-        var (posters, listeners) = await SetUpAsync(runId);
+        var (posters, listeners, workspace) = await SetUpAsync(runId);
+        var mentions = notifications ? await NotificationLoad.SetUpAsync(RegisterAsync, posters[0].User, workspace, runId, _clock) : null;
         using var stopListening = new CancellationTokenSource();
         var listening = listeners.Select(l => Task.Run(() => l.RunAsync(stopListening.Token))).ToList();
         await Task.WhenAll(listeners.Select(l => l.Started.Task)).WaitAsync(TimeSpan.FromSeconds(60));
@@ -54,11 +59,16 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         using var giveUp = new CancellationTokenSource();
         var start = _clock.Elapsed;
         var posting = posters.Select(p => Task.Run(() => p.RunAsync(stopPosting.Token, giveUp.Token))).ToList();
+        if (mentions is not null)
+        {
+            posting.Add(Task.Run(() => mentions.RunAsync(stopPosting.Token, giveUp.Token)));
+        }
 
         // The load runs for a random while before the fault (a load duration, not a wait for a result).
         var window = FaultWindowSeconds.From + (random.NextDouble() * (FaultWindowSeconds.To - FaultWindowSeconds.From));
         await Task.Delay(TimeSpan.FromSeconds(window));
         var faultAt = _clock.Elapsed;
+        var faultAtUtc = DateTime.UtcNow;
         Log($"fault: {fault} ({posters.Sum(p => p.Acks.Count)} acknowledged so far)");
         await inject();
         var injected = _clock.Elapsed;
@@ -117,6 +127,15 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         {
             problems.Add($"projection {projection}: {rows} rows differ from a fresh rebuild");
         }
+        NotificationResult? mailed = null;
+        if (mentions is not null)
+        {
+            mailed = await mentions.CheckAsync(cluster.Db, cluster.Smtp.MailDir, faultAtUtc, injected, SettleBound);
+            problems.AddRange(mailed.Problems.Take(10));
+            Log($"notifications: {mailed.Mentions} mentions acknowledged, {mailed.Expected} notifications expected, {mailed.Mails} mails, " +
+                $"lost {mailed.Lost}, sent twice {mailed.SentTwice}, copies of one mail {mailed.Copies}, failed SMTP attempts (retried) {mailed.FailedAttempts}, " +
+                $"the last of those acknowledged until the fault was over mailed at +{mailed.MailedBy?.TotalSeconds:0.0} s");
+        }
         var caughtUp = CaughtUpAt(acks, listeners, injected);
         var posted = acks.Where(a => a.At >= injected).Select(a => (TimeSpan?)a.At).Min();
         if (caughtUp is null)
@@ -152,7 +171,7 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         }
 
         var result = new FaultResult(fault, faultAt - start, injected - faultAt, acks.Count, failures.Values.Sum(), counts.Lost, counts.Duplicated,
-            counts.OutOfOrder, counts.Deliveries, listeners.Sum(l => l.Reconnects), rebuild.Values.Sum(), recovery, recoveryBound, problems);
+            counts.OutOfOrder, counts.Deliveries, listeners.Sum(l => l.Reconnects), rebuild.Values.Sum(), recovery, recoveryBound, problems, mailed);
         if (!result.Passed)
         {
             foreach (var process in cluster.Processes)
@@ -174,7 +193,7 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
         failures.Count == 0 ? "none" : string.Join(", ", failures.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}: {f.Value}"));
 
     /// <summary>A workspace of fresh users: posters in every channel, each listener in two of the three.</summary>
-    private async Task<(List<Poster> Posters, List<Listener> Listeners)> SetUpAsync(string runId)
+    private async Task<(List<Poster> Posters, List<Listener> Listeners, string Workspace)> SetUpAsync(string runId)
     {
         var users = new List<TestUser>();
         for (var i = 0; i < PosterCount + ListenerCount; i++)
@@ -223,7 +242,7 @@ public sealed class FaultRun(FaultCluster cluster, ITestOutputHelper output)
             cmd.Parameters.AddWithValue(channels.ToArray());
             return (long)(await cmd.ExecuteScalarAsync())!;
         }, n => n == memberships, TimeSpan.FromSeconds(30), "the directory to list every membership");
-        return (posters, listeners);
+        return (posters, listeners, ws);
     }
 
     private async Task<TestUser> RegisterAsync(string name)

@@ -62,9 +62,27 @@ public sealed class FaultSuite(FaultCluster cluster, ITestOutputHelper output)
             await cluster.Redis.StartAsync();
         });
 
-    private async Task RunAsync(string fault, Func<Task> inject)
+    /// <summary>
+    /// The process running the notification worker (and the mail worker: the <c>projector</c>) killed while people who
+    /// are away are mentioned: each mention is mailed to each of them once, none lost, none in two mails.
+    /// </summary>
+    [Fact]
+    public Task Killing_the_notification_worker_under_load_mails_each_mention_once() =>
+        RunAsync("kill -9 notification worker", () => cluster.Projector.KillAndRestartAsync(), notifications: true);
+
+    /// <summary>The cluster's own SMTP server killed and started again (same port and mail folder) while mentions are mailed.</summary>
+    [Fact]
+    public Task Restarting_the_SMTP_server_under_load_mails_each_mention_once() =>
+        RunAsync("restart SMTP server", async () =>
+        {
+            cluster.Smtp.Kill();
+            await Task.Delay(Outage);
+            await cluster.Smtp.StartAsync();
+        }, notifications: true);
+
+    private async Task RunAsync(string fault, Func<Task> inject, bool notifications = false)
     {
-        var result = await new FaultRun(cluster, output).RunAsync(fault, inject, RecoveryBound);
+        var result = await new FaultRun(cluster, output).RunAsync(fault, inject, RecoveryBound, notifications);
         var table = cluster.Record(result);
         output.WriteLine("");
         output.WriteLine(table);

@@ -18,10 +18,11 @@ public sealed record FaultResult(
     long RebuildDifferences,
     TimeSpan? Recovery,
     TimeSpan RecoveryBound,
-    IReadOnlyList<string> Problems)
+    IReadOnlyList<string> Problems,
+    NotificationResult? Notifications = null)
 {
     public bool Passed => Lost == 0 && Duplicated == 0 && OutOfOrder == 0 && RebuildDifferences == 0 && Problems.Count == 0
-        && Recovery is { } recovery && recovery <= RecoveryBound;
+        && Recovery is { } recovery && recovery <= RecoveryBound && Notifications?.Passed != false;
 }
 
 /// <summary>The fault table, as Markdown, written to the test output and to <c>TestResults/faults.md</c>.</summary>
@@ -29,7 +30,8 @@ public static class FaultTable
 {
     /// <summary>Row order of the table (the order the faults are listed in the issue).</summary>
     public static readonly string[] Order =
-        ["kill -9 api", "kill -9 projector", "kill -9 gateway", "restart PostgreSQL", "restart RabbitMQ", "restart Redis"];
+        ["kill -9 api", "kill -9 projector", "kill -9 gateway", "restart PostgreSQL", "restart RabbitMQ", "restart Redis",
+         "kill -9 notification worker", "restart SMTP server"];
 
     public static string Render(IReadOnlyList<FaultResult> results, int seed)
     {
@@ -43,6 +45,20 @@ public static class FaultTable
             var recovery = r.Recovery is { } t ? $"{t.TotalSeconds:0.0} s" : "none";
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.Fault} | {r.FaultAt.TotalSeconds:0.0} s | {r.Restarted.TotalSeconds:0.0} s | {r.Acknowledged} | {r.RetriedPosts} | {r.Lost} | {r.Duplicated} | {r.OutOfOrder} | {r.Deliveries} | {r.Reconnects} | {r.RebuildDifferences} | {recovery} | {(r.Passed ? "pass" : "FAIL")} |");
+        }
+        var mailed = results.Where(r => r.Notifications is not null).OrderBy(r => Array.IndexOf(Order, r.Fault)).ToList();
+        if (mailed.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("| fault | mentions acknowledged | notifications expected | mails | failed SMTP attempts | lost | sent twice | copies of one mail | mailed by | result |");
+            text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var r in mailed)
+            {
+                var n = r.Notifications!;
+                var by = n.MailedBy is { } t ? $"{t.TotalSeconds:0.0} s" : "none";
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r.Fault} | {n.Mentions} | {n.Expected} | {n.Mails} | {n.FailedAttempts} | {n.Lost} | {n.SentTwice} | {n.Copies} | {by} | {(n.Passed ? "pass" : "FAIL")} |");
+            }
         }
         var problems = results.Where(r => r.Problems.Count > 0).ToList();
         if (problems.Count > 0)

@@ -88,6 +88,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
                 Body: (_, _) => new { name = $"n{Guid.NewGuid():N}"[..20] })),
             ("GET /v1/workspaces/{workspaceId}/channels", new("GET", "/v1/workspaces/{ws}/channels", WorkspaceOk)),
             ("GET /v1/workspaces/{workspaceId}/members", new("GET", "/v1/workspaces/{ws}/members", WorkspaceOk)),
+            ("GET /v1/workspaces/{workspaceId}/threads", new("GET", "/v1/workspaces/{ws}/threads", WorkspaceOk)),
             ("POST /v1/workspaces/{workspaceId}/invites", new("POST", "/v1/workspaces/{ws}/invites", "404 403 403 403 403 201 403",
                 Body: (_, _) => new { maxUses = 3 })),
             ("GET /v1/workspaces/{workspaceId}/invites", new("GET", "/v1/workspaces/{ws}/invites", "404 403 403 403 403 200 403")),
