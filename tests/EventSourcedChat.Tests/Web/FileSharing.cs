@@ -58,13 +58,16 @@ public sealed partial class FileSharing(PostgresFixture db) : BrowserTest(db)
         var imageMessage = Message(bobPage, "Here is the launch mockup");
         await Expect(imageMessage.Locator(".text strong")).ToHaveTextAsync("launch");
         var preview = imageMessage.GetByTestId("attachment-image");
-        await Expect(preview.Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 480);
+        // The preview loads the server's thumbnail (longest side 360 px), laid out at the image's own size beforehand.
+        await Expect(preview.Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 360);
+        await Expect(preview.Locator("img")).ToHaveAttributeAsync("width", "480");
+        await Expect(preview.Locator("img")).ToHaveAttributeAsync("height", "270");
         await Expect(preview).ToContainTextAsync("mockup.png");
         var card = bobPage.Locator("#messages [data-testid=file-card]", new() { HasText = "launch-plan.pdf" });
         await Expect(card).ToContainTextAsync("PDF");
         await Expect(card.Locator(".file-icon")).ToHaveTextAsync("📕");
         await Expect(card.Locator(".file-size")).ToContainTextAsync("KB");
-        await Expect(Message(adaPage, "Here is the launch mockup").Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 480);
+        await Expect(Message(adaPage, "Here is the launch mockup").Locator("img")).ToHaveJSPropertyAsync("naturalWidth", 360);
         await ScreenshotAsync(bobPage, "files-channel");
 
         // The card downloads the very bytes Ada sent, under their name.
