@@ -258,6 +258,44 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_projection_that_applied_nothing_yet_goes_on_when_the_log_is_emptied_under_the_first_batch_it_read()
+    {
+        // The same stall from a runner still at the start of the log (it had applied nothing since the previous reset):
+        // there is no checkpoint row to fence its first batch, so the stale batch of the old log must be refused anyway.
+        var projection = new MessageRows();
+        await new ProjectionSchemas(db.DataSource).EnsureAsync(projection, projection.Schema, default);
+        await StartRunner(projection);
+
+        await using (var reset = await db.DataSource.OpenConnectionAsync())
+        await using (var tx = await reset.BeginTransactionAsync())
+        {
+            await using (var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", reset, tx))
+            {
+                lockSwitch.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
+                await lockSwitch.ExecuteNonQueryAsync();
+            }
+            await Post("a", "before the reset");
+            await Eventually.Until(() => Scalar("""
+                select count(*) from pg_locks
+                 where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())
+                """), n => n >= 1, what: "the runner to wait with the first batch it read");
+            await PostgresFixture.TruncateAsync(tx);
+            await tx.CommitAsync();
+        }
+        await Post("a", "after the reset"); // seq 1, as the stale "before the reset" was
+
+        var text = await Eventually.Until(async () =>
+        {
+            await using var cmd = db.DataSource.CreateCommand($"select string_agg(text, ',' order by seq) from {projection.Schema}.rows");
+            return await cmd.ExecuteScalarAsync() as string;
+        }, t => t == "after the reset", what: "only the post appended after the reset");
+        Assert.Equal("after the reset", text);
+        await Post("a", "and again");
+        await Eventually.Until(() => Scalar($"select count(*) from {projection.Schema}.rows"), n => n == 2, what: "the next post");
+        Assert.Equal("running", (await Status(projection.Name)).State);
+    }
+
+    [Fact]
     public async Task A_projection_goes_on_when_the_log_is_emptied_under_a_batch_it_already_read()
     {
         // The clean-clone stall: the test reset truncated the log while a runner held a batch it had read; the runner
