@@ -35,6 +35,16 @@ public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNo
         }
     }
 
+    /// <summary>
+    /// This notifier's own mark, the payload of the notifications its process's appends send (<see cref="CommitNotifier"/>):
+    /// those appends wake this process's readers at once (<see cref="AppendedHere"/>), so their notification, when it
+    /// comes back, is not a second wake-up here; it still wakes every other process.
+    /// </summary>
+    internal string Mark { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>An append of this process committed: its readers look at once, without the round trip through PostgreSQL.</summary>
+    internal void AppendedHere() => Signal();
+
     private void Signal() => Interlocked.Exchange(
         ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
@@ -46,7 +56,13 @@ public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNo
             try
             {
                 await using var conn = await dataSource.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, _) => Signal();
+                conn.Notification += (_, e) =>
+                {
+                    if (e.Payload != Mark)
+                    {
+                        Signal();
+                    }
+                };
                 await using (var cmd = new NpgsqlCommand("listen es_events", conn))
                 {
                     await cmd.ExecuteNonQueryAsync(stoppingToken);

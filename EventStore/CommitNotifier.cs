@@ -6,9 +6,11 @@ namespace EventSourcedChat.EventStore;
 /// Wakes subscribers (<c>NOTIFY es_events</c>) after appends commit, from outside the appending transaction:
 /// PostgreSQL serializes the commits of transactions that notify, so notifying inside every append would cost every
 /// writer a turn at a global lock. Notifications coalesce: at most one is in flight, and one more follows if appends
-/// committed meanwhile. A lost notification only delays subscribers until their fallback poll.
+/// committed meanwhile. A lost notification only delays subscribers until their fallback poll. The readers of the
+/// appending process itself (<paramref name="local"/>) are woken at once, and its mark in the notification keeps them
+/// from waking twice.
 /// </summary>
-internal sealed class CommitNotifier(NpgsqlDataSource dataSource)
+internal sealed class CommitNotifier(NpgsqlDataSource dataSource, AppendNotifier? local)
 {
     private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(1);
 
@@ -16,6 +18,7 @@ internal sealed class CommitNotifier(NpgsqlDataSource dataSource)
 
     public void Notify()
     {
+        local?.AppendedHere();
         while (true)
         {
             var state = Volatile.Read(ref _state);
@@ -43,7 +46,8 @@ internal sealed class CommitNotifier(NpgsqlDataSource dataSource)
             await Task.Delay(CoalesceWindow);
             try
             {
-                await using var cmd = dataSource.CreateCommand("select pg_notify('es_events', '')");
+                await using var cmd = dataSource.CreateCommand("select pg_notify('es_events', $1)");
+                cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = local?.Mark ?? "" });
                 await cmd.ExecuteNonQueryAsync();
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)

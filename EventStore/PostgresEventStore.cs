@@ -10,11 +10,13 @@ namespace EventSourcedChat.EventStore;
 /// them; reads are in <c>PostgresEventStore.Reads.cs</c>, the hash-chain check in <c>PostgresEventStore.Verification.cs</c>,
 /// stream holds in <see cref="StreamHolds"/>. Subscriptions are in <see cref="CatchUpSubscription"/>.
 /// </summary>
-public sealed partial class PostgresEventStore(NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider time, EventStoreMetrics? metrics = null)
+/// <param name="notifier">This process's listener, when it has one: its readers are woken at each commit here at once.</param>
+public sealed partial class PostgresEventStore(
+    NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider time, EventStoreMetrics? metrics = null, AppendNotifier? notifier = null)
 {
     private const int MaxOrderRetries = 10;
 
-    private readonly CommitNotifier _commits = new(dataSource);
+    private readonly CommitNotifier _commits = new(dataSource, notifier);
 
     public NpgsqlDataSource DataSource => dataSource;
 

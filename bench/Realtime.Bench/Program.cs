@@ -19,7 +19,7 @@ using Npgsql;
 //        [--database NAME] (default esc_rtbench)
 //   ... EventSourcedChat.Realtime.Bench.dll --telemetry-cost [--rounds N] [--window N] [--users N] [--warmup S] [--duration S]
 //        [--on-env KEY=VALUE,...] [--database NAME] (default esc_rtcost): fan-out with OpenTelemetry export off and on, see TelemetryCostBench.
-//   ... EventSourcedChat.Realtime.Bench.dll --scenarios all|"20x10;100;1000;hot" [--quick] [--warmup S] [--duration S] [--in-flight N]
+//   ... EventSourcedChat.Realtime.Bench.dll --scenarios all|"20x10;100;1000;hot" [--quick] [--stages] [--host-env K=V,...] [--warmup S] [--duration S] [--in-flight N]
 //        [--gateway-dll PATH] [--database NAME] (default esc_rtscen): issue 16's four shapes, each a rate sweep, see ScenarioBench.
 // Needs ConnectionStrings__Postgres (any database on the server) and the shared RabbitMQ and Redis
 // (ConnectionStrings__RabbitMq, ConnectionStrings__Redis, as scripts/services.sh env prints them).
@@ -135,7 +135,10 @@ if (telemetryCost)
 if (scenarios is not null)
 {
     var scenarioSeed = new ScenarioSeed(dll, connectionString, hostEnv, db, workspace, meta, users, tokens, authorizations, channelIds, members);
-    return await ScenarioBench.RunAsync(scenarioSeed, ScenarioBench.Resolve(scenarios), quick, warmup, duration, maxInFlight);
+        var scenarioHostEnvironment = (OptionText("--host-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+        .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+    return await ScenarioBench.RunAsync(scenarioSeed, ScenarioBench.Resolve(scenarios), quick, warmup, duration, maxInFlight, args.Contains("--stages"),
+        scenarioHostEnvironment);
 }
 
 // 3. The measured host: all roles in one process.

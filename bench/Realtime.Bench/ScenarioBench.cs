@@ -37,7 +37,8 @@ internal static class ScenarioBench
             _ => n,
         })];
 
-    public static async Task<int> RunAsync(ScenarioSeed seed, IReadOnlyList<string> names, bool quick, TimeSpan warmup, TimeSpan duration, int inFlight)
+    public static async Task<int> RunAsync(ScenarioSeed seed, IReadOnlyList<string> names, bool quick, TimeSpan warmup, TimeSpan duration, int inFlight, bool stages = false,
+        IReadOnlyDictionary<string, string>? hostEnvironment = null)
     {
         // Two more channels: the first 100 users, and the first 50 (the hot channel's senders).
         var c100 = await ChannelAsync(seed, "c100", 100);
@@ -58,7 +59,14 @@ internal static class ScenarioBench
         var chosen = names.Select(n => all.TryGetValue(n, out var s) ? s : throw new ArgumentException($"unknown scenario '{n}'; known: {string.Join(", ", Names)}")).ToList();
         var deliveries = new Deliveries(channels.ToDictionary(c => c.Id, c => c.Index), seed.Users.Length);
 
-        using var host = GatewayProcess.Start(seed.Dll, seed.ConnectionString, 0, seed.HostEnvironment);
+        // --stages: the host exports its traces to this process, which reports where each post's time went.
+        using var spans = stages ? new StageSpans() : null;
+        var environment = new Dictionary<string, string>(seed.HostEnvironment);
+        foreach (var (key, value) in (spans?.HostEnvironment ?? new Dictionary<string, string>()).Concat(hostEnvironment ?? new Dictionary<string, string>()))
+        {
+            environment[key] = value;
+        }
+        using var host = GatewayProcess.Start(seed.Dll, seed.ConnectionString, 0, environment);
         using var http = ChatApi.CreateClient(host.BaseAddress);
         await host.WaitLiveAsync(http, TimeSpan.FromSeconds(90));
         await FanOutSide.WaitCaughtUpAsync(seed.ConnectionString, TimeSpan.FromMinutes(2));
@@ -83,11 +91,16 @@ internal static class ScenarioBench
                 Cell? best = null, failed = null;
                 foreach (var rate in scenario.Rates)
                 {
+                    var measuredFrom = DateTimeOffset.UtcNow + warmup;
                     var cell = await sweep.RunAsync(scenario, ++run, rate, warmup, duration, drain);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {rate,6:N0} msg/s asked: {cell.Achieved:N0} acknowledged/s ({cell.Errors} errors), {cell.DeliveriesPerSecond:N0} deliveries/s, p50 {cell.P50Ms:F1} p99 {cell.P99Ms:F1} ms, " +
+                        $"  {rate,6:N0} msg/s asked: {cell.Achieved:N0} acknowledged/s ({cell.Errors} errors), {cell.DeliveriesPerSecond:N0} deliveries/s, p50 {cell.P50Ms:F1} p99 {cell.P99Ms:F1} ms (acknowledged p50 {cell.AckP50Ms:F1} p99 {cell.AckP99Ms:F1}), " +
                         $"lost {cell.Lost} dup {cell.Duplicates} out-of-order {cell.OutOfOrder} -> {(cell.Passes(TargetMs) ? "pass" : "FAIL")}; " +
                         $"CPU cores: {cell.Cpu.Cores(cell.Seconds)}; {Load()}"));
+                    foreach (var line in spans?.Report(measuredFrom, measuredFrom + duration) ?? [])
+                    {
+                        Console.WriteLine(line);
+                    }
                     if (!cell.Passes(TargetMs))
                     {
                         failed = cell;

@@ -18,7 +18,7 @@ internal sealed record Scenario(string Name, IReadOnlyList<BenchChannel> Channel
 
 /// <summary>One rate of a sweep: what was sent and acknowledged, delivered, how late, and the CPU it took per process.</summary>
 internal sealed record Cell(double Rate, double Achieved, long Posts, long Errors, double DeliveriesPerSecond, double P50Ms, double P99Ms,
-    long Lost, long Duplicates, long OutOfOrder, ProcessCpu Cpu, double Seconds)
+    long Lost, long Duplicates, long OutOfOrder, ProcessCpu Cpu, double Seconds, double AckP50Ms = 0, double AckP99Ms = 0)
 {
     /// <summary>Passes: p99 under the target, nothing lost, repeated or out of order, no error, and the asked rate achieved (95 %).</summary>
     public bool Passes(double targetMs) =>
@@ -42,6 +42,7 @@ internal sealed class ScenarioSweep(HttpClient http, int hostPid, Deliveries del
         var measureFrom = start + Ticks(warmup);
         var end = measureFrom + Ticks(duration);
         long issued = 0, measured = 0, errors = 0;
+        var acks = new System.Collections.Concurrent.ConcurrentBag<long>();
         ProcessCpu? cpuFrom = null;
         while (Stopwatch.GetTimestamp() < end)
         {
@@ -62,11 +63,13 @@ internal sealed class ScenarioSweep(HttpClient http, int hostPid, Deliveries del
                     try
                     {
                         var (status, seq, sent) = await PostAsync(channel, user, run);
+                        var acknowledged = Stopwatch.GetTimestamp();
                         if (status == HttpStatusCode.Created)
                         {
                             deliveries.Posted(run, channel.Index, seq);
                             if (sent >= measureFrom)
                             {
+                                acks.Add(acknowledged - sent);
                                 Interlocked.Increment(ref measured);
                             }
                         }
@@ -97,7 +100,8 @@ internal sealed class ScenarioSweep(HttpClient http, int hostPid, Deliveries del
         var latencies = samples.Where(s => s.Sent >= measureFrom && s.Sent < end).Select(s => s.Received - s.Sent).ToList();
         return new Cell(rate, measured / duration.TotalSeconds, measured, errors, inWindow / duration.TotalSeconds,
             Stats.PercentileMs(latencies, 0.5), Stats.PercentileMs(latencies, 0.99), deliveries.Lost(run, c => byIndex[c].Members),
-            deliveries.Duplicates - dup0, deliveries.OutOfOrder - ooo0, cpu, duration.TotalSeconds);
+            deliveries.Duplicates - dup0, deliveries.OutOfOrder - ooo0, cpu, duration.TotalSeconds,
+            Stats.PercentileMs([.. acks], 0.5), Stats.PercentileMs([.. acks], 0.99));
     }
 
     private async Task<(HttpStatusCode Status, long Seq, long Sent)> PostAsync(BenchChannel channel, int user, int run)
