@@ -61,6 +61,7 @@ internal sealed class StageSpans : IDisposable
         var stages = new Dictionary<string, List<double>>
         {
             ["request (server, to the answer)"] = [],
+            ["  of which database commands (sum)"] = [],
             ["request end -> push send starts"] = [],
             ["push send + broker confirm"] = [],
             ["push send starts -> gateway delivery starts"] = [],
@@ -79,6 +80,9 @@ internal sealed class StageSpans : IDisposable
             }
             whole++;
             stages["request (server, to the answer)"].Add(Ms(request.End, request.Start));
+            stages["  of which database commands (sum)"].Add(trace
+                .Where(s => s.Name is "postgresql" or "esc_rtscen" && s.Start >= request.Start && s.End <= request.End)
+                .Sum(s => Ms(s.End, s.Start)));
             stages["request end -> push send starts"].Add(Ms(push.Start, request.End));
             stages["push send + broker confirm"].Add(Ms(push.End, push.Start));
             stages["push send starts -> gateway delivery starts"].Add(Ms(deliver.Start, push.Start));
