@@ -22,6 +22,18 @@ public sealed partial class PostgresEventStore
         return cmd;
     }
 
+    /// <summary>
+    /// Tries <see cref="LockStreamCommand"/>'s lock without waiting: one row, true when it is now held until the
+    /// transaction ends, false when another transaction holds it. A writer that takes several streams' locks takes all
+    /// but its first this way, so it never waits holding locks another writer may wait for.
+    /// </summary>
+    public static NpgsqlBatchCommand TryLockStreamCommand(string stream)
+    {
+        var cmd = new NpgsqlBatchCommand("select pg_try_advisory_xact_lock(hashtextextended('es_stream:' || $1, 0))");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
+        return cmd;
+    }
+
     /// <summary>The events of the stream among <paramref name="ids"/>: read with <see cref="ReadFoundEventsAsync"/>.</summary>
     public static NpgsqlBatchCommand FindEventsCommand(string stream, IReadOnlyCollection<Guid> ids)
     {

@@ -1,23 +1,35 @@
 namespace EventSourcedChat.Commands.Infrastructure;
 
 /// <summary>
-/// Group commit per key (a stream): the first command for a key starts a runner that commits it at once; commands that
-/// arrive while that commit is in flight wait in the key's queue and go together into the next transaction, up to
-/// <see cref="MaxGroup"/> at a time. Nothing waits for a timer: an idle key commits a lone command immediately, and a
-/// command waits at most for the commit in flight plus its own group's. One runner per key and process, so a key's
-/// groups commit in arrival order; the event store's stream lock orders them against other processes.
+/// Group commit per key (a stream), across keys: commands wait in their key's queue, and a runner commits the queues of
+/// every waiting key it can take (up to <see cref="MaxKeys"/> keys, <see cref="MaxGroup"/> commands each) in one
+/// transaction. At most <see cref="MaxRunners"/> runners commit at once; a key is in one runner's transaction at a
+/// time, so its groups commit in arrival order, and the event store's stream lock orders them against other processes.
+/// Nothing waits for a timer: an idle node commits a lone command at once, and commands that arrive while commits are
+/// in flight go together into the next ones.
 /// </summary>
 /// <typeparam name="TItem">One command of a group.</typeparam>
 /// <typeparam name="TResult">What the command answers.</typeparam>
-public sealed class GroupCommit<TItem, TResult>(GroupCommit<TItem, TResult>.Run run, int maxGroup = GroupCommit<TItem, TResult>.DefaultMaxGroup)
+public sealed class GroupCommit<TItem, TResult>(
+    GroupCommit<TItem, TResult>.Run run, int maxGroup = GroupCommit<TItem, TResult>.DefaultMaxGroup,
+    int maxRunners = GroupCommit<TItem, TResult>.DefaultMaxRunners, int maxKeys = GroupCommit<TItem, TResult>.DefaultMaxKeys)
 {
     public const int DefaultMaxGroup = 256;
 
+    public const int DefaultMaxRunners = 4;
+
+    public const int DefaultMaxKeys = 64;
+
     /// <summary>
-    /// Commits one group of a key in one transaction. Answers one outcome per item, in order: a result or the exception
-    /// that item alone gets (a refused decision). An exception thrown by the run itself fails the whole group.
+    /// Commits the groups of several keys in one transaction, the first one first. Answers, per group in order, one
+    /// outcome per item (a result or the exception that item alone gets), or null for a group left out of this
+    /// transaction (its key was busy elsewhere): its items go back to the front of their queue, and the next
+    /// transaction takes that key first. An exception thrown by the run itself fails every item of every group.
     /// </summary>
-    public delegate Task<IReadOnlyList<Outcome>> Run(string key, IReadOnlyList<TItem> items);
+    public delegate Task<IReadOnlyList<IReadOnlyList<Outcome>?>> Run(IReadOnlyList<KeyGroup> groups);
+
+    /// <summary>The commands of one key in a transaction, in arrival order.</summary>
+    public sealed record KeyGroup(string Key, IReadOnlyList<TItem> Items);
 
     /// <summary>A command's own result, or the exception it alone answers.</summary>
     public readonly record struct Outcome(TResult? Result, Exception? Error)
@@ -29,18 +41,31 @@ public sealed class GroupCommit<TItem, TResult>(GroupCommit<TItem, TResult>.Run 
 
     private sealed record Pending(TItem Item, TaskCompletionSource<TResult> Done);
 
+    private sealed record Taken(string Key, List<Pending> Items);
+
     private readonly Dictionary<string, List<Pending>> _queues = [];
+    private readonly List<string> _ready = []; // keys with queued commands and not in a transaction, in the order to take them
+    private readonly HashSet<string> _inFlight = [];
     private readonly Lock _gate = new();
-
-    public int MaxGroup => maxGroup;
-
-    /// <summary>How many groups and commands were committed (the ratio is the mean group size).</summary>
-    public (long Groups, long Items) Committed => (Interlocked.Read(ref _groups), Interlocked.Read(ref _items));
+    private int _runners;
 
     private long _groups;
     private long _items;
+    private long _transactions;
 
-    /// <summary>How many commands of the key wait for its next group (not counting the group in flight).</summary>
+    public int MaxGroup => maxGroup;
+
+    public int MaxRunners => maxRunners;
+
+    public int MaxKeys => maxKeys;
+
+    /// <summary>How many key groups and commands were committed (the ratio is the mean group size).</summary>
+    public (long Groups, long Items) Committed => (Interlocked.Read(ref _groups), Interlocked.Read(ref _items));
+
+    /// <summary>How many transactions committed groups (at most one per group; fewer when keys share one).</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    /// <summary>How many commands of the key wait for its next group (not counting a group in flight).</summary>
     public int Queued(string key)
     {
         lock (_gate)
@@ -56,65 +81,146 @@ public sealed class GroupCommit<TItem, TResult>(GroupCommit<TItem, TResult>.Run 
         bool start;
         lock (_gate)
         {
-            start = !_queues.TryGetValue(key, out var queue);
-            if (start)
+            if (!_queues.TryGetValue(key, out var queue))
             {
                 _queues[key] = queue = [];
+                if (!_inFlight.Contains(key))
+                {
+                    _ready.Add(key);
+                }
             }
-            queue!.Add(pending);
+            queue.Add(pending);
+            start = _runners < maxRunners && _ready.Count > 0;
+            if (start)
+            {
+                _runners++;
+            }
         }
         if (start)
         {
-            _ = Task.Run(() => DrainAsync(key));
+            _ = Task.Run(DrainAsync);
         }
         return pending.Done.Task;
     }
 
-    private async Task DrainAsync(string key)
+    private async Task DrainAsync()
     {
-        while (true)
+        while (Take() is { } taken)
         {
-            List<Pending> group;
-            lock (_gate)
+            List<Taken>? requeue = null;
+            try
             {
-                var queue = _queues[key];
-                if (queue.Count == 0)
-                {
-                    _queues.Remove(key);
-                    return;
-                }
-                group = queue.Count <= maxGroup ? [.. queue] : queue.GetRange(0, maxGroup);
-                queue.RemoveRange(0, group.Count);
+                requeue = await CommitAsync(taken);
             }
-            await CommitAsync(key, group);
+            finally
+            {
+                Release(taken, requeue);
+            }
         }
     }
 
-    private async Task CommitAsync(string key, List<Pending> group)
+    /// <summary>The next transaction's groups, in the order of <see cref="_ready"/>; null (and one runner less) when none wait.</summary>
+    private List<Taken>? Take()
     {
-        try
+        lock (_gate)
         {
-            var outcomes = await run(key, group.ConvertAll(p => p.Item));
-            Interlocked.Increment(ref _groups);
-            Interlocked.Add(ref _items, group.Count);
-            for (var i = 0; i < group.Count; i++)
+            if (_ready.Count == 0)
             {
-                if (outcomes[i].Error is { } error)
+                _runners--;
+                return null;
+            }
+            var keys = _ready.Take(maxKeys).ToList();
+            _ready.RemoveRange(0, keys.Count);
+            var taken = new List<Taken>(keys.Count);
+            foreach (var key in keys)
+            {
+                var queue = _queues[key];
+                var group = queue.Count <= maxGroup ? [.. queue] : queue.GetRange(0, maxGroup);
+                queue.RemoveRange(0, group.Count);
+                if (queue.Count == 0)
                 {
-                    group[i].Done.TrySetException(error);
+                    _queues.Remove(key);
+                }
+                _inFlight.Add(key);
+                taken.Add(new Taken(key, group));
+            }
+            return taken;
+        }
+    }
+
+    /// <summary>Ends the keys' turn: groups left out go back to the front of their queues and their keys first in line.</summary>
+    private void Release(List<Taken> taken, List<Taken>? requeue)
+    {
+        lock (_gate)
+        {
+            var first = new List<string>();
+            foreach (var (key, items) in requeue ?? [])
+            {
+                if (_queues.TryGetValue(key, out var queue))
+                {
+                    queue.InsertRange(0, items);
                 }
                 else
                 {
-                    group[i].Done.TrySetResult(outcomes[i].Result!);
+                    _queues[key] = [.. items];
                 }
+                first.Add(key);
+            }
+            foreach (var (key, _) in taken)
+            {
+                _inFlight.Remove(key);
+                if (_queues.ContainsKey(key) && !first.Contains(key))
+                {
+                    _ready.Add(key);
+                }
+            }
+            _ready.InsertRange(0, first);
+        }
+    }
+
+    /// <returns>The groups left out of the transaction, to queue again.</returns>
+    private async Task<List<Taken>> CommitAsync(List<Taken> taken)
+    {
+        var requeue = new List<Taken>();
+        try
+        {
+            var outcomes = await run(taken.ConvertAll(t => new KeyGroup(t.Key, t.Items.ConvertAll(p => p.Item))));
+            var committed = false;
+            for (var g = 0; g < taken.Count; g++)
+            {
+                if (outcomes[g] is not { } groupOutcomes)
+                {
+                    requeue.Add(taken[g]);
+                    continue;
+                }
+                committed = true;
+                Interlocked.Increment(ref _groups);
+                Interlocked.Add(ref _items, taken[g].Items.Count);
+                for (var i = 0; i < taken[g].Items.Count; i++)
+                {
+                    if (groupOutcomes[i].Error is { } error)
+                    {
+                        taken[g].Items[i].Done.TrySetException(error);
+                    }
+                    else
+                    {
+                        taken[g].Items[i].Done.TrySetResult(groupOutcomes[i].Result!);
+                    }
+                }
+            }
+            if (committed)
+            {
+                Interlocked.Increment(ref _transactions);
             }
         }
         catch (Exception e)
         {
-            foreach (var p in group)
+            requeue.Clear();
+            foreach (var pending in taken.SelectMany(t => t.Items))
             {
-                p.Done.TrySetException(e);
+                pending.Done.TrySetException(e);
             }
         }
+        return requeue;
     }
 }

@@ -4,6 +4,8 @@ using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Workspaces;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.EventStore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace EventSourcedChat.Commands.Messages;
@@ -15,23 +17,26 @@ namespace EventSourcedChat.Commands.Messages;
 public sealed record PostItem(Actor Actor, PostMessage Command, Guid? EventId, string? TraceParent, IReadOnlyList<FileRow> Files, int MaxFiles);
 
 /// <summary>
-/// Group commit of posts, per channel (<see cref="GroupCommit{TItem,TResult}"/>): the posts to one channel that arrive
-/// while its commit is in flight are decided and appended together in its next transaction, in three round trips
-/// whatever the group's size: (1) the channel stream's lock, the group's slice of the write side (the channel, each
-/// poster's membership and role, the thread roots named) and which of the group's event ids the stream already holds;
-/// (2) one <c>es_append_each</c> of every accepted post with the write-side rows they add; (3) the commit. Each post is
-/// decided on the state including the posts before it in the group; one refused by its decision gets its own problem
-/// answer and the others go on; an id already stored, or twice in the group, is stored once and every repeat answers
-/// the first result. A post is answered only after its group committed.
+/// Group commit of posts, per channel and across channels (<see cref="GroupCommit{TItem,TResult}"/>): the posts to one
+/// channel that arrive while its commit is in flight are decided and appended together in its next transaction, in
+/// three round trips whatever the group's size: (1) the channel stream's lock, the group's slice of the write side (the
+/// channel, each poster's membership and role, the thread roots named) and which of the group's event ids the stream
+/// already holds; (2) one <c>es_append_each</c> of every accepted post with the write-side rows they add; (3) the commit.
+/// Each post is decided on the state including the posts before it in the group; one refused by its decision gets its
+/// own problem answer and the others go on; an id already stored, or twice in the group, is stored once and every
+/// repeat answers the first result. A post is answered only after its group committed. The groups of several channels
+/// waiting at once share one transaction, still in three round trips (<c>PostGroups.Across.cs</c>).
 /// </summary>
-public sealed class PostGroups
+public sealed partial class PostGroups
 {
     private readonly ChatEventStore _store;
     private readonly GroupCommit<PostItem, AppendResult> _groups;
+    private readonly ILogger _logger;
 
-    public PostGroups(ChatEventStore store)
+    public PostGroups(ChatEventStore store, ILogger<PostGroups>? logger = null)
     {
         _store = store;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _groups = new GroupCommit<PostItem, AppendResult>(RunAsync);
     }
 
@@ -44,7 +49,14 @@ public sealed class PostGroups
     /// <returns>The post's append; <see cref="AppendResult.Duplicate"/> when its id was stored before (this answers the first result).</returns>
     public Task<AppendResult> PostAsync(string channelId, PostItem item) => _groups.SubmitAsync(channelId, item);
 
-    private Task<IReadOnlyList<GroupCommit<PostItem, AppendResult>.Outcome>> RunAsync(string channelId, IReadOnlyList<PostItem> items) =>
+    /// <summary>Transactions that committed groups (fewer than the groups when channels shared one).</summary>
+    public long Transactions => _groups.Transactions;
+
+    private async Task<IReadOnlyList<IReadOnlyList<GroupCommit<PostItem, AppendResult>.Outcome>?>> RunAsync(
+        IReadOnlyList<GroupCommit<PostItem, AppendResult>.KeyGroup> groups) =>
+        groups.Count == 1 ? [await RunOneAsync(groups[0].Key, groups[0].Items)] : await RunAcrossAsync(groups);
+
+    private Task<IReadOnlyList<GroupCommit<PostItem, AppendResult>.Outcome>> RunOneAsync(string channelId, IReadOnlyList<PostItem> items) =>
         Ids.IsValid(channelId)
             ? ChatEventStore.RetryOnConflict(() => _store.InTransactionAsync((tx, ct) => CommitAsync(tx, channelId, items, ct), CancellationToken.None))
             : Task.FromResult<IReadOnlyList<GroupCommit<PostItem, AppendResult>.Outcome>>(
@@ -96,6 +108,12 @@ public sealed class PostGroups
         // The files the posts attach are marked attached. A file swept since it was read (left unattached for its whole
         // lifetime, then posted in the instant of its sweep) refuses the whole group, every post of it with that problem.
         await ChannelWriteSide.ApplyAfterAsync(tx, channelId, after, ct);
+        return Answer(decided, rows);
+    }
+
+    /// <summary>Each post's outcome once its group's appended <paramref name="rows"/> (one per accepted post) are known.</summary>
+    private static GroupCommit<PostItem, AppendResult>.Outcome[] Answer(Decisions decided, IReadOnlyList<AppendResult> rows)
+    {
         var outcomes = decided.Outcomes.ToArray();
         for (var j = 0; j < decided.Accepted.Count; j++)
         {

@@ -62,6 +62,8 @@ internal sealed class StageSpans : IDisposable
         {
             ["request (server, to the answer)"] = [],
             ["  of which database commands (sum)"] = [],
+            ["  request start -> first database command"] = [],
+            ["  last database command -> request end"] = [],
             ["request end -> push send starts"] = [],
             ["push send + broker confirm"] = [],
             ["push send starts -> gateway delivery starts"] = [],
@@ -80,9 +82,13 @@ internal sealed class StageSpans : IDisposable
             }
             whole++;
             stages["request (server, to the answer)"].Add(Ms(request.End, request.Start));
-            stages["  of which database commands (sum)"].Add(trace
-                .Where(s => s.Name is "postgresql" or "esc_rtscen" && s.Start >= request.Start && s.End <= request.End)
-                .Sum(s => Ms(s.End, s.Start)));
+            var database = trace.Where(s => s.Name is "postgresql" or "esc_rtscen" && s.Start >= request.Start && s.End <= request.End).ToList();
+            stages["  of which database commands (sum)"].Add(database.Sum(s => Ms(s.End, s.Start)));
+            if (database.Count > 0)
+            {
+                stages["  request start -> first database command"].Add(Ms(database.Min(s => s.Start), request.Start));
+                stages["  last database command -> request end"].Add(Ms(request.End, database.Max(s => s.End)));
+            }
             stages["request end -> push send starts"].Add(Ms(push.Start, request.End));
             stages["push send + broker confirm"].Add(Ms(push.End, push.Start));
             stages["push send starts -> gateway delivery starts"].Add(Ms(deliver.Start, push.Start));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Messages;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.Tests.Infrastructure;
@@ -119,6 +120,122 @@ public sealed class GroupCommits(PostgresFixture db) : ApiTest(db)
             "select count(*) from es_events where stream_id = $1 and data->>'text' = 'once'");
         cmd.Parameters.Add(new NpgsqlParameter { Value = StreamNames.Channel(ch) });
         Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Posts_to_several_channels_waiting_at_once_are_committed_in_one_transaction()
+    {
+        var ada = await RegisterAsync("ada");
+        var ws = await WorkspaceAsync(ada);
+        var waiting = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            waiting.Add(await ChannelAsync(ada, ws, $"waiting-{i}"));
+        }
+
+        var posts = await WhileEveryCommitWaitsAsync(ada, ws, async () =>
+        {
+            var sent = new List<Task<HttpResponseMessage>>();
+            foreach (var ch in waiting)
+            {
+                sent.Add(ada.SendAsync("POST", $"/v1/channels/{ch}/messages", new { text = $"to {ch}" }));
+                await Eventually.Until(() => Task.FromResult(Groups.Queued(ch)), n => n == 1, TimeSpan.FromSeconds(10), "the post to queue");
+            }
+            return sent;
+        });
+
+        var answers = await Task.WhenAll(posts).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+        // One transaction wrote all three: the same transaction id on each event, and each channel's write side moved.
+        await using var cmd = Db.DataSource.CreateCommand("""
+            select count(distinct e.tx_id), count(*),
+                   count(*) filter (where c.version = e.version and s.version = e.version)
+              from es_events e join es_streams s on s.stream_id = e.stream_id
+              join ws_channels c on 'channel-' || c.channel_id = e.stream_id
+             where e.stream_id = any($1) and e.type = 'message.posted.v1'
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = waiting.Select(StreamNames.Channel).ToArray() });
+        await using var r = await cmd.ExecuteReaderAsync();
+        Assert.True(await r.ReadAsync());
+        Assert.Equal((1L, 3L, 3L), (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
+    }
+
+    [Fact]
+    public async Task A_channel_busy_elsewhere_is_left_out_of_a_shared_transaction_and_does_not_hold_up_the_others()
+    {
+        var ada = await RegisterAsync("ada");
+        var ws = await WorkspaceAsync(ada);
+        var free = await ChannelAsync(ada, ws, "free");
+        var busy = await ChannelAsync(ada, ws, "busy");
+        await using var holder = await Db.DataSource.OpenConnectionAsync();
+        await using var held = await holder.BeginTransactionAsync();
+
+        var posts = await WhileEveryCommitWaitsAsync(ada, ws, async () =>
+        {
+            var toFree = ada.SendAsync("POST", $"/v1/channels/{free}/messages", new { text = "free" });
+            await Eventually.Until(() => Task.FromResult(Groups.Queued(free)), n => n == 1, TimeSpan.FromSeconds(10), "the post to the free channel to queue");
+            await LockStreamAsync(holder, held, busy);
+            var toBusy = ada.SendAsync("POST", $"/v1/channels/{busy}/messages", new { text = "busy" });
+            await Eventually.Until(() => Task.FromResult(Groups.Queued(busy)), n => n == 1, TimeSpan.FromSeconds(10), "the post to the busy channel to queue");
+            return [toFree, toBusy];
+        });
+
+        // The free channel's post commits while the busy channel's lock is still held elsewhere.
+        Assert.Equal(HttpStatusCode.Created, (await posts[0].WaitAsync(TimeSpan.FromSeconds(20))).StatusCode);
+        Assert.False(posts[1].IsCompleted);
+        await held.RollbackAsync();
+        Assert.Equal(HttpStatusCode.Created, (await posts[1].WaitAsync(TimeSpan.FromSeconds(20))).StatusCode);
+    }
+
+    /// <summary>
+    /// Keeps every commit runner of the node waiting (each on a channel whose stream lock the test holds), runs
+    /// <paramref name="queue"/> (its posts can only queue), then lets the runners go: the first one free takes every
+    /// channel queued meanwhile into its next transaction.
+    /// </summary>
+    private async Task<List<Task<HttpResponseMessage>>> WhileEveryCommitWaitsAsync(
+        TestUser user, string ws, Func<Task<List<Task<HttpResponseMessage>>>> queue)
+    {
+        var blockers = new List<string>();
+        for (var i = 0; i < GroupCommit<PostItem, EventSourcedChat.EventStore.AppendResult>.DefaultMaxRunners; i++)
+        {
+            blockers.Add(await ChannelAsync(user, ws, $"blocker-{i}"));
+        }
+        List<Task<HttpResponseMessage>> queued;
+        Task<HttpResponseMessage[]> blocked;
+        await using (var holder = await Db.DataSource.OpenConnectionAsync())
+        {
+            await using var tx = await holder.BeginTransactionAsync();
+            foreach (var ch in blockers)
+            {
+                await LockStreamAsync(holder, tx, ch);
+            }
+            var sent = new List<Task<HttpResponseMessage>>();
+            foreach (var ch in blockers)
+            {
+                // One at a time, each once the one before waits: each post gets a runner of its own.
+                sent.Add(user.SendAsync("POST", $"/v1/channels/{ch}/messages", new { text = "blocker" }));
+                await Eventually.Until(async () =>
+                {
+                    await using var waiting = Db.DataSource.CreateCommand("""
+                        select count(*) from pg_stat_activity
+                         where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'
+                        """);
+                    return (long)(await waiting.ExecuteScalarAsync())!;
+                }, n => n == sent.Count, TimeSpan.FromSeconds(10), $"commit runner {sent.Count} to wait on a stream lock");
+            }
+            blocked = Task.WhenAll(sent);
+            queued = await queue();
+            await tx.RollbackAsync();
+        }
+        Assert.All(await blocked.WaitAsync(TimeSpan.FromSeconds(20)), a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+        return queued;
+    }
+
+    private static async Task LockStreamAsync(NpgsqlConnection holder, NpgsqlTransaction tx, string channelId)
+    {
+        await using var lockIt = new NpgsqlCommand("select es_lock_stream($1)", holder, tx);
+        lockIt.Parameters.Add(new NpgsqlParameter { Value = StreamNames.Channel(channelId) });
+        await lockIt.ExecuteNonQueryAsync();
     }
 
     /// <summary>
