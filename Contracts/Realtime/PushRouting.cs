@@ -87,7 +87,8 @@ public static partial class PushRouting
 
     /// <summary>
     /// A profile event as <c>user.updated</c> shows it: the user, the workspaces told, and the changed part of the
-    /// profile (<c>{userId, displayName, title, timeZone}</c> or <c>{userId, status}</c>, status null when cleared).
+    /// profile (<c>{userId, displayName, title, timeZone}</c>, <c>{userId, status}</c>, status null when cleared, or
+    /// <c>{userId, avatar: {fileId, sha256}}</c>, avatar null when removed).
     /// </summary>
     private static (string UserId, IReadOnlyList<string> WorkspaceIds, object Change)? ProfileChange(string type, string data) =>
         EventTypes.Deserialize(type, data) switch
@@ -97,6 +98,9 @@ public static partial class PushRouting
             UserStatusSet s => (s.UserId, s.WorkspaceIds,
                 new { userId = s.UserId, status = (StatusView?)new StatusView(s.Emoji, s.Text, s.ExpiresAt) }),
             UserStatusCleared c => (c.UserId, c.WorkspaceIds, new { userId = c.UserId, status = (StatusView?)null }),
+            // No URLs: they are signed per read. A client reads the profile again for them (GET /v1/users/{id}).
+            UserAvatarSet a => (a.UserId, a.WorkspaceIds, new { userId = a.UserId, avatar = (object?)new { fileId = a.FileId, sha256 = a.Sha256 } }),
+            UserAvatarRemoved r => (r.UserId, r.WorkspaceIds, new { userId = r.UserId, avatar = (object?)null }),
             _ => null,
         };
 
