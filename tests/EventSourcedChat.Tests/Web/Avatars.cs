@@ -54,16 +54,16 @@ public sealed class Avatars(PostgresFixture db) : BrowserTest(db)
         // Bob's page shows it on her message and in the header's members, loaded (72 px and 32 px WebP), without a reload.
         var picture = adaOnBobsPage.Locator("img.avatar-img");
         await Expect(picture).ToHaveCountAsync(1, new() { Timeout = 15_000 });
-        await LoadedWidthAsync(picture, 72);
+        await Expect(picture).ToHaveJSPropertyAsync("naturalWidth", 72);
         var inHeader = bobPage.Locator(".people .person .avatar img.avatar-img");
         await Expect(inHeader).ToHaveCountAsync(1);
-        await LoadedWidthAsync(inHeader, 32);
+        await Expect(inHeader).ToHaveJSPropertyAsync("naturalWidth", 32);
         await Expect(Message(adaPage, "Morning all").Locator(".avatar img.avatar-img")).ToHaveCountAsync(1); // and on her own page
 
         // Her card on Bob's page: the 192 px picture.
         await Message(bobPage, "Morning all").Locator(".author").ClickAsync();
         var onCard = bobPage.GetByTestId("profile-card").GetByTestId("profile-avatar").Locator("img");
-        await LoadedWidthAsync(onCard, 192);
+        await Expect(onCard).ToHaveJSPropertyAsync("naturalWidth", 192);
         await ScreenshotAsync(bobPage, "avatar-card");
         await bobPage.GetByTestId("profile-card").GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
 
@@ -76,11 +76,6 @@ public sealed class Avatars(PostgresFixture db) : BrowserTest(db)
         var profile = await bob.GetAsync($"/v1/users/{ada.UserId}");
         Assert.Equal(System.Text.Json.JsonValueKind.Null, profile.GetProperty("avatarUrl").ValueKind);
     }
-
-    /// <summary>Waits (bounded) until the image has loaded, and checks the width of what it loaded.</summary>
-    private static async Task LoadedWidthAsync(ILocator image, int width) =>
-        await Eventually.Until(() => image.EvaluateAsync<int>("i => i.complete ? i.naturalWidth : 0"), w => w == width, TimeSpan.FromSeconds(10),
-            $"an avatar image {width} px wide to load");
 
     private static ILocator Message(IPage page, string text) => page.Locator("#messages [data-testid=message]", new() { HasText = text });
 }
