@@ -10,8 +10,6 @@ namespace EventSourcedChat.ReadModels.Profiles;
 /// </summary>
 public sealed class AvatarLinks(IObjectStore objects, FileSettings settings, TimeProvider clock)
 {
-    /// <summary>The column to select (text) next to a profile.</summary>
-    public const string Column = "p.avatar::text";
 
     /// <summary>The URLs of every size by size, or null without an avatar.</summary>
     public IReadOnlyDictionary<string, string>? UrlsOf(string? stored) =>

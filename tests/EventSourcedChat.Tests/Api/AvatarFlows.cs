@@ -56,7 +56,7 @@ public abstract partial class FileFlows
         Assert.Equal("user.avatar_set.v1", type);
         Assert.Equal(uploaded.GetProperty("sha256").GetString(), data.GetProperty("sha256").GetString());
         Assert.Equal(AvatarSizes.Select(s => (s, Avatars.ObjectIdOf(fileId, s))),
-            data.GetProperty("images").EnumerateArray().Select(i => (i.GetProperty("size").GetInt32(), i.GetProperty("objectId").GetString())));
+            data.GetProperty("images").EnumerateArray().Select(i => (i.GetProperty("size").GetInt32(), i.GetProperty("objectId").GetString()!)));
         Assert.DoesNotContain("http", data.GetRawText(), StringComparison.Ordinal);
 
         // A co-worker in the channel, and one who is not, read the profile with signed URLs; each size is a green square.
