@@ -10,7 +10,6 @@ namespace EventSourcedChat.ReadModels.Profiles;
 /// </summary>
 public sealed class AvatarLinks(IObjectStore objects, FileSettings settings, TimeProvider clock)
 {
-
     /// <summary>The URLs of every size by size, or null without an avatar.</summary>
     public IReadOnlyDictionary<string, string>? UrlsOf(string? stored) =>
         stored is null || JsonSerializer.Deserialize<AvatarFacts>(stored, EventTypes.Json) is not { } avatar
