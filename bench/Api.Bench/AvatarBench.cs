@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using EventSourcedChat.ReadSideBench;
 
 namespace EventSourcedChat.ApiBench;
 
