@@ -94,6 +94,7 @@ public sealed class ProfilePushes(PostgresFixture db) : RealtimeTest(db)
         Assert.Equal(uploaded.GetProperty("sha256").GetString(), avatar.GetProperty("sha256").GetString());
         Assert.DoesNotContain("http", seen[0].GetRawText(), StringComparison.Ordinal); // URLs are signed per read, never pushed
         Assert.Equal(JsonValueKind.Null, seen[1].GetProperty("avatar").ValueKind);
+        Assert.True(seen[1].GetProperty("position").GetInt64() > seen[0].GetProperty("position").GetInt64()); // for ?minPosition= reads
     }
 
     private static List<JsonElement> Updates(IEnumerable<JsonElement> events, string userId) =>
