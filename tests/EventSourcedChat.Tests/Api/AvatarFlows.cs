@@ -96,6 +96,27 @@ public abstract partial class FileFlows
     }
 
     [Fact]
+    public async Task An_author_removed_from_the_workspace_keeps_a_name_on_the_channel_s_pages_but_no_avatar()
+    {
+        var t = await TeamAsync();
+        using var store = StoreClient();
+        await SetAvatarAsync(t.Bob, store, t.Ws, TestImages.Png(80, 80));
+        var posted = await t.Bob.Ok("POST", $"/v1/channels/{t.Ch}/messages", new { text = "my last words" }, HttpStatusCode.Created);
+        var before = await t.Ada.Ok("GET", $"/v1/channels/{t.Ch}/messages?minPosition={posted.GetProperty("position").GetInt64()}");
+        Assert.Equal(AvatarSizes, UrlsOf(Author(before, t.Bob.UserId)).Keys.Order());
+
+        var removed = await t.Ada.Ok("DELETE", $"/v1/workspaces/{t.Ws}/members/{t.Bob.UserId}");
+        var after = await t.Ada.Ok("GET", $"/v1/channels/{t.Ch}/messages?minPosition={removed.GetProperty("position").GetInt64()}");
+        var bob = Author(after, t.Bob.UserId);
+        Assert.Equal("bob", bob.GetProperty("displayName").GetString());
+        Assert.Equal(JsonValueKind.Null, bob.GetProperty("avatarUrls").ValueKind); // no workspace shared any more
+        await Problems.AssertAsync(await t.Ada.SendAsync("GET", $"/v1/users/{t.Bob.UserId}"), HttpStatusCode.NotFound, "not_found");
+    }
+
+    private static JsonElement Author(JsonElement page, string userId) =>
+        page.GetProperty("authors").EnumerateArray().Single(a => a.GetProperty("userId").GetString() == userId);
+
+    [Fact]
     public async Task An_avatar_stands_upright_as_the_photo_s_exif_orientation_says()
     {
         var t = await TeamAsync();
