@@ -22,6 +22,7 @@ public static class ReadModelsModule
     {
         // Query services register here, one line each.
         services.AddSingleton<IMessageSearch, PostgresMessageSearch>();
+        services.AddSingleton<Profiles.AvatarLinks>();
         services.TryAddSingleton<IPresenceReader, NoPresence>();
         return services;
     }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using EventSourcedChat.Commands.Notifications;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
 
 namespace EventSourcedChat.Commands.Accounts;
 
@@ -40,6 +41,9 @@ public sealed record UserState(
     /// <summary>Threads the person followed (true) or unfollowed (false) by hand, by channel id and root seq.</summary>
     public ImmutableDictionary<(string ChannelId, long RootSeq), bool> FollowedThreads { get; init; } =
         ImmutableDictionary<(string ChannelId, long RootSeq), bool>.Empty;
+    /// <summary>The avatar: its source file, hash and stored sizes; null for none (initials show).</summary>
+    public AvatarFacts? Avatar { get; init; }
+
     /// <summary>Deactivated by an instance administrator: signing in is refused until reactivated.</summary>
     public bool Deactivated { get; init; }
 
@@ -60,6 +64,8 @@ public sealed record UserState(
             UserProfileUpdated p => s with { DisplayName = p.DisplayName, Title = p.Title, TimeZone = p.TimeZone },
             UserStatusSet st => s with { Status = new UserStatus(st.Emoji, st.Text, st.ExpiresAt) },
             UserStatusCleared => s with { Status = null },
+            UserAvatarSet a => s with { Avatar = new AvatarFacts(a.FileId, a.Sha256, a.Images) },
+            UserAvatarRemoved => s with { Avatar = null },
             PasswordChanged c => s with { PasswordHash = c.PasswordHash, Reset = null },
             PasswordResetRequested r => s with { Reset = new PendingReset(r.TokenHash, r.RequestedAt, r.ExpiresAt) },
             NotificationPreferencesSet n => s with { Notifications = NotificationPreferences.Of(n) },

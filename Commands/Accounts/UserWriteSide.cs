@@ -1,6 +1,8 @@
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Commands.Notifications;
+using System.Text.Json;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
 using EventSourcedChat.EventStore;
 using Npgsql;
 
@@ -46,7 +48,8 @@ public static class UserWriteSide
         var version = await log.GetStreamVersionAsync(StreamNames.User(userId), ct);
         await using var cmd = new NpgsqlCommand("""
             select email, display_name, title, time_zone, status_emoji, status_text, status_expires_at,
-                   array(select workspace_id from ws_workspace_members m where m.user_id = u.user_id order by workspace_id)
+                   array(select workspace_id from ws_workspace_members m where m.user_id = u.user_id order by workspace_id),
+                   avatar::text
               from ws_users u where user_id = $1
             """, tx.Connection, tx);
         cmd.Parameters.AddWithValue(userId);
@@ -63,6 +66,7 @@ public static class UserWriteSide
         {
             UserId = userId, Email = r.GetString(0), DisplayName = r.GetString(1), Version = version,
             Title = Text(2), TimeZone = Text(3), Status = status,
+            Avatar = Text(8) is { } avatar ? JsonSerializer.Deserialize<AvatarFacts>(avatar, EventTypes.Json) : null,
         };
         return (user, r.GetFieldValue<string[]>(7));
     }
@@ -136,6 +140,13 @@ public static class UserWriteSide
                 case UserStatusSet st:
                     batch.Add("update ws_users set status_emoji = $2, status_text = $3, status_expires_at = $4 where user_id = $1",
                         userId, st.Emoji, st.Text, st.ExpiresAt);
+                    break;
+                case UserAvatarSet a:
+                    batch.Add("update ws_users set avatar = $2::jsonb where user_id = $1",
+                        userId, JsonSerializer.Serialize(new AvatarFacts(a.FileId, a.Sha256, a.Images), EventTypes.Json));
+                    break;
+                case UserAvatarRemoved:
+                    batch.Add("update ws_users set avatar = null where user_id = $1", userId);
                     break;
                 case UserStatusCleared:
                     batch.Add("update ws_users set status_emoji = null, status_text = null, status_expires_at = null where user_id = $1", userId);

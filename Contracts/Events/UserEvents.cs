@@ -37,3 +37,18 @@ public sealed record PasswordChanged(string UserId, string PasswordHash, string 
 /// </summary>
 [EventType("user.password_reset_requested")]
 public sealed record PasswordResetRequested(string UserId, string TokenHash, DateTimeOffset RequestedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>One size of an avatar: a square WebP picture of <paramref name="Size"/> x <paramref name="Size"/> pixels, an object of the object store.</summary>
+public sealed record AvatarImage(int Size, string ObjectId);
+
+/// <summary>
+/// The user's avatar is now the image of the file <paramref name="FileId"/> (one they uploaded; <paramref name="Sha256"/>
+/// is its content's hash), cropped to its centred square and stored in each size of <paramref name="Images"/>, as objects
+/// of the object store (their ids, never bytes). <paramref name="WorkspaceIds"/>: whom <c>user.updated</c> is pushed to.
+/// </summary>
+[EventType("user.avatar_set")]
+public sealed record UserAvatarSet(string UserId, string FileId, string Sha256, IReadOnlyList<AvatarImage> Images, IReadOnlyList<string> WorkspaceIds);
+
+/// <summary>The user removed their avatar: initials show again.</summary>
+[EventType("user.avatar_removed")]
+public sealed record UserAvatarRemoved(string UserId, IReadOnlyList<string> WorkspaceIds);

@@ -44,4 +44,10 @@ public sealed record FileSettings
 
     /// <summary>The largest image, in bytes, that is read to make a thumbnail (larger ones get none).</summary>
     public long ThumbnailMaxSourceBytes { get; init; } = 50L * 1024 * 1024;
+
+    /// <summary>
+    /// How long avatar URLs stay valid: each answer signs them to the end of the next whole window of this length (so
+    /// between one and two lifetimes), and the same URL is given out for a whole window.
+    /// </summary>
+    public TimeSpan AvatarUrlLifetime { get; init; } = TimeSpan.FromHours(1);
 }

@@ -77,7 +77,7 @@ public static partial class PushRouting
             var payload = JsonSerializer.SerializeToElement(new { userId = deactivated.UserId }, EventTypes.Json);
             return new PushMessage(RealtimeTypes.UserDeactivated, null, null, null, txId, position, createdAt, payload, deactivated.UserId);
         }
-        if (StreamNames.IsUser(streamId) && ProfileChange(type, data) is var (changedUser, workspaceIds, change))
+        if (StreamNames.IsUser(streamId) && ProfileChange(type, data, position) is var (changedUser, workspaceIds, change))
         {
             var payload = JsonSerializer.SerializeToElement(change, EventTypes.Json);
             return new PushMessage(RealtimeTypes.UserUpdated, null, null, null, txId, position, createdAt, payload, changedUser, null, workspaceIds);
@@ -87,9 +87,11 @@ public static partial class PushRouting
 
     /// <summary>
     /// A profile event as <c>user.updated</c> shows it: the user, the workspaces told, and the changed part of the
-    /// profile (<c>{userId, displayName, title, timeZone}</c> or <c>{userId, status}</c>, status null when cleared).
+    /// profile (<c>{userId, displayName, title, timeZone}</c>, <c>{userId, status}</c>, status null when cleared, or
+    /// <c>{userId, avatar: {fileId, sha256}, position}</c>, avatar null when removed; <c>position</c> the event's, for a
+    /// read of the profile with <c>?minPosition=</c>).
     /// </summary>
-    private static (string UserId, IReadOnlyList<string> WorkspaceIds, object Change)? ProfileChange(string type, string data) =>
+    private static (string UserId, IReadOnlyList<string> WorkspaceIds, object Change)? ProfileChange(string type, string data, long position) =>
         EventTypes.Deserialize(type, data) switch
         {
             UserProfileUpdated p => (p.UserId, p.WorkspaceIds,
@@ -97,6 +99,10 @@ public static partial class PushRouting
             UserStatusSet s => (s.UserId, s.WorkspaceIds,
                 new { userId = s.UserId, status = (StatusView?)new StatusView(s.Emoji, s.Text, s.ExpiresAt) }),
             UserStatusCleared c => (c.UserId, c.WorkspaceIds, new { userId = c.UserId, status = (StatusView?)null }),
+            // No URLs: they are signed per read. A client reads the profile again for them, with ?minPosition=position (the
+            // push worker may be ahead of the profiles projection).
+            UserAvatarSet a => (a.UserId, a.WorkspaceIds, new { userId = a.UserId, avatar = (object?)new { fileId = a.FileId, sha256 = a.Sha256 }, position }),
+            UserAvatarRemoved r => (r.UserId, r.WorkspaceIds, new { userId = r.UserId, avatar = (object?)null, position }),
             _ => null,
         };
 

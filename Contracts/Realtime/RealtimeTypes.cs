@@ -21,9 +21,11 @@ public static class RealtimeTypes
     public const string ReadMarker = "read.marker";
 
     /// <summary>
-    /// A user's profile or status changed (<c>user.profile_updated</c>, <c>user.status_set</c>, <c>user.status_cleared</c>):
+    /// A user's profile, status or avatar changed (<c>user.profile_updated</c>, <c>user.status_set</c>, <c>user.status_cleared</c>, <c>user.avatar_set</c>, <c>user.avatar_removed</c>):
     /// sent to the connections of everyone sharing a workspace with them and to their own, never replayed. <c>data</c>
-    /// is <c>{userId, displayName, title, timeZone}</c> or <c>{userId, status}</c> (status null when cleared).
+    /// is <c>{userId, displayName, title, timeZone}</c>, <c>{userId, status}</c> (status null when cleared) or
+    /// <c>{userId, avatar: {fileId, sha256}, position}</c> (avatar null when removed; the URLs come with the profile, read
+    /// with <c>?minPosition=position</c>).
     /// </summary>
     public const string UserUpdated = "user.updated";
 

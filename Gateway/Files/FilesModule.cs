@@ -30,6 +30,7 @@ public static class FilesModule
             services.AddSingleton<IObjectStore>(sp => sp.GetRequiredService<LocalObjectStore>());
         }
         services.AddSingleton<IImageThumbnails, ImageThumbnails>();
+        services.AddSingleton<IAvatarImages, AvatarImages>();
         return services;
     }
 }

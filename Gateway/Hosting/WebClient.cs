@@ -1,3 +1,4 @@
+using EventSourcedChat.Contracts.Files;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
 
@@ -11,12 +12,40 @@ namespace EventSourcedChat.Gateway.Hosting;
 public static class WebClient
 {
     /// <summary>The page loads only its own script and style, talks only to its own origin (REST and the hub's WebSocket).</summary>
-    public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-        "connect-src 'self' ws: wss:; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    public static readonly string ContentSecurityPolicy = ContentSecurityPolicyFor(null);
+
+    /// <summary>
+    /// The page's policy when the object store's URLs are on another origin (S3): that one origin, and no other, is added
+    /// to <c>img-src</c> (previews, avatars) and <c>connect-src</c> (uploads).
+    /// </summary>
+    public static string ContentSecurityPolicyFor(string? storeOrigin)
+    {
+        var store = storeOrigin is null ? "" : " " + storeOrigin;
+        return $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{store}; font-src 'self'; " +
+               $"connect-src 'self' ws: wss:{store}; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    }
+
+    /// <summary>
+    /// The origin the object store's signed URLs point at when it is not this host (S3: its endpoint, or the bucket's
+    /// virtual host), found by signing a URL (no request is made); null for the embedded store (URLs on this origin).
+    /// </summary>
+    public static string? StoreOrigin(IObjectStore objects, ILogger logger)
+    {
+        try
+        {
+            var probe = objects.SignDownload(new string('0', 32), new FileDownload("probe.png", "image/png"), DateTimeOffset.UtcNow.AddMinutes(1));
+            return Uri.TryCreate(probe, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri.GetLeftPart(UriPartial.Authority) : null;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "The object store signs no URL at start: the page's policy names no store origin");
+            return null;
+        }
+    }
 
     public static WebApplication UseWebClient(this WebApplication app)
     {
+        var policy = ContentSecurityPolicyFor(StoreOrigin(app.Services.GetRequiredService<IObjectStore>(), app.Logger));
         app.Use((context, next) =>
         {
             var headers = context.Response.Headers;
@@ -25,7 +54,7 @@ public static class WebClient
             headers["Referrer-Policy"] = "no-referrer";
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()";
-            headers[HeaderNames.ContentSecurityPolicy] = ContentSecurityPolicy;
+            headers[HeaderNames.ContentSecurityPolicy] = policy;
             return next(context);
         });
 

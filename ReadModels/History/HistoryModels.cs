@@ -17,10 +17,12 @@ public sealed record MessageView(
 public sealed record ReactionGroup(string Emoji, int Count, IReadOnlyList<string> UserIds);
 
 /// <summary>A page of top-level messages: newest first when paging back (<c>before</c>, or the latest page), oldest first with <c>after</c>.</summary>
-public sealed record MessagePage(IReadOnlyList<MessageView> Messages, bool HasMore);
+/// <param name="Authors">The page's authors, once each, with their display names and avatar URLs.</param>
+public sealed record MessagePage(IReadOnlyList<MessageView> Messages, bool HasMore, IReadOnlyList<AuthorView>? Authors = null);
 
 /// <summary>A channel's pinned messages, newest pin first (at most the write side's cap per channel).</summary>
 public sealed record PinnedMessages(IReadOnlyList<MessageView> Messages);
 
 /// <summary>A thread: its root and a page of replies, oldest first.</summary>
-public sealed record ThreadPage(MessageView Root, IReadOnlyList<MessageView> Replies, bool HasMore);
+/// <param name="Authors">The root's and the replies' authors, once each, with their display names and avatar URLs.</param>
+public sealed record ThreadPage(MessageView Root, IReadOnlyList<MessageView> Replies, bool HasMore, IReadOnlyList<AuthorView>? Authors = null);

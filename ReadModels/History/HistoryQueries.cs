@@ -1,5 +1,7 @@
 using System.Globalization;
 using EventSourcedChat.Projections.History;
+using EventSourcedChat.Projections.Profiles;
+using EventSourcedChat.ReadModels.Profiles;
 using EventSourcedChat.ReadModels.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +14,8 @@ namespace EventSourcedChat.ReadModels.History;
 /// <summary>
 /// Channel history: pages of top-level messages, one message, and a thread. Every query first checks that the caller
 /// may see the channel (a channel they may not see answers 404 exactly as a missing one) and honours
-/// <c>?minPosition=</c> for the history and directory projections.
+/// <c>?minPosition=</c> for the history, directory and profiles projections (pages and threads name their authors,
+/// with avatar URLs: <see cref="MessageAuthors"/>).
 /// </summary>
 public static class HistoryQueries
 {
@@ -22,7 +25,7 @@ public static class HistoryQueries
     public static RouteGroupBuilder MapHistoryQueries(this RouteGroupBuilder group)
     {
         var channel = group.MapGroup("/channels/{channelId}")
-            .WaitsFor(Projection.CheckpointOf(HistoryProjection.ProjectionName), ChannelAccess.Directory);
+            .WaitsFor(Projection.CheckpointOf(HistoryProjection.ProjectionName), ChannelAccess.Directory, ProfileProjection.Checkpoint);
         channel.MapGet("/messages", GetPageAsync).WithName("GetMessages").Produces<MessagePage>();
         channel.MapGet("/messages/{seq:long}", GetMessageAsync).WithName("GetMessage").Produces<MessageView>();
         channel.MapGet("/messages/{seq:long}/thread", GetThreadAsync).WithName("GetThread").Produces<ThreadPage>();
@@ -30,7 +33,7 @@ public static class HistoryQueries
     }
 
     /// <summary><c>?before=seq</c> (newest first), <c>?after=seq</c> (oldest first) or neither (the latest page, newest first).</summary>
-    private static async Task<IResult> GetPageAsync(string channelId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> GetPageAsync(string channelId, HttpContext http, NpgsqlDataSource db, AvatarLinks avatars, CancellationToken ct)
     {
         if (!TryLong(http, "before", out var before) || !TryLong(http, "after", out var after))
         {
@@ -48,7 +51,8 @@ public static class HistoryQueries
         {
             return QueryActor.NotFound("The channel");
         }
-        return Results.Ok(await HistoryStore.PageAsync(db, channelId, before, after, limit, ct));
+        var page = await HistoryStore.PageAsync(db, channelId, before, after, limit, ct);
+        return Results.Ok(page with { Authors = await MessageAuthors.OfAsync(db, channelId, page.Messages, avatars, ct) });
     }
 
     /// <summary>One message, top-level or reply (a tombstone if deleted).</summary>
@@ -64,7 +68,8 @@ public static class HistoryQueries
     }
 
     /// <summary>A thread by its root (a top-level message; a reply's seq is not a thread: 404) and replies after <c>?after=seq</c>, oldest first.</summary>
-    private static async Task<IResult> GetThreadAsync(string channelId, long seq, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IResult> GetThreadAsync(
+        string channelId, long seq, HttpContext http, NpgsqlDataSource db, AvatarLinks avatars, CancellationToken ct)
     {
         if (!TryLong(http, "after", out var after))
         {
@@ -83,7 +88,7 @@ public static class HistoryQueries
             return QueryActor.NotFound("The thread");
         }
         var (replies, hasMore) = await HistoryStore.RepliesAsync(db, channelId, seq, after ?? 0, limit, ct);
-        return Results.Ok(new ThreadPage(root, replies, hasMore));
+        return Results.Ok(new ThreadPage(root, replies, hasMore, await MessageAuthors.OfAsync(db, channelId, [root, .. replies], avatars, ct)));
     }
 
     /// <summary>An optional non-negative integer query parameter; false when present but not one (or given twice).</summary>

@@ -1,4 +1,6 @@
+using EventSourcedChat.Contracts.Files;
 using EventSourcedChat.Projections.Profiles;
+using EventSourcedChat.ReadModels.Profiles;
 using EventSourcedChat.ReadModels.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,9 +10,11 @@ using Npgsql;
 namespace EventSourcedChat.ReadModels.Workspaces;
 
 /// <summary>A member in the workspace's directory: profile, role and presence.</summary>
-/// <param name="AvatarUrl">Always null until avatars exist (as in the profile).</param>
+/// <param name="AvatarUrl">The avatar's signed URL at 192 px, null without one (as in the profile).</param>
+/// <param name="AvatarUrls">The avatar's signed URLs by size in pixels; null without an avatar.</param>
 /// <param name="Presence"><c>active</c>, <c>away</c> or <c>offline</c> (Redis); <c>unknown</c> while it does not answer.</param>
-public sealed record DirectoryMember(string UserId, string DisplayName, string? Title, string? AvatarUrl, string Role, string Presence);
+public sealed record DirectoryMember(
+    string UserId, string DisplayName, string? Title, string? AvatarUrl, string Role, string Presence, IReadOnlyDictionary<string, string>? AvatarUrls = null);
 
 /// <param name="NextCursor">Give it as <c>?cursor=</c> for the next page; null on the last page.</param>
 public sealed record DirectoryPage(IReadOnlyList<DirectoryMember> Members, string? NextCursor);
@@ -35,7 +39,7 @@ public static class MemberDirectory
     }
 
     private static async Task<IResult> HandleAsync(
-        string workspaceId, HttpContext http, NpgsqlDataSource db, IPresenceReader presence, CancellationToken ct)
+        string workspaceId, HttpContext http, NpgsqlDataSource db, IPresenceReader presence, AvatarLinks avatars, CancellationToken ct)
     {
         if (!Paging.TryLimit(http, DefaultLimit, MaxLimit, out var limit))
         {
@@ -56,7 +60,7 @@ public static class MemberDirectory
             return QueryActor.NotFound("The workspace");
         }
         await using var cmd = db.CreateCommand($"""
-            select u.user_id, u.display_name, p.title, m.role
+            select u.user_id, u.display_name, p.title, m.role, p.avatar::text
               from rm_directory.workspace_members m
               join rm_directory.users u on u.user_id = m.user_id
               left join rm_profiles.profiles p on p.user_id = m.user_id
@@ -78,7 +82,9 @@ public static class MemberDirectory
         {
             while (await r.ReadAsync(ct))
             {
-                members.Add(new DirectoryMember(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), null, r.GetString(3), NoPresence.Unknown));
+                var urls = avatars.UrlsOf(r.IsDBNull(4) ? null : r.GetString(4));
+                members.Add(new DirectoryMember(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), Avatars.DefaultOf(urls), r.GetString(3),
+                    NoPresence.Unknown, urls));
             }
         }
         string? next = null;

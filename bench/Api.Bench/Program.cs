@@ -10,6 +10,7 @@ using Npgsql;
 //   dotnet run -c Release --project bench/Api.Bench -- --post-cost [--posts N] [--pg-log PATH] [--roles api|all]
 //   dotnet run -c Release --project bench/Api.Bench -- --telemetry-cost [--rounds N] [--warmup S] [--duration S]
 //   dotnet run -c Release --project bench/Api.Bench -- --thumbnails [--samples N] [--s3]
+//   dotnet run -c Release --project bench/Api.Bench -- --avatars [--samples N] [--s3]
 // Needs ConnectionStrings__Postgres (any database on the server; the bench drops and creates esc_apibench).
 
 var quick = args.Contains("--quick");
@@ -53,6 +54,13 @@ if (args.Contains("--thumbnails"))
     // Time to first byte of an image's thumbnail against its original: see ThumbnailBench.
     var thumbDatabase = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
     return await ThumbnailBench.RunAsync(dll, thumbDatabase, (int)Option("--samples", 50), args.Contains("--s3"));
+}
+
+if (args.Contains("--avatars"))
+{
+    // Time to first byte of an avatar's sizes, and what setting one costs: see AvatarBench.
+    var avatarDatabase = await BenchDatabases.ResetAsync(adminConnection, BenchDatabase.Name);
+    return await AvatarBench.RunAsync(dll, avatarDatabase, (int)Option("--samples", 30), args.Contains("--s3"));
 }
 
 var total = Stopwatch.StartNew();

@@ -77,7 +77,7 @@ internal static class ThumbnailBench
         }
     }
 
-    private static void Row(string name, List<long> ticks)
+    internal static void Row(string name, List<long> ticks)
     {
         var sorted = ticks.Order().ToArray();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -85,7 +85,7 @@ internal static class ThumbnailBench
     }
 
     /// <summary>Asks, sends the bytes, completes; answers the file id and the ticks of the step that makes the thumbnail.</summary>
-    private static async Task<(string FileId, long Ticks)> UploadAsync(HttpClient http, BenchUser user, string ws, byte[] bytes)
+    internal static async Task<(string FileId, long Ticks)> UploadAsync(HttpClient http, BenchUser user, string ws, byte[] bytes)
     {
         var asked = await SendAsync(http, user, HttpMethod.Post, "v1/files", new { name = "photo.jpg", size = bytes.Length, contentType = "image/jpeg", workspaceId = ws }, HttpStatusCode.Created);
         var fileId = asked.GetProperty("fileId").GetString()!;
@@ -108,7 +108,7 @@ internal static class ThumbnailBench
     }
 
     /// <summary>Ticks from sending the GET to the first byte of its body; and the body's length.</summary>
-    private static async Task<(long Ticks, long Bytes)> FirstByteAsync(HttpClient http, string url)
+    internal static async Task<(long Ticks, long Bytes)> FirstByteAsync(HttpClient http, string url)
     {
         var start = Stopwatch.GetTimestamp();
         using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
@@ -125,7 +125,7 @@ internal static class ThumbnailBench
         return (ticks, total);
     }
 
-    private static async Task<JsonElement> SendAsync(HttpClient http, BenchUser user, HttpMethod method, string path, object? body, HttpStatusCode expected)
+    internal static async Task<JsonElement> SendAsync(HttpClient http, BenchUser user, HttpMethod method, string path, object? body, HttpStatusCode expected)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Authorization = user.Authorization;
@@ -140,7 +140,7 @@ internal static class ThumbnailBench
     }
 
     /// <summary>A photo-like JPEG (gradients and noise, so it compresses like a photo, not like a flat fill).</summary>
-    private static byte[] Photo(int width, int height)
+    internal static byte[] Photo(int width, int height)
     {
         using var bitmap = new SKBitmap(width, height);
         var random = new Random(7);

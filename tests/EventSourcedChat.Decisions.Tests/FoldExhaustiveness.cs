@@ -43,6 +43,7 @@ public class FoldExhaustiveness
         Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h")], UserState.Evolve),
         Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h"), new UserStatusSet("u", "palm_tree", "away", null, [])], UserState.Evolve),
         Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h"), new UserDeactivated("u", "y")], UserState.Evolve),
+        Fold.Replay(UserState.Initial, [new UserRegistered("u", "e", "n", "h"), new UserAvatarSet("u", "f", "h", [new AvatarImage(32, "o")], [])], UserState.Evolve),
     ];
 
     private sealed record Kind(Func<object, IEnumerable<string>> DescribeAfter, Func<object, string> Throwing);
@@ -114,7 +115,7 @@ public class FoldExhaustiveness
         string.Join(',', s.Invites.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => i.Value.ToString()));
 
     private static string Describe(UserState s) =>
-        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|{s.PasswordHash}|{s.Reset}|deactivated={s.Deactivated}|" +
+        $"{s.UserId}|{s.Email}|{s.DisplayName}|{s.Version}|{s.Title}|{s.TimeZone}|{s.Status}|{s.PasswordHash}|{s.Reset}|deactivated={s.Deactivated}|avatar={s.Avatar?.FileId}/{string.Join(',', (s.Avatar?.Images ?? Array.Empty<AvatarImage>()).Select(i => $"{i.Size}:{i.ObjectId}"))}|" +
         string.Join(',', s.ReadMarkers.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}")) + "|" +
         $"{s.Notifications}|" +
         string.Join(',', s.ChannelNotifications.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")) + "|" +

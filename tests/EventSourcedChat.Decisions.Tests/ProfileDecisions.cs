@@ -1,7 +1,9 @@
 using EventSourcedChat.Commands.Accounts;
+using EventSourcedChat.Commands.Files;
 using EventSourcedChat.Commands.Profiles;
 using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
 using static EventSourcedChat.Decisions.Tests.Given;
 
 namespace EventSourcedChat.Decisions.Tests;
@@ -60,9 +62,72 @@ public class ProfileDecisions
         Assert.NotNull(UpdateProfileEndpoint.Decide(Bob(), Workspaces, new UpdateProfile(new string('n', 80), new string('t', 100), null)));
     }
 
+    // Was An_avatar_is_refused_until_the_file_store_exists: a file the endpoint made no avatar of is still refused.
     [Fact]
-    public void An_avatar_is_refused_until_the_file_store_exists() =>
+    public void An_avatar_file_that_the_endpoint_made_nothing_of_is_refused() =>
         Assert.Equal(ErrorCodes.InvalidRequest, Invalid(() => UpdateProfileEndpoint.Decide(Bob(), Workspaces, new UpdateProfile(null, null, null, "f1"))));
+
+    private static AvatarFacts AvatarOf(string fileId) =>
+        new(fileId, "ab12", [.. Avatars.Sizes.Select(size => new AvatarImage(size, Avatars.ObjectIdOf(fileId, size)))]);
+
+    [Fact]
+    public void An_avatar_is_set_with_the_object_ids_of_its_sizes_and_the_file_s_hash()
+    {
+        var avatar = AvatarOf("f1");
+        var e = Assert.IsType<UserAvatarSet>(UpdateProfileEndpoint.DecideAvatar(Bob(), Workspaces, new UpdateProfile(null, null, null, "f1"), avatar));
+        Assert.Equal((Given.Bob, "f1", "ab12"), (e.UserId, e.FileId, e.Sha256));
+        Assert.Equal([32, 72, 192, 512], e.Images.Select(i => i.Size));
+        Assert.Equal(Avatars.ObjectIdOf("f1", 512), e.Images[^1].ObjectId);
+        Assert.Equal(Workspaces, e.WorkspaceIds);
+        Assert.Equal("f1", UserState.Evolve(Bob(), e).Avatar!.FileId);
+    }
+
+    [Fact]
+    public void The_same_avatar_again_decides_nothing_and_another_file_replaces_it()
+    {
+        var bob = Bob(new UserAvatarSet(Given.Bob, "f1", "ab12", AvatarOf("f1").Images, Workspaces));
+        Assert.Null(UpdateProfileEndpoint.DecideAvatar(bob, Workspaces, new UpdateProfile(null, null, null, "f1"), AvatarOf("f1")));
+        Assert.IsType<UserAvatarSet>(UpdateProfileEndpoint.DecideAvatar(bob, Workspaces, new UpdateProfile(null, null, null, "f2"), AvatarOf("f2")));
+    }
+
+    [Fact]
+    public void An_empty_avatar_file_id_removes_the_avatar_and_with_none_decides_nothing()
+    {
+        var bob = Bob(new UserAvatarSet(Given.Bob, "f1", "ab12", AvatarOf("f1").Images, Workspaces));
+        var removed = Assert.IsType<UserAvatarRemoved>(UpdateProfileEndpoint.DecideAvatar(bob, Workspaces, new UpdateProfile(null, null, null, ""), null));
+        Assert.Null(UserState.Evolve(bob, removed).Avatar);
+        Assert.Null(UpdateProfileEndpoint.DecideAvatar(Bob(), Workspaces, new UpdateProfile(null, null, null, ""), null));
+        Assert.Null(UpdateProfileEndpoint.DecideAvatar(bob, Workspaces, new UpdateProfile("Bob", null, null), null));
+    }
+
+    [Fact]
+    public void A_name_and_an_avatar_in_one_change_decide_both_events_profile_first()
+    {
+        var events = UpdateProfileEndpoint.DecideAll(Bob(), Workspaces, new UpdateProfile("Robert", null, null, "f1"), AvatarOf("f1"));
+        Assert.Equal([typeof(UserProfileUpdated), typeof(UserAvatarSet)], events.Select(e => e.GetType()));
+    }
+
+    [Fact]
+    public void An_avatar_made_of_another_file_than_the_one_named_is_refused() =>
+        Assert.Equal(ErrorCodes.InvalidRequest, Invalid(() => UpdateProfileEndpoint.DecideAvatar(Bob(), Workspaces, new UpdateProfile(null, null, null, "f1"), AvatarOf("f2"))));
+
+    [Fact]
+    public void Only_the_caller_s_completed_image_may_become_an_avatar()
+    {
+        var image = new FileRow("f1", W, Given.Bob, "me.png", 100, "image/png", "ab12", Uploaded: true);
+        Assert.Same(image, AvatarRules.Source(image, Given.Bob));
+        foreach (var (file, why) in new (FileRow?, string)[]
+        {
+            (null, "unknown or swept"),
+            (image with { UploaderId = Given.Alice }, "someone else's"),
+            (image with { Uploaded = false, Sha256 = null }, "bytes not there yet"),
+            (image with { ContentType = "image/svg+xml" }, "SVG"),
+            (image with { ContentType = "application/pdf" }, "not an image"),
+        })
+        {
+            Assert.True(Invalid(() => AvatarRules.Source(file, Given.Bob)) == ErrorCodes.InvalidRequest, why);
+        }
+    }
 
     [Fact]
     public void Someone_who_does_not_exist_is_not_found() =>

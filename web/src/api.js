@@ -72,7 +72,7 @@ export class Api {
     register(email, password, displayName) { return this.request('POST', '/v1/auth/register', { email, password, displayName }); }
     login(email, password) { return this.request('POST', '/v1/auth/login', { email, password }); }
     logout() { return this.request('POST', '/v1/auth/logout'); }
-    user(userId) { return this.request('GET', `/v1/users/${enc(userId)}`); }
+    user(userId, minPosition) { return this.request('GET', `/v1/users/${enc(userId)}`, undefined, minPosition); }
     myProfile(minPosition) { return this.request('GET', '/v1/users/me', undefined, minPosition); }
     updateProfile(changes) { return this.request('PATCH', '/v1/users/me', changes); }
     setStatus(emoji, text, expiresAt) { return this.request('PUT', '/v1/users/me/status', { emoji, text, expiresAt: expiresAt ?? undefined }); }

@@ -8,6 +8,7 @@ import { renderTyping, startRealtime } from './events.js';
 import { loadOlder, markReadSoon, markRead, rerenderFor, act, composerInput, composerForm, renderMessages, openThread, closeThread, renderThread } from './messages.js';
 import { togglePins, loadPins, onPinsChanged, renderPins } from './pins.js';
 import { installProfileCards, openProfileEditor } from './profiles.js';
+import { avatarNode, installAvatars } from './avatars.js';
 import { dialog, createChannelDialog, browseDialog, inviteDialog, addToWorkspaceDialog, dmDialog } from './dialogs.js';
 
 let bannerTimer = null;
@@ -220,6 +221,7 @@ function buildShell() {
     ui.searchResults = h('div', { id: 'search-results', class: 'search-results', hidden: true, role: 'region', 'aria-label': 'Search results' });
     ui.meBox = h('div', { class: 'me-box' });
     installProfileCards(document.body);
+    installAvatars(document.body);
     ui.banner = h('div', { id: 'banner', class: 'banner', role: 'status', 'aria-live': 'polite' });
     ui.sidebar = h('nav', { id: 'sidebar', class: 'sidebar', 'aria-label': 'Channels and direct messages' });
     ui.pane = h('main', { id: 'pane', class: 'pane' });
@@ -385,7 +387,7 @@ function renderHeader() {
             h('h1', { id: 'channel-title' }, channel.kind === 'dm' ? channelLabel(channel) : `${channel.kind === 'private' ? '🔒 ' : '#'}${channel.name}`),
             channel.topic ? h('p', { class: 'topic' }, channel.topic) : null),
         h('div', { class: 'people', 'aria-label': 'Members' },
-            shown.map(u => h('span', { class: 'person' }, presenceDot(u), h('span', { 'data-user-name': u }, userName(u)))),
+            shown.map(u => h('span', { class: 'person' }, avatarNode(u, 32), presenceDot(u), h('span', { 'data-user-name': u }, userName(u)))),
             h('span', { class: 'count' }, plural(channel.memberCount ?? members.length, 'member'))),
         channel.isMember ? h('div', { class: 'header-actions' },
             h('button', {

@@ -21,7 +21,7 @@ export async function loadMembers(channelId, minPosition) {
         const list = await api.members(channelId, minPosition);
         for (const m of list) {
             const known = state.users.get(m.userId);
-            state.users.set(m.userId, { ...known, displayName: m.displayName, presence: known?.presence ?? m.presence });
+            state.users.set(m.userId, { ...known, displayName: m.displayName, presence: known?.presence ?? m.presence, avatarUrls: m.avatarUrls ?? null });
         }
         state.members.set(channelId, list.map(m => m.userId));
         updatePresenceSubscription();

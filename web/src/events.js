@@ -99,6 +99,7 @@ export function onEvent(e) {
             // {userId, displayName, title, timeZone} or {userId, status}: names and badges everywhere follow, and the
             // sidebar (DMs are named after the people in them).
             rememberUser(data);
+            if ('avatar' in data) api.user(data.userId, data.position).then(rememberUser, () => undefined); // the URLs come with the profile
             return changed('unread');
         case 'typing': {
             if (data.userId === me()) return;

@@ -313,7 +313,7 @@ export function pendingNode(channelId, p) {
     return cached(`pending:${p.clientMsgId}`, `${p.state}|${p.error}`, () => h('article', {
         class: `msg mine pending ${p.state}`, 'data-client-msg-id': p.clientMsgId, 'data-testid': 'pending-message',
     },
-    h('div', { class: 'avatar', 'aria-hidden': 'true' }, initial(me())),
+    h('div', { class: 'avatar', 'aria-hidden': 'true', 'data-user-initial': me() }, initial(me())),
     h('div', { class: 'content' },
         h('div', { class: 'meta' }, h('span', { class: 'author' }, userName(me())),
             h('span', { class: 'status' }, p.state === 'failed' ? 'Not sent' : 'Sending…')),

@@ -4,6 +4,7 @@
 import { h, field } from './dom.js';
 import { api, state, me, userName, statusOf, rememberUser, presenceDot, onChange } from './store.js';
 import { dialog } from './dialogs.js';
+import { avatarNode, avatarEditor } from './avatars.js';
 
 /** Until when a status shows, as the editor offers it: minutes from now, or 'today' (midnight, local time). */
 const CLEAR_AFTER = [['', "Don't clear"], ['30', '30 minutes'], ['60', '1 hour'], ['240', '4 hours'], ['today', 'Today']];
@@ -47,6 +48,7 @@ function renderCard() {
     const status = statusOf(userId);
     // replaceChildren would show a null as the text "null": what is left out is filtered first.
     el.replaceChildren(...[
+        h('div', { class: 'avatar-large', 'data-testid': 'profile-avatar' }, avatarNode(userId, 192)),
         h('h2', { id: 'profile-card-name' }, presenceDot(userId), h('span', { 'data-user-name': userId }, userName(userId))),
         user.title ? h('p', { class: 'profile-title', 'data-testid': 'profile-title' }, user.title) : null,
         user.timeZone ? h('p', { class: 'profile-time', 'data-testid': 'profile-time' }, `Local time ${localTime(user.timeZone)} (${user.timeZone})`) : null,
@@ -73,7 +75,9 @@ export function openProfileEditor() {
     const status = statusOf(me());
     const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
     const input = (id, name, value, attrs = {}) => h('input', { id, name, value: value ?? '', ...attrs });
+    const picture = avatarEditor(me());
     dialog('Edit your profile', [
+        picture.node,
         field('Display name', input('profile-name', 'displayName', user.displayName, { required: true, maxlength: 80 })),
         field('Title', input('profile-title', 'title', user.title, { maxlength: 100, placeholder: 'e.g. Release manager' })),
         field('Time zone', input('profile-zone', 'timeZone', user.timeZone, { list: 'profile-zones', placeholder: 'e.g. Europe/Paris' }),
@@ -90,6 +94,7 @@ export function openProfileEditor() {
         for (const [key, value] of [['displayName', form.displayName.value.trim()], ['title', form.title.value.trim()], ['timeZone', form.timeZone.value.trim()]]) {
             if (value !== (user[key] ?? '')) changes[key] = value;
         }
+        Object.assign(changes, await picture.changes());
         if (Object.keys(changes).length) rememberUser({ ...(await api.updateProfile(changes)), presence: undefined });
         const emoji = form.emoji.value.trim();
         const text = form.text.value.trim();

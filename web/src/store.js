@@ -36,7 +36,7 @@ export const state = {
     channels: new Map(), // channelId -> channel as the list API gives it (+ lastSeq kept current)
     current: null,
     stores: new Map(), // channelId -> { all: Map<seq, message>, pending: Map<clientMsgId, pending>, loaded, hasMore, loading }
-    users: new Map(), // userId -> { displayName, presence, title, timeZone, status: {emoji, text, expiresAt} | null }
+    users: new Map(), // userId -> { displayName, presence, title, timeZone, status: {emoji, text, expiresAt} | null, avatarUrls: {'32': url, ...} | null }
     members: new Map(), // channelId -> userIds
     typing: new Map(), // channelId -> Map<userId, expiresAt>
     thread: null, // { channelId, rootSeq, loaded }
@@ -122,7 +122,7 @@ const statusTimers = new Map(); // userId -> the timer that hides their status w
 export function rememberUser(u) {
     const known = state.users.get(u.userId) ?? { displayName: '…', presence: 'offline', title: null, timeZone: null, status: null };
     const merged = { ...known };
-    for (const key of ['displayName', 'presence', 'title', 'timeZone', 'status']) {
+    for (const key of ['displayName', 'presence', 'title', 'timeZone', 'status', 'avatarUrls']) {
         if (u[key] !== undefined) merged[key] = u[key];
     }
     state.users.set(u.userId, merged);

@@ -71,6 +71,52 @@ public static class TestImages
         return ~crc;
     }
 
+    /// <summary>A <paramref name="width"/> x <paramref name="height"/> image of vertical bands of equal width, one per colour, left to right.</summary>
+    public static byte[] Bands(int width, int height, SKEncodedImageFormat format, params SKColor[] colors)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                bitmap.SetPixel(x, y, colors[x * colors.Length / width]);
+            }
+        }
+        using var data = bitmap.Encode(format, 95);
+        return data.ToArray();
+    }
+
+    /// <summary>
+    /// A JPEG with an EXIF block (APP1, right after the start of image) whose only tag is the orientation
+    /// (<c>0x0112</c>): 6 says the stored pixels are to be turned 90 degrees clockwise to stand upright.
+    /// </summary>
+    public static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
+    {
+        byte[] tiff =
+        [
+            (byte)'M', (byte)'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08, // big-endian TIFF header, first IFD at 8
+            0x00, 0x01, // one entry
+            0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, (byte)(orientation >> 8), (byte)orientation, 0x00, 0x00, // orientation, SHORT, 1
+            0x00, 0x00, 0x00, 0x00, // no next IFD
+        ];
+        var payload = "Exif\0\0"u8.ToArray().Concat(tiff).ToArray();
+        var length = payload.Length + 2;
+        byte[] app1 = [0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. payload];
+        return [.. jpeg[..2], .. app1, .. jpeg[2..]];
+    }
+
+    /// <summary>The colour of one pixel of an image's bytes (any format Skia decodes).</summary>
+    public static SKColor ColorAt(byte[] image, int x, int y)
+    {
+        using var bitmap = SKBitmap.Decode(image) ?? throw new InvalidOperationException("not an image");
+        return bitmap.GetPixel(x, y);
+    }
+
+    /// <summary>Whether <paramref name="actual"/> is <paramref name="expected"/> within lossy compression's error.</summary>
+    public static bool Near(SKColor actual, SKColor expected, int tolerance = 40) =>
+        Math.Abs(actual.Red - expected.Red) <= tolerance && Math.Abs(actual.Green - expected.Green) <= tolerance
+        && Math.Abs(actual.Blue - expected.Blue) <= tolerance;
+
     /// <summary>What an image's bytes decode to: its size, or null when they do not decode.</summary>
     public static (int Width, int Height)? SizeOf(byte[] image)
     {

@@ -74,6 +74,29 @@ public sealed class ProfilePushes(PostgresFixture db) : RealtimeTest(db)
         Assert.DoesNotContain(Updates(bobHub.Events, ada.UserId), d => d.GetProperty("title").GetString() == "before bob");
     }
 
+    [Fact]
+    public async Task An_avatar_change_is_pushed_with_its_file_and_hash_and_no_url_and_its_removal_as_null()
+    {
+        var ada = await RegisterAsync("ada");
+        var bob = await RegisterAsync("bob");
+        var ws = await WorkspaceAsync(ada, bob);
+        await UntilDirectoryAsync();
+        var bobHub = await ConnectAsync(bob);
+        using var store = Anonymous(); // the embedded store: its URLs are this host's
+        var (fileId, uploaded) = await Uploads.UploadAsync(ada, store, ws, TestImages.Png(100, 100), "me.png", "image/png");
+        await ada.Ok("PATCH", "/v1/users/me", new { avatarFileId = fileId });
+        await ada.Ok("PATCH", "/v1/users/me", new { avatarFileId = "" });
+
+        var seen = Updates(await bobHub.WaitUntilAsync(e => Updates(e, ada.UserId).Count >= 2, what: "ada's avatar set and removed"), ada.UserId);
+        Assert.Equal(2, seen.Count);
+        var avatar = seen[0].GetProperty("avatar");
+        Assert.Equal(fileId, avatar.GetProperty("fileId").GetString());
+        Assert.Equal(uploaded.GetProperty("sha256").GetString(), avatar.GetProperty("sha256").GetString());
+        Assert.DoesNotContain("http", seen[0].GetRawText(), StringComparison.Ordinal); // URLs are signed per read, never pushed
+        Assert.Equal(JsonValueKind.Null, seen[1].GetProperty("avatar").ValueKind);
+        Assert.True(seen[1].GetProperty("position").GetInt64() > seen[0].GetProperty("position").GetInt64()); // for ?minPosition= reads
+    }
+
     private static List<JsonElement> Updates(IEnumerable<JsonElement> events, string userId) =>
         [.. events.Where(e => e.GetProperty("type").GetString() == "user.updated")
             .Select(e => e.GetProperty("data"))

@@ -16,7 +16,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
     /// {member} the member's user id, {other} the other workspace's user. <c>Expected</c>: the answer of each authenticated caller, in the order other
     /// workspace, non-member, removed member, member, channel creator, workspace admin, auditor (a user removed from the
     /// workspace gets the other workspace user's answer; a deactivated user's token is refused as a logged-out one); <c>403c</c> is 403
-    /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>, <c>410r</c> 410 <c>reset_expired</c>, <c>410i</c> 410 <c>invite_revoked</c>. The unauthenticated kinds get 401
+    /// <c>not_in_channel</c>, 403 is <c>forbidden</c>, 404 <c>not_found</c>, <c>410r</c> 410 <c>reset_expired</c>, 400 <c>invalid_request</c>, <c>410i</c> 410 <c>invite_revoked</c>. The unauthenticated kinds get 401
     /// <c>unauthenticated</c> unless <c>Open</c> (register, log-in, health), when they get the member's answer.
     /// <c>Mutates</c>: an accepted call changes the scene, so each such cell gets a fresh one.
     /// </summary>
@@ -102,6 +102,9 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             ("GET /v1/users/{userId}", new("GET", "/v1/users/{member}", WorkspaceOk)),
             ("GET /v1/users/me", new("GET", "/v1/users/me", AllOk)),
             ("PATCH /v1/users/me", new("PATCH", "/v1/users/me", AllOk, Body: (_, _) => new { title = "Analyst", timeZone = "Europe/Paris" })),
+            // An avatar from the member's own uploaded image: the member only; anyone else naming it is 400, as for any file not theirs.
+            ("PATCH /v1/users/me (the member's image as avatar)", new("PATCH", "/v1/users/me", "400 400 400 200 400 400 400",
+                Body: (w, _) => new { avatarFileId = w.AvatarFileId })),
             ("PUT /v1/users/me/status", new("PUT", "/v1/users/me/status", AllOk, Body: (_, _) => new { emoji = "palm_tree", text = "On holiday" })),
             ("DELETE /v1/users/me/status", new("DELETE", "/v1/users/me/status", AllOk)),
             ("GET /v1/users/me/notifications", new("GET", "/v1/users/me/notifications", AllOk)),
@@ -200,6 +203,7 @@ public sealed class AuthorizationMatrix(PostgresFixture db) : SecurityTest(db)
             "410r" => (410, "reset_expired"),
             "410i" => (410, "invite_revoked"),
             "403" => (403, "forbidden"),
+            "400" => (400, "invalid_request"),
             "404" => (404, "not_found"),
             _ => (int.Parse(cell, System.Globalization.CultureInfo.InvariantCulture), null),
         };

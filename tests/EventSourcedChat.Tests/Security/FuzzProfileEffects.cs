@@ -10,7 +10,9 @@ internal sealed partial class FuzzEffects
     /// <c>PATCH /v1/users/me</c>: the fields given (trimmed; an empty title or time zone is none) in one
     /// <c>user.profile_updated</c>, or nothing when the profile already was so. <c>PUT .../status</c>: the emoji and text
     /// (trimmed; none is empty) in <c>user.status_set</c>, or nothing when that status already shows. <c>DELETE</c>:
-    /// <c>user.status_cleared</c>, or nothing when none showed. Each read back through <c>GET /v1/users/me</c>.
+    /// <c>user.status_cleared</c>, or nothing when none showed. Each read back through <c>GET /v1/users/me</c>. An
+    /// <c>avatarFileId</c> the fuzzer sends is never the caller's uploaded image (refused), or <c>""</c>: the caller has
+    /// no avatar to remove, so it adds no event.
     /// </summary>
     private static async Task<string?> ProfileEffectAsync(Command c, HttpClient client, JsonElement? request, IReadOnlyList<LoggedEvent> appended, long? last)
     {

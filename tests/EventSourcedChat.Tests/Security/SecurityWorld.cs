@@ -98,6 +98,9 @@ public sealed class SecurityWorld : IAsyncDisposable
     /// <summary>The creator's hub connection: types as a marker after a refused <c>Typing</c>.</summary>
     public HubClient CreatorHub { get; private set; } = null!;
 
+    /// <summary>A PNG the member uploaded and completed, never shared: only the member may make it their avatar.</summary>
+    public string AvatarFileId { get; private set; } = "";
+
     /// <summary>The log position once the world was built.</summary>
     public long Position { get; private set; }
 
@@ -140,6 +143,11 @@ public sealed class SecurityWorld : IAsyncDisposable
 
         // The spare's unsubscribe link as a notification mail carries it (made by the app's own link maker).
         w.UnsubscribeToken = MailBox.QueryOf(host.Services.GetRequiredService<Commands.Notifications.UnsubscribeLinks>().LinkFor(w.Spare.UserId), "token");
+
+        using (var store = host.CreateClient())
+        {
+            w.AvatarFileId = (await Uploads.UploadAsync(w.Member, store, w.WorkspaceId, TestImages.Png(64, 64), "face.png", "image/png")).FileId;
+        }
 
         w.WatcherHub = await HubClient.ConnectAsync(host, w.Watcher);
         w.CreatorHub = await HubClient.ConnectAsync(host, w.Creator);

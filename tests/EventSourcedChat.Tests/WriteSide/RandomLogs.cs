@@ -1,4 +1,5 @@
 using EventSourcedChat.Contracts.Events;
+using EventSourcedChat.Contracts.Files;
 
 namespace EventSourcedChat.Tests.WriteSide;
 
@@ -49,6 +50,13 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
         return log;
     }
 
+    /// <summary>An avatar set from a file named by <paramref name="file"/>, with its sizes' object ids.</summary>
+    private static UserAvatarSet AvatarOf(string userId, string file, IReadOnlyList<string> workspaces)
+    {
+        var fileId = userId[..28] + "00" + file; // file: two hex digits
+        return new UserAvatarSet(userId, fileId, new string('c', 64), [.. Avatars.Sizes.Select(size => new AvatarImage(size, Avatars.ObjectIdOf(fileId, size)))], workspaces);
+    }
+
     public List<object> User(string userId, IReadOnlyList<string> channelIds)
     {
         List<object> log = [new UserRegistered(userId, $"{userId}@example.com", "User " + userId[^2..], "hash")];
@@ -67,11 +75,16 @@ public sealed class RandomLogs(int seed, int eventsPerChannel = 60)
             log.Add(new UserProfileUpdated(userId, "Ada Lovelace", "Analyst", "Europe/London", workspaces));
             log.Add(new UserStatusSet(userId, "palm_tree", "On holiday", new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero), workspaces));
             log.Add(new UserStatusCleared(userId, workspaces));
+            log.Add(AvatarOf(userId, "a1", workspaces));
+            log.Add(new UserAvatarRemoved(userId, workspaces));
+            log.Add(AvatarOf(userId, "a2", workspaces));
         }
         for (var i = _random.Next(5); i > 0; i--)
         {
-            log.Add(_random.Next(3) switch
+            log.Add(_random.Next(5) switch
             {
+                3 => AvatarOf(userId, Pick("b1", "b2"), workspaces),
+                4 => new UserAvatarRemoved(userId, workspaces),
                 0 => new UserProfileUpdated(userId, Pick("Ada", "Bob", "Zoë"), Pick<string?>(null, "Dev", "Ops"), Pick<string?>(null, "Europe/Paris", "Asia/Tokyo"), workspaces),
                 1 => new UserStatusSet(userId, Pick("palm_tree", "", "🤒"), Pick("away", "On holiday"),
                     Pick<DateTimeOffset?>(null, new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero)), workspaces),
