@@ -15,6 +15,9 @@ public static class WebClient
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
         "connect-src 'self' ws: wss:; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+    /// <summary>Paths that serve the page itself (<c>index.html</c>): the invite link's (docs/api.md, Invites).</summary>
+    public static readonly IReadOnlySet<string> PagePaths = new HashSet<string>(StringComparer.Ordinal) { "/invite" };
+
     public static WebApplication UseWebClient(this WebApplication app)
     {
         app.Use((context, next) =>
@@ -36,6 +39,15 @@ public static class WebClient
             return app;
         }
         var files = new PhysicalFileProvider(root);
+        // Pages that links in mails open are the same page, which reads its path (an invite: /invite?code=...).
+        app.Use((context, next) =>
+        {
+            if (PagePaths.Contains(context.Request.Path.Value ?? "") && HttpMethods.IsGet(context.Request.Method))
+            {
+                context.Request.Path = "/index.html";
+            }
+            return next(context);
+        });
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
         {
