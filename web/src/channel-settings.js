@@ -50,13 +50,13 @@ export function openChannelSettings(channelId, leaveChannel) {
 }
 
 function addForm() {
-    const picker = peoplePicker({ id: 'settings-add', label: 'Add people (name or user id)', max: 8, exclude: state.members.get(open.channelId) ?? [] });
+    const { channelId } = open;
+    const picker = peoplePicker({ id: 'settings-add', label: 'Add people (name or user id)', max: 8, exclude: () => state.members.get(channelId) ?? [] });
     open.parts.add = h('form', {
         class: 'settings-add', onsubmit: async e => {
             e.preventDefault();
             const ids = picker.picked();
             if (!ids.length) return say('Choose someone first: type a name.');
-            const { channelId } = open;
             let position = 0;
             try {
                 for (const userId of ids) position = (await api.invite(channelId, userId)).position;

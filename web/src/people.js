@@ -19,11 +19,11 @@ export function rememberMembers(members) {
 }
 
 /**
- * A picker. `exclude`: user ids never suggested (the caller, the channel's members). Answers { el, input, picked() }:
+ * A picker. `exclude`: user ids never suggested besides the caller (the channel's members), or a function answering
+ * them when asked (they may change while the picker is shown). Answers { el, input, picked() }:
  * `picked()` is the chosen ids, plus the box's text when it is a user id; `max` 1 makes a new pick replace the last.
  */
 export function peoplePicker({ id, label = 'Name or user id', max = 1, exclude = [], hint } = {}) {
-    const skip = new Set([me(), ...exclude]);
     const chosen = [];
     const listId = `${id}-suggestions`;
     const input = h('input', {
@@ -59,8 +59,9 @@ export function peoplePicker({ id, label = 'Name or user id', max = 1, exclude =
         const q = input.value.trim();
         if (!q || USER_ID.test(q)) return hide();
         const ticket = ++asked;
+        const skip = new Set([me(), ...(typeof exclude === 'function' ? exclude() : exclude)]);
         let page;
-        try { page = await api.directory(state.wsId, q, null, SUGGESTIONS + skip.size); } catch { return hide(); }
+        try { page = await api.directory(state.wsId, q, null, Math.min(200, SUGGESTIONS + skip.size)); } catch { return hide(); }
         if (ticket !== asked) return undefined; // a later keystroke asked again
         rememberMembers(page.members);
         const found = page.members.filter(m => !skip.has(m.userId) && !chosen.includes(m.userId)).slice(0, SUGGESTIONS);
@@ -70,6 +71,7 @@ export function peoplePicker({ id, label = 'Name or user id', max = 1, exclude =
             onkeydown: e => moveFocus(e, list, input),
         }, presenceDot(m.userId), h('span', { class: 'label' }, m.displayName), m.title ? h('small', null, ` ${m.title}`) : null)))
             : [h('li', { class: 'muted' }, `No one in this workspace matches “${q}”.`)]));
+        list.dataset.q = q; // what the suggestions shown answer
         list.hidden = false;
         input.setAttribute('aria-expanded', 'true');
         return undefined;
@@ -81,9 +83,13 @@ export function peoplePicker({ id, label = 'Name or user id', max = 1, exclude =
             e.preventDefault();
             list.querySelector('button')?.focus();
         } else if (e.key === 'Enter' && input.value.trim() && !USER_ID.test(input.value.trim())) {
-            // Enter on a name picks the first suggestion instead of submitting the form.
+            // Enter on a name picks the first suggestion for that text (asked now if not yet shown), not the form's submit.
             e.preventDefault();
-            list.querySelector('button')?.click();
+            clearTimeout(timer);
+            const q = input.value.trim();
+            (list.dataset.q === q && !list.hidden ? Promise.resolve() : suggest()).then(() => {
+                if (list.dataset.q === q && input.value.trim() === q) list.querySelector('button')?.click();
+            });
         } else if (e.key === 'Escape' && !list.hidden) {
             e.preventDefault();
             e.stopPropagation();
