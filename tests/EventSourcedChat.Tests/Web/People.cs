@@ -109,5 +109,18 @@ public sealed class People(PostgresFixture db) : BrowserTest(db)
             counts => counts.SequenceEqual([2, 4]), TimeSpan.FromSeconds(20), "Carol's DM and group DM");
         await group.ClickAsync();
         await Expect(bobPage.Locator("#messages .msg .text")).ToHaveTextAsync(["Hello group"]);
+
+        // An admin removes someone from the workspace in the directory (asked once more first); Bob gets no Remove.
+        await adaPage.GetByRole(AriaRole.Button, new() { Name = "People", Exact = true }).ClickAsync();
+        await adaPage.GetByLabel("Search people").FillAsync("Member48");
+        await Expect(rows.Locator(".label")).ToHaveTextAsync(["Member48"]);
+        await rows.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+        await rows.GetByRole(AriaRole.Button, new() { Name = "Really remove?" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(0);
+        await Eventually.Until(async () => (await bob.GetAsync($"/v1/workspaces/{ws}/members?q=Member48")).GetProperty("members").GetArrayLength(),
+            count => count == 0, TimeSpan.FromSeconds(20), "Member48 removed");
+        await bobPage.GetByRole(AriaRole.Button, new() { Name = "People", Exact = true }).ClickAsync();
+        await Expect(bobPage.GetByTestId("directory-member")).ToHaveCountAsync(50);
+        await Expect(bobPage.GetByTestId("directory-member").GetByRole(AriaRole.Button, new() { Name = "Remove" })).ToHaveCountAsync(0);
     }
 }
