@@ -108,6 +108,8 @@ export function openInvites() {
     });
 
     const makeLink = () => run('No link made', async () => {
+        link.hidden = true; // the last link made goes (it was shown once)
+        link.replaceChildren();
         // 30 days is the longest the server takes: a minute less, so the clocks need not agree to the second.
         const expiresAt = new Date(Date.now() + Number(expiry.value) * DAY - 60_000).toISOString();
         const created = await api.createInvite(state.wsId, { maxUses: Number(uses.value), expiresAt });

@@ -63,6 +63,7 @@ public sealed class InviteLinks(PostgresFixture db) : BrowserTest(db)
 
         // Another link, revoked from the list: Dave following it is told so and joins nothing.
         await adaPage.GetByRole(AriaRole.Button, new() { Name = "Create link" }).ClickAsync();
+        await Expect(adaPage.GetByLabel("Invite link")).Not.ToHaveValueAsync(shareable);
         var revoked = await adaPage.GetByLabel("Invite link").InputValueAsync();
         Assert.NotEqual(shareable, revoked);
         var invites = adaPage.GetByTestId("invite");
