@@ -38,6 +38,14 @@ public sealed class InviteLinks(PostgresFixture db) : BrowserTest(db)
 
         // The newcomer follows the mailed link, signs up with the invited address and is in the workspace.
         var link = MailBox.LinkIn(Assert.Single(await MailBox.WaitAsync(newcomer)), $"http://127.0.0.1:{port}/invite?code=");
+        // The link's path serves the page itself, with the page's strict headers.
+        using (var http = new HttpClient())
+        using (var served = await http.GetAsync(new Uri(link)))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal("text/html", served.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("script-src 'self'", served.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        }
         var newPage = await OpenPageAsync(link);
         await Expect(newPage.GetByTestId("invite-note")).ToBeVisibleAsync();
         await newPage.GetByRole(AriaRole.Button, new() { Name = "Create an account" }).ClickAsync();
