@@ -21,6 +21,7 @@ public sealed class InviteLinks(PostgresFixture db) : BrowserTest(db)
         var node = StartHost(port, new() { ["Mail:PublicUrl"] = $"http://127.0.0.1:{port}" });
         var ada = await ApiUser.RegisterAsync(node, "Ada");
         var bob = await ApiUser.RegisterAsync(node, "Bob");
+        var carol = await ApiUser.RegisterAsync(node, "Carol");
         var dave = await ApiUser.RegisterAsync(node, "Dave");
         var ws = await ada.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
         await ada.PostAsync($"/v1/workspaces/{ws}/channels", new { name = "general" }, "channelId");
@@ -58,9 +59,10 @@ public sealed class InviteLinks(PostgresFixture db) : BrowserTest(db)
         await Expect(newPage.Locator("#sidebar .channel", new() { HasText = "general" })).ToHaveCountAsync(0); // a member of no channel yet
         Assert.Equal($"http://127.0.0.1:{port}/", newPage.Url);
 
-        // A shareable link for one use: Bob (an account already) follows it, logs in and is in.
+        // A shareable link for two uses: Bob (an account already) follows it, logs in and is in; Carol, signed in
+        // already, follows it and is in at once.
         await adaPage.GetByLabel("Expires after").SelectOptionAsync("1");
-        await adaPage.GetByLabel("Uses").FillAsync("1");
+        await adaPage.GetByLabel("Uses").FillAsync("2");
         await adaPage.GetByRole(AriaRole.Button, new() { Name = "Create link" }).ClickAsync();
         var shareable = await adaPage.GetByLabel("Invite link").InputValueAsync();
         Assert.StartsWith($"http://127.0.0.1:{port}/invite?code=", shareable, StringComparison.Ordinal);
@@ -68,6 +70,13 @@ public sealed class InviteLinks(PostgresFixture db) : BrowserTest(db)
         await Expect(bobPage.GetByTestId("invite-note")).ToBeVisibleAsync();
         await bob.LogInAsync(bobPage);
         await Expect(bobPage.Locator("#workspace")).ToHaveValueAsync(ws!);
+        var carolPage = await OpenPageAsync(node.Url.ToString());
+        await carolPage.GetByLabel("Email").FillAsync(carol.Email);
+        await carolPage.GetByLabel("Password").FillAsync(ApiUser.Password);
+        await carolPage.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Expect(carolPage.GetByRole(AriaRole.Heading, new() { Name = "Create a workspace" })).ToBeVisibleAsync();
+        await carolPage.GotoAsync(shareable);
+        await Expect(carolPage.Locator("#workspace")).ToHaveValueAsync(ws!);
 
         // Another link, revoked from the list: Dave following it is told so and joins nothing.
         await adaPage.GetByRole(AriaRole.Button, new() { Name = "Create link" }).ClickAsync();
