@@ -16,7 +16,7 @@ const layers = [
     ['dom.js', 'api.js', 'realtime.js'], // no state: DOM helpers, REST, the hub connection
     ['store.js'], // the state and its helpers; announces changes, imports no view
     ['channels.js'], // reads of the channel list and members into the state
-    ['format.js', 'composer.js', 'messages.js', 'events.js', 'dialogs.js', 'pins.js', 'profiles.js', 'attachments.js', 'uploads.js', 'avatars.js'], // views (format.js: message Markdown to sanitized nodes)
+    ['format.js', 'composer.js', 'messages.js', 'events.js', 'dialogs.js', 'pins.js', 'profiles.js', 'attachments.js', 'uploads.js', 'avatars.js', 'people.js', 'directory.js', 'channel-settings.js', 'invites.js'], // views (format.js: message Markdown to sanitized nodes)
     ['app.js'], // the entry: the shell; nothing imports it
 ];
 const layerOf = new Map(layers.flatMap((files, i) => files.map(f => [f, i])));

@@ -43,6 +43,9 @@ public static class WebClient
         }
     }
 
+    /// <summary>Paths that serve the page itself (<c>index.html</c>): the invite link's (docs/api.md, Invites).</summary>
+    public static readonly IReadOnlySet<string> PagePaths = new HashSet<string>(StringComparer.Ordinal) { "/invite" };
+
     public static WebApplication UseWebClient(this WebApplication app)
     {
         var policy = ContentSecurityPolicyFor(StoreOrigin(app.Services.GetRequiredService<IObjectStore>(), app.Logger));
@@ -65,6 +68,15 @@ public static class WebClient
             return app;
         }
         var files = new PhysicalFileProvider(root);
+        // Pages that links in mails open are the same page, which reads its path (an invite: /invite?code=...).
+        app.Use((context, next) =>
+        {
+            if (PagePaths.Contains(context.Request.Path.Value ?? "") && HttpMethods.IsGet(context.Request.Method))
+            {
+                context.Request.Path = "/index.html";
+            }
+            return next(context);
+        });
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
         {

@@ -111,6 +111,21 @@ export class Api {
     search(ws, q, minPosition) {
         return this.request('GET', `/v1/search?${new URLSearchParams({ workspaceId: ws, q, limit: '20' })}`, undefined, minPosition);
     }
+    // People (docs/api.md: member directory, channel settings, invites).
+    directory(ws, q, cursor, limit = 50, minPosition) {
+        const query = new URLSearchParams({ limit: String(limit) });
+        if (q) query.set('q', q);
+        if (cursor) query.set('cursor', cursor);
+        return this.request('GET', `/v1/workspaces/${enc(ws)}/members?${query}`, undefined, minPosition);
+    }
+    removeWorkspaceMember(ws, userId) { return this.request('DELETE', `/v1/workspaces/${enc(ws)}/members/${enc(userId)}`); }
+    removeChannelMember(ch, userId) { return this.request('DELETE', `/v1/channels/${enc(ch)}/members/${enc(userId)}`); }
+    updateChannel(ch, changes) { return this.request('PATCH', `/v1/channels/${enc(ch)}`, changes); }
+    archive(ch, on) { return this.request('POST', `/v1/channels/${enc(ch)}/${on ? 'archive' : 'unarchive'}`); }
+    createInvite(ws, body) { return this.request('POST', `/v1/workspaces/${enc(ws)}/invites`, body); }
+    invites(ws, minPosition) { return this.all(`/v1/workspaces/${enc(ws)}/invites`, minPosition); }
+    revokeInvite(ws, inviteId) { return this.request('DELETE', `/v1/workspaces/${enc(ws)}/invites/${enc(inviteId)}`); }
+    acceptInvite(code) { return this.request('POST', `/v1/invites/${enc(code)}/accept`); }
 }
 
 const enc = encodeURIComponent;

@@ -10,6 +10,9 @@ import { togglePins, loadPins, onPinsChanged, renderPins } from './pins.js';
 import { installProfileCards, openProfileEditor } from './profiles.js';
 import { avatarNode, installAvatars } from './avatars.js';
 import { dialog, createChannelDialog, browseDialog, inviteDialog, addToWorkspaceDialog, dmDialog } from './dialogs.js';
+import { openDirectory } from './directory.js';
+import { openChannelSettings } from './channel-settings.js';
+import { rememberInviteLink, inviteNote, acceptPendingInvite, openInvites } from './invites.js';
 
 let bannerTimer = null;
 
@@ -26,6 +29,7 @@ function loadSession() {
 }
 
 async function boot() {
+    rememberInviteLink();
     state.session = loadSession();
     if (!state.session?.token) return renderAuth();
     api.token = state.session.token;
@@ -93,7 +97,7 @@ function renderAuth(mode = 'login') {
             }
         },
     },
-    h('h1', { id: 'auth-title' }, mode === 'login' ? 'Log in to EventSourcedChat' : 'Create your account'),
+    h('h1', { id: 'auth-title' }, mode === 'login' ? 'Log in to EventSourcedChat' : 'Create your account'), inviteNote(),
     mode === 'signup' ? field('Display name', name) : null,
     field('Email', email),
     field(mode === 'signup' ? 'Password (8 characters or more)' : 'Password', password),
@@ -113,14 +117,15 @@ function renderFatal(err) {
 }
 
 async function loadWorkspaces() {
+    const joined = await acceptPendingInvite(); // an invite link the person followed
     try {
-        state.workspaces = await api.workspaces();
+        state.workspaces = await api.workspaces(joined?.position);
     } catch (err) {
         return renderFatal(err);
     }
     if (state.workspaces.length === 0) return renderWorkspacePicker();
     const saved = localStorage.getItem(WORKSPACE_KEY);
-    const ws = state.workspaces.find(w => w.workspaceId === saved) ?? state.workspaces[0];
+    const ws = state.workspaces.find(w => w.workspaceId === (joined?.workspaceId ?? saved)) ?? state.workspaces[0];
     await selectWorkspace(ws.workspaceId);
 }
 
@@ -312,7 +317,8 @@ function renderSidebar() {
     const item = c => {
         const unread = c.unreadCount ?? 0;
         const mentions = c.mentionCount ?? 0;
-        const other = c.kind === 'dm' ? (state.members.get(c.channelId) ?? []).find(u => u !== me()) : null;
+        const others = c.kind === 'dm' ? (state.members.get(c.channelId) ?? []).filter(u => u !== me()) : [];
+        const other = others.length === 1 ? others[0] : null; // a group DM shows no one's presence
         const label = channelLabel(c);
         return h('li', null, h('button', {
             type: 'button',
@@ -321,7 +327,7 @@ function renderSidebar() {
             'aria-current': c.channelId === state.current ? 'page' : false,
             onclick: () => openChannel(c.channelId),
         },
-        c.kind === 'dm' ? (other ? presenceDot(other) : null) : h('span', { class: 'hash', 'aria-hidden': 'true' }, c.kind === 'private' ? '🔒' : '#'),
+        c.kind === 'dm' ? (other ? presenceDot(other) : others.length > 1 ? h('span', { class: 'group-count', 'aria-hidden': 'true' }, String(others.length + 1)) : null) : h('span', { class: 'hash', 'aria-hidden': 'true' }, c.kind === 'private' ? '🔒' : '#'),
         h('span', { class: 'label' }, label, c.archived ? ' (archived)' : ''),
         mentions ? h('span', { class: 'badge mentions', 'data-testid': 'mention-badge', 'aria-label': `${mentions} mentions` }, `@${mentions}`) : null,
         unread ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, String(unread)) : null));
@@ -338,6 +344,8 @@ function renderSidebar() {
             h('div', { class: 'section-actions' }, h('button', { type: 'button', class: 'small', onclick: () => dmDialog(openChannel) }, '+ New'))),
         h('ul', { class: 'channels' }, dms.map(item)),
         h('div', { class: 'sidebar-foot' },
+            h('button', { type: 'button', class: 'small', onclick: () => openDirectory(openChannel) }, 'People'),
+            isAdmin() ? h('button', { type: 'button', class: 'small', onclick: openInvites }, 'Invite people') : null,
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: addToWorkspaceDialog }, 'Add people to workspace') : null,
             userIdBox()));
     restoreFocus(ui.sidebar, focused);
@@ -395,6 +403,7 @@ function renderHeader() {
                 onclick: () => { togglePins(); renderHeader(); },
             }, '📌 Pins'),
             channel.kind !== 'dm' ? h('button', { type: 'button', class: 'small', onclick: inviteDialog }, 'Invite') : null,
+            h('button', { type: 'button', class: 'small', 'aria-label': 'Channel settings', title: 'Channel settings', onclick: () => openChannelSettings(channel.channelId, leaveChannel) }, '⚙'),
             channel.kind !== 'dm' ? h('button', { type: 'button', class: 'small', onclick: () => leaveChannel(channel.channelId) }, 'Leave') : null) : null);
     restoreFocus(ui.header, focused);
 }

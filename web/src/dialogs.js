@@ -1,8 +1,9 @@
-// Modal dialogs: create a channel, browse public channels, invite, add to the workspace, open a DM. Opening and
+// Modal dialogs: create a channel, browse public channels, invite, add to the workspace, open a DM or group DM. Opening and
 // joining a channel are the shell's (app.js), passed in by the caller.
 import { h, field } from './dom.js';
 import { api, state, ui, me, toast } from './store.js';
 import { loadMembers, refreshChannels } from './channels.js';
+import { peoplePicker } from './people.js';
 
 export function dialog(title, fields, onSubmit, submitLabel = 'OK') {
     const error = h('p', { class: 'form-error', role: 'alert' });
@@ -75,10 +76,14 @@ export function userIdField(id, label) {
 
 export function inviteDialog() {
     const channel = state.channels.get(state.current);
-    dialog(`Invite to #${channel.name}`, userIdField('invite-user', 'User id'), async form => {
-        const invited = await api.invite(channel.channelId, form.userId.value.trim());
-        loadMembers(channel.channelId, invited.position);
-        toast('Invited.');
+    const picker = peoplePicker({ id: 'invite-user', max: 8, exclude: state.members.get(channel.channelId) ?? [] });
+    dialog(`Invite to #${channel.name}`, [picker.el], async () => {
+        const ids = picker.picked();
+        if (!ids.length) throw new Error('Choose someone first: type a name.');
+        let position = 0;
+        for (const userId of ids) position = (await api.invite(channel.channelId, userId)).position;
+        loadMembers(channel.channelId, position);
+        toast(ids.length === 1 ? 'Invited.' : `Invited ${ids.length} people.`);
     }, 'Invite');
 }
 
@@ -89,10 +94,13 @@ export function addToWorkspaceDialog() {
     }, 'Add');
 }
 
-/** @param {(channelId: string) => Promise<void>} openChannel */
+/** A DM with one person or a group DM (up to 8 others), picked from the member directory. @param {(channelId: string) => Promise<void>} openChannel */
 export function dmDialog(openChannel) {
-    dialog('New direct message', userIdField('dm-user', 'User id (a member of this workspace)'), async form => {
-        const opened = await api.openDm(state.wsId, [form.userId.value.trim()]);
+    const picker = peoplePicker({ id: 'dm-user', label: 'To (names or user ids)', max: 8 });
+    dialog('New direct message', [picker.el], async () => {
+        const ids = picker.picked();
+        if (!ids.length) throw new Error('Choose someone first: type a name.');
+        const opened = await api.openDm(state.wsId, ids);
         await refreshChannels(opened.position);
         await loadMembers(opened.channelId, opened.position);
         await openChannel(opened.channelId);
