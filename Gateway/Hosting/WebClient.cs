@@ -15,6 +15,9 @@ public static class WebClient
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
         "connect-src 'self' ws: wss:; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+    /// <summary>Paths (besides <c>/</c>) that serve the page: the links of the mails the application sends.</summary>
+    public static readonly IReadOnlySet<string> PagePaths = new HashSet<string>(StringComparer.Ordinal) { "/reset-password" };
+
     public static WebApplication UseWebClient(this WebApplication app)
     {
         app.Use((context, next) =>
@@ -36,6 +39,16 @@ public static class WebClient
             return app;
         }
         var files = new PhysicalFileProvider(root);
+        // The paths mails link to are the same single page, which reads its own path (the reset link: /reset-password).
+        app.Use((context, next) =>
+        {
+            if ((HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                && PagePaths.Contains(context.Request.Path.Value ?? ""))
+            {
+                context.Request.Path = "/index.html";
+            }
+            return next(context);
+        });
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
         {

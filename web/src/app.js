@@ -9,6 +9,7 @@ import { loadOlder, markReadSoon, markRead, rerenderFor, act, composerInput, com
 import { togglePins, loadPins, onPinsChanged, renderPins } from './pins.js';
 import { installProfileCards, openProfileEditor } from './profiles.js';
 import { dialog, createChannelDialog, browseDialog, inviteDialog, addToWorkspaceDialog, dmDialog } from './dialogs.js';
+import { sidebarEntries, settingsButtons, resetPasswordPage, forgotPasswordLink } from './entries.js';
 
 let bannerTimer = null;
 
@@ -25,6 +26,7 @@ function loadSession() {
 }
 
 async function boot() {
+    if (resetPasswordPage()) return;
     state.session = loadSession();
     if (!state.session?.token) return renderAuth();
     api.token = state.session.token;
@@ -98,6 +100,7 @@ function renderAuth(mode = 'login') {
     field(mode === 'signup' ? 'Password (8 characters or more)' : 'Password', password),
     error,
     submit,
+    mode === 'login' ? forgotPasswordLink(() => renderAuth('login')) : null,
     h('p', { class: 'switch' }, mode === 'login' ? 'New here? ' : 'Have an account? ',
         h('button', { type: 'button', class: 'link', onclick: () => renderAuth(mode === 'login' ? 'signup' : 'login') },
             mode === 'login' ? 'Create an account' : 'Log in')));
@@ -325,6 +328,7 @@ function renderSidebar() {
         unread ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, String(unread)) : null));
     };
     ui.sidebar.replaceChildren(
+        sidebarEntries(openChannel),
         h('div', { class: 'section' },
             h('h2', null, 'Channels'),
             h('div', { class: 'section-actions' },
@@ -337,6 +341,7 @@ function renderSidebar() {
         h('ul', { class: 'channels' }, dms.map(item)),
         h('div', { class: 'sidebar-foot' },
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: addToWorkspaceDialog }, 'Add people to workspace') : null,
+            settingsButtons(),
             userIdBox()));
     restoreFocus(ui.sidebar, focused);
 }

@@ -128,6 +128,7 @@ export function onPosted(channelId, data, position) {
             }
         }
         upsert(channelId, data);
+        changed('posted', channelId, data, position); // a new message (desktop notifications, the threads view)
     }
     state.typing.get(channelId)?.delete(data.userId);
     renderTyping();
