@@ -41,6 +41,7 @@ export function startRealtime() {
 }
 
 export function onConnectionState(connection) {
+    if (connection === 'unauthorized') return changed('signed-out'); // the token was revoked: the page signs out
     state.connection = connection;
     if (connection === 'resumed') {
         state.presenceWanted = new Set();

@@ -112,17 +112,19 @@ async function openFromView(t) {
     await openThread(t.channelId, t.rootSeq);
     // Reading the thread reads its replies: the channel's read marker moves to the last one (the server never moves it
     // back); opening the channel moved it to the channel's last message already. The counts are read again after.
+    // Asked even when the page's own marker is there already: its answer's position covers the marker (the user
+    // stream's commands are serialized), so the counts read after it cannot miss it.
     const channel = state.channels.get(t.channelId);
     const last = t.lastReply?.seq ?? 0;
     let position = api.position;
-    if (channel && last > (channel.readSeq ?? 0)) {
+    if (channel && last > 0) {
         const answer = await api.markRead(t.channelId, last).catch(() => null);
         if (answer) {
-            channel.readSeq = last;
+            channel.readSeq = Math.max(channel.readSeq ?? 0, last);
             position = Math.max(position, answer.position ?? 0);
         }
     }
-    setTimeout(() => reloadSoon(position), 1000);
+    reloadSoon(position);
 }
 
 async function setFollow(t, on) {

@@ -25,6 +25,8 @@ public sealed class AccountPages(PostgresFixture db) : BrowserTest(db)
         await ada.PostAsync("/v1/workspaces", new { name = "Acme" }, "workspaceId");
         var page = await OpenPageAsync(node.Url.ToString());
         await ada.LogInAsync(page);
+        var otherPage = await OpenPageAsync(node.Url.ToString()); // another browser of Ada's
+        await ada.LogInAsync(otherPage);
 
         var dialog = await OpenAccountAsync(page);
         await dialog.GetByLabel("Current password").FillAsync("not my password");
@@ -37,7 +39,9 @@ public sealed class AccountPages(PostgresFixture db) : BrowserTest(db)
         await Expect(page.Locator("dialog[open]")).ToHaveCountAsync(0);
         await Expect(page.Locator(".toast", new() { HasText = "Password changed" })).ToBeVisibleAsync();
 
-        // The other session (the API client's token) ended; the page's goes on; only the new password signs in.
+        // The other browser's page is signed out by itself (the server closed its hub connection, whose reconnect is
+        // refused); the API client's session ended too; the page's goes on; only the new password signs in.
+        await Expect(otherPage.GetByRole(AriaRole.Heading, new() { Name = "Log in to EventSourcedChat" })).ToBeVisibleAsync();
         Assert.Equal(HttpStatusCode.Unauthorized, (await ada.Http.GetAsync(new Uri("/v1/workspaces", UriKind.Relative))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(node, ada.Email, ApiUser.Password)).StatusCode);
         var other = await SessionAsync(node, ada.Email, NewPassword);
