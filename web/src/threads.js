@@ -99,7 +99,7 @@ function threadNode(t) {
             t.unreadReplies ? h('span', { class: 'badge', 'data-testid': 'thread-unread' }, `${t.unreadReplies} new`) : null,
             t.mentionCount ? h('span', { class: 'badge mentions', 'data-testid': 'thread-mentions' }, `@${t.mentionCount}`) : null),
         h('div', { class: 'text' }, root.deleted ? 'This message was deleted.' : renderText(root.text ?? '')),
-        h('div', { class: 'thread-last' }, plural(root.replyCount ?? 0, 'reply'),
+        h('div', { class: 'thread-last' }, (root.replyCount ?? 0) === 1 ? '1 reply' : `${root.replyCount ?? 0} replies`,
             last ? [' · last by ', h('span', { 'data-user-name': last.userId }, userName(last.userId)), ' ', time(last.createdAt)] : null),
         h('div', { class: 'thread-actions' },
             h('button', { type: 'button', class: 'small primary', onclick: () => openFromView(t) }, 'Open thread'),
