@@ -71,6 +71,7 @@ public sealed class NotificationSettings(PostgresFixture db) : BrowserTest(db)
         await Expect(dialog.GetByLabel("Notifications for #random")).ToHaveValueAsync("all");
         await Expect(dialog.GetByLabel("Mute #general")).Not.ToBeCheckedAsync();
         await Expect(dialog.GetByLabel("Mute #random")).ToBeCheckedAsync();
+        await ScreenshotAsync(page, "notification-settings");
 
         // The snooze and the window are cleared again; the rest stays.
         await dialog.GetByLabel("Snooze").SelectOptionAsync(new SelectOptionValue { Label = "Not snoozed" });

@@ -49,6 +49,7 @@ public sealed class ThreadsView(PostgresFixture db) : BrowserTest(db)
         await bob.PostMessageAsync(general!, "Or Monday, if QA needs it", plan);
         await Expect(item.GetByTestId("thread-unread")).ToHaveTextAsync("3 new");
         await Expect(item).ToContainTextAsync("3 replies");
+        await ScreenshotAsync(page, "threads-view");
 
         // Opening the thread shows it in its channel and reads it.
         await item.GetByRole(AriaRole.Button, new() { Name = "Open thread" }).ClickAsync();
