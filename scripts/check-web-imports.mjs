@@ -17,6 +17,7 @@ const layers = [
     ['store.js'], // the state and its helpers; announces changes, imports no view
     ['channels.js'], // reads of the channel list and members into the state
     ['format.js', 'composer.js', 'messages.js', 'events.js', 'dialogs.js', 'pins.js', 'profiles.js', 'attachments.js', 'uploads.js', 'avatars.js', 'people.js', 'directory.js', 'channel-settings.js', 'invites.js'], // views (format.js: message Markdown to sanitized nodes)
+    ['threads.js', 'notifyprefs.js', 'attention.js', 'account.js', 'entries.js'], // notifications and account (entries.js wires them into the shell)
     ['app.js'], // the entry: the shell; nothing imports it
 ];
 const layerOf = new Map(layers.flatMap((files, i) => files.map(f => [f, i])));

@@ -33,6 +33,16 @@ public sealed record NotificationPreferencesView(bool Email, int DigestMinutes, 
         new(p.Email, p.DigestMinutes, p.DndFrom is { } from ? new DndWindow(from, p.DndTo!, p.DndTimeZone!) : null, p.SnoozeUntil, position);
 }
 
+/// <summary>One channel's setting as <c>PUT /v1/channels/{ch}/notifications</c> made it.</summary>
+public sealed record ChannelNotificationView(string ChannelId, string Level, bool Muted);
+
+/// <summary>
+/// What <c>GET /v1/users/me/notifications</c> answers: the preferences and the caller's setting of every channel they set
+/// one for (a channel never set is <c>mentions</c>, not muted).
+/// </summary>
+public sealed record NotificationSettingsView(
+    bool Email, int DigestMinutes, DndWindow? Dnd, DateTimeOffset? SnoozeUntil, IReadOnlyList<ChannelNotificationView> Channels, long Position);
+
 public static class NotificationPreferencesEndpoint
 {
     public const int MaxDigestMinutes = 24 * 60;
@@ -123,15 +133,18 @@ public static class NotificationPreferencesEndpoint
     /// The caller's preferences from the write side (a per-person record the commands keep; no read model holds it), with
     /// the position of the user stream's head.
     /// </summary>
-    private static async Task<Ok<NotificationPreferencesView>> Get(HttpContext http, ChatEventStore store, CancellationToken ct)
+    private static async Task<Ok<NotificationSettingsView>> Get(HttpContext http, ChatEventStore store, CancellationToken ct)
     {
         var actor = Actor.From(http);
-        var user = await store.InTransactionAsync((tx, token) => NotificationWriteSide.LoadPreferencesAsync(store.Log, tx, actor.UserId, token), ct);
+        var (user, channels) = await store.InTransactionAsync(async (tx, token) =>
+            (await NotificationWriteSide.LoadPreferencesAsync(store.Log, tx, actor.UserId, token),
+             await NotificationWriteSide.LoadChannelSettingsAsync(tx, actor.UserId, token)), ct);
         if (!user.Exists)
         {
             throw CommandRejected.NotFound("The user");
         }
-        return TypedResults.Ok(NotificationPreferencesView.Of(user.Notifications, await store.HeadPositionAsync(Ids.UserStream(actor.UserId), ct)));
+        var p = NotificationPreferencesView.Of(user.Notifications, await store.HeadPositionAsync(Ids.UserStream(actor.UserId), ct));
+        return TypedResults.Ok(new NotificationSettingsView(p.Email, p.DigestMinutes, p.Dnd, p.SnoozeUntil, channels, p.Position));
     }
 
     private static async Task<Ok<NotificationPreferencesView>> Patch(JsonElement body, HttpContext http, ChatEventStore store, CancellationToken ct)

@@ -103,4 +103,19 @@ public static class NotificationWriteSide
         }
         return state;
     }
+
+    /// <summary>The user's own settings per channel (<c>ws_channel_notifications</c>), by channel id.</summary>
+    public static async Task<List<ChannelNotificationView>> LoadChannelSettingsAsync(NpgsqlTransaction tx, string userId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "select channel_id, level, muted from ws_channel_notifications where user_id = $1 order by channel_id", tx.Connection, tx);
+        cmd.Parameters.AddWithValue(userId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<ChannelNotificationView>();
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new ChannelNotificationView(r.GetString(0), r.GetString(1), r.GetBoolean(2)));
+        }
+        return list;
+    }
 }

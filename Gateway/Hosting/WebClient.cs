@@ -43,8 +43,11 @@ public static class WebClient
         }
     }
 
-    /// <summary>Paths that serve the page itself (<c>index.html</c>): the invite link's (docs/api.md, Invites).</summary>
-    public static readonly IReadOnlySet<string> PagePaths = new HashSet<string>(StringComparer.Ordinal) { "/invite" };
+    /// <summary>
+    /// Paths (besides <c>/</c>) that serve the page itself (<c>index.html</c>): the links of the mails the application
+    /// sends and the invite links (docs/api.md, Invites and Passwords).
+    /// </summary>
+    public static readonly IReadOnlySet<string> PagePaths = new HashSet<string>(StringComparer.Ordinal) { "/invite", "/reset-password" };
 
     public static WebApplication UseWebClient(this WebApplication app)
     {
@@ -68,10 +71,11 @@ public static class WebClient
             return app;
         }
         var files = new PhysicalFileProvider(root);
-        // Pages that links in mails open are the same page, which reads its path (an invite: /invite?code=...).
+        // The paths mails link to are the same single page, which reads its own path (an invite: /invite?code=..., the reset link: /reset-password).
         app.Use((context, next) =>
         {
-            if (PagePaths.Contains(context.Request.Path.Value ?? "") && HttpMethods.IsGet(context.Request.Method))
+            if ((HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                && PagePaths.Contains(context.Request.Path.Value ?? ""))
             {
                 context.Request.Path = "/index.html";
             }

@@ -17,6 +17,9 @@ public sealed class ChatHubLifetimeManager(ILogger<DefaultHubLifetimeManager<Cha
     /// <summary>The local connection with this id (registered before the hub's <c>OnConnectedAsync</c> runs), or null.</summary>
     public HubConnectionContext? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
 
+    /// <summary>The local connections now (a snapshot-free view: connections may come and go while it is read).</summary>
+    public IEnumerable<HubConnectionContext> Connections => _connections.Values;
+
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
         _connections[connection.ConnectionId] = connection;

@@ -38,6 +38,7 @@ public static class RealtimeModule
         if (gateway)
         {
             services.AddHostedService<RealtimeBrokerService>();
+            services.AddHostedService<RevokedConnections>();
         }
         return services;
     }

@@ -126,6 +126,15 @@ export class Api {
     invites(ws, minPosition) { return this.all(`/v1/workspaces/${enc(ws)}/invites`, minPosition); }
     revokeInvite(ws, inviteId) { return this.request('DELETE', `/v1/workspaces/${enc(ws)}/invites/${enc(inviteId)}`); }
     acceptInvite(code) { return this.request('POST', `/v1/invites/${enc(code)}/accept`); }
+    notificationSettings(minPosition) { return this.request('GET', '/v1/users/me/notifications', undefined, minPosition); }
+    setNotificationPreferences(patch) { return this.request('PATCH', '/v1/users/me/notifications', patch); }
+    setChannelNotifications(ch, level, muted) { return this.request('PUT', `/v1/channels/${enc(ch)}/notifications`, { level, muted }); }
+    follow(ch, seq, on) { return this.request(on ? 'PUT' : 'DELETE', `/v1/channels/${enc(ch)}/messages/${seq}/follow`); }
+    threads(ws, minPosition) { return this.request('GET', `/v1/workspaces/${enc(ws)}/threads?limit=50`, undefined, minPosition); }
+    changePassword(currentPassword, newPassword) { return this.request('POST', '/v1/auth/password', { currentPassword, newPassword }); }
+    requestPasswordReset(email) { return this.request('POST', '/v1/auth/password-reset', { email }); }
+    confirmPasswordReset(token, newPassword) { return this.request('POST', '/v1/auth/password-reset/confirm', { token, newPassword }); }
+    logoutEverywhere() { return this.request('POST', '/v1/auth/logout-everywhere'); }
 }
 
 const enc = encodeURIComponent;

@@ -13,6 +13,7 @@ import { dialog, createChannelDialog, browseDialog, inviteDialog, addToWorkspace
 import { openDirectory } from './directory.js';
 import { openChannelSettings } from './channel-settings.js';
 import { rememberInviteLink, inviteNote, acceptPendingInvite, openInvites } from './invites.js';
+import { sidebarEntries, settingsButtons, resetPasswordPage, forgotPasswordLink } from './entries.js';
 
 let bannerTimer = null;
 
@@ -29,6 +30,7 @@ function loadSession() {
 }
 
 async function boot() {
+    if (resetPasswordPage()) return;
     rememberInviteLink();
     state.session = loadSession();
     if (!state.session?.token) return renderAuth();
@@ -103,6 +105,7 @@ function renderAuth(mode = 'login') {
     field(mode === 'signup' ? 'Password (8 characters or more)' : 'Password', password),
     error,
     submit,
+    mode === 'login' ? forgotPasswordLink(() => renderAuth('login')) : null,
     h('p', { class: 'switch' }, mode === 'login' ? 'New here? ' : 'Have an account? ',
         h('button', { type: 'button', class: 'link', onclick: () => renderAuth(mode === 'login' ? 'signup' : 'login') },
             mode === 'login' ? 'Create an account' : 'Log in')));
@@ -333,6 +336,7 @@ function renderSidebar() {
         unread ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, String(unread)) : null));
     };
     ui.sidebar.replaceChildren(
+        sidebarEntries(openChannel),
         h('div', { class: 'section' },
             h('h2', null, 'Channels'),
             h('div', { class: 'section-actions' },
@@ -347,6 +351,7 @@ function renderSidebar() {
             h('button', { type: 'button', class: 'small', onclick: () => openDirectory(openChannel) }, 'People'),
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: openInvites }, 'Invite people') : null,
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: addToWorkspaceDialog }, 'Add people to workspace') : null,
+            settingsButtons(),
             userIdBox()));
     restoreFocus(ui.sidebar, focused);
 }

@@ -41,6 +41,7 @@ export function startRealtime() {
 }
 
 export function onConnectionState(connection) {
+    if (connection === 'unauthorized') return changed('signed-out'); // the token was revoked: the page signs out
     state.connection = connection;
     if (connection === 'resumed') {
         state.presenceWanted = new Set();
@@ -129,6 +130,7 @@ export function onPosted(channelId, data, position) {
             }
         }
         upsert(channelId, data);
+        changed('posted', channelId, data, position); // a new message (desktop notifications, the threads view)
     }
     state.typing.get(channelId)?.delete(data.userId);
     renderTyping();

@@ -8,7 +8,7 @@ export class Realtime {
     /**
      * @param {() => string} token
      * @param {(envelope: any) => void} onEvent
-     * @param {(state: 'connecting'|'live'|'reconnecting'|'resumed') => void} onState
+     * @param {(state: 'connecting'|'live'|'reconnecting'|'resumed'|'unauthorized') => void} onState
      */
     constructor(token, onEvent, onState) {
         this.position = 0;
@@ -19,7 +19,8 @@ export class Realtime {
         this.connection = new HubConnectionBuilder()
             .withUrl('/v1/gateway', { accessTokenFactory: token })
             // Never give up while the page is open: a restarted server is back within seconds.
-            .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(2000, 250 * 2 ** ctx.previousRetryCount) })
+            // A refused token (revoked: the server closed the connection) ends the retries: onclose, then start() says so.
+            .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => (refused(ctx.retryReason) ? null : Math.min(2000, 250 * 2 ** ctx.previousRetryCount)) })
             .configureLogging(LogLevel.Warning)
             .build();
         this.connection.on('event', envelope => {
@@ -52,7 +53,13 @@ export class Realtime {
                 if (again) await this.resume();
                 this.onState(again ? 'resumed' : 'live');
                 return;
-            } catch {
+            } catch (err) {
+                if (refused(err)) {
+                    // The token was revoked (log-out elsewhere, a password change): the session is over.
+                    this.stopped = true;
+                    this.onState('unauthorized');
+                    return;
+                }
                 this.onState('reconnecting');
                 await new Promise(r => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
             }
@@ -87,4 +94,9 @@ export class Realtime {
         this.stopped = true;
         await this.connection.stop();
     }
+}
+
+/** The server refused the token (401 on negotiate or connect). */
+function refused(err) {
+    return err?.statusCode === 401 || /\b401\b/.test(String(err?.message ?? ''));
 }

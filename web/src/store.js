@@ -17,7 +17,8 @@ const listeners = new Map(); // topic -> functions
  * Subscribes a view to a change. Topics: 'signed-out' (the API answered 401), 'channels' (the channel list),
  * 'members' (channelId: a channel's members), 'unread' (counts or user names in the sidebar), 'connection' (the hub's
  * state), 'workspaces' (the workspace list), 'pins' (channelId, position: a channel's pins changed at that log position),
- * 'profile' (userId: a person's profile or status changed, or their status expired).
+ * 'profile' (userId: a person's profile or status changed, or their status expired), 'posted' (channelId, message,
+ * position: a message the page had not seen arrived from the hub).
  */
 export function onChange(topic, fn) {
     if (!listeners.has(topic)) listeners.set(topic, []);

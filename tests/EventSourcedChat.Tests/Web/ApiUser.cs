@@ -55,6 +55,17 @@ internal sealed record ApiUser(string UserId, string Email, HttpClient Http)
         _position = Math.Max(_position, JsonDocument.Parse(text).RootElement.GetProperty("position").GetInt64());
     }
 
+    /// <summary>Posts a message (a reply with <paramref name="threadRootSeq"/>); answers its seq.</summary>
+    public async Task<long> PostMessageAsync(string channelId, string text, long? threadRootSeq = null)
+    {
+        var response = await Http.PostAsJsonAsync($"/v1/channels/{channelId}/messages", new { text, threadRootSeq });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST message: {(int)response.StatusCode} {body}");
+        var json = JsonDocument.Parse(body).RootElement;
+        _position = Math.Max(_position, json.GetProperty("position").GetInt64());
+        return json.GetProperty("seq").GetInt64();
+    }
+
     public async Task<JsonElement> GetAsync(string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
