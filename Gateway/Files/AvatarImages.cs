@@ -74,7 +74,7 @@ public sealed class AvatarImages(IObjectStore objects, FileSettings settings, IL
         }
         var largest = sizes.Max();
         var side = Math.Min(codec.Info.Width, codec.Info.Height);
-        using var decoded = Decode(codec, Math.Min(1f, (float)largest / side));
+        using var decoded = ImageDecoding.Decode(codec, Math.Min(1f, (float)largest / side));
         if (decoded is null)
         {
             return null;
@@ -95,7 +95,7 @@ public sealed class AvatarImages(IObjectStore objects, FileSettings settings, IL
             {
                 return null;
             }
-            using var upright = Upright(scaled, codec.EncodedOrigin);
+            using var upright = ImageDecoding.Upright(scaled, codec.EncodedOrigin);
             using var encoded = upright.Encode(SKEncodedImageFormat.Webp, Quality);
             if (encoded is null)
             {
@@ -104,46 +104,5 @@ public sealed class AvatarImages(IObjectStore objects, FileSettings settings, IL
             result.Add((target, encoded.ToArray()));
         }
         return result;
-    }
-
-    /// <summary>A square picture turned as its EXIF orientation says (Skia's <c>SkEncodedOriginToMatrix</c> for a square).</summary>
-    private static SKBitmap Upright(SKBitmap square, SKEncodedOrigin origin)
-    {
-        float s = square.Width;
-        var matrix = origin switch
-        {
-            SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, s, 0, 1, 0, 0, 0, 1),
-            SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, s, 0, -1, s, 0, 0, 1),
-            SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, s, 0, 0, 1),
-            SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),
-            SKEncodedOrigin.RightTop => new SKMatrix(0, -1, s, 1, 0, 0, 0, 0, 1),
-            SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, s, -1, 0, s, 0, 0, 1),
-            SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, s, 0, 0, 1),
-            _ => SKMatrix.Identity,
-        };
-        var turned = new SKBitmap(square.Info);
-        using var canvas = new SKCanvas(turned);
-        canvas.Clear(SKColors.Transparent);
-        canvas.SetMatrix(matrix);
-        canvas.DrawBitmap(square, 0, 0);
-        return turned;
-    }
-
-    /// <summary>The first frame at the smallest scale the codec offers not below <paramref name="scale"/> (whole when none); null when it does not decode whole.</summary>
-    private static SKBitmap? Decode(SKCodec codec, float scale)
-    {
-        var reduced = codec.GetScaledDimensions(scale);
-        SKSizeI[] sizes = reduced.Width < codec.Info.Width ? [reduced, codec.Info.Size] : [codec.Info.Size];
-        foreach (var size in sizes)
-        {
-            var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-            var bitmap = new SKBitmap(info);
-            if (codec.GetPixels(info, bitmap.GetPixels()) == SKCodecResult.Success)
-            {
-                return bitmap;
-            }
-            bitmap.Dispose();
-        }
-        return null;
     }
 }

@@ -94,7 +94,7 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
             return new ThumbnailAttempt(ThumbnailOutcome.TooManyPixels, width, height);
         }
         var (thumbWidth, thumbHeight) = Fit(width, height, settings.ThumbnailMaxSide);
-        using var decoded = Decode(codec, (float)thumbWidth / width);
+        using var decoded = ImageDecoding.Decode(codec, (float)thumbWidth / width);
         if (decoded is null)
         {
             return new ThumbnailAttempt(ThumbnailOutcome.Undecodable, width, height);
@@ -104,7 +104,17 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
             new SKImageInfo(thumbWidth, thumbHeight, SKColorType.Rgba8888, SKAlphaType.Premul), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
         try
         {
-            using var encoded = scaled?.Encode(SKEncodedImageFormat.Webp, Quality);
+            if (scaled is null)
+            {
+                return new ThumbnailAttempt(ThumbnailOutcome.Undecodable, width, height);
+            }
+            // A photo stored sideways (EXIF orientation) is shown upright by browsers: its thumbnail and its sizes too.
+            using var upright = ImageDecoding.Upright(scaled, codec.EncodedOrigin);
+            if (ImageDecoding.SwapsSides(codec.EncodedOrigin))
+            {
+                (width, height, thumbWidth, thumbHeight) = (height, width, thumbHeight, thumbWidth);
+            }
+            using var encoded = upright.Encode(SKEncodedImageFormat.Webp, Quality);
             return encoded is null
                 ? new ThumbnailAttempt(ThumbnailOutcome.Undecodable, width, height)
                 : new ThumbnailAttempt(ThumbnailOutcome.Made, width, height, thumbWidth, thumbHeight, encoded.ToArray());
@@ -123,23 +133,5 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
     {
         var scale = Math.Min(1.0, (double)maxSide / Math.Max(width, height));
         return (Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
-    }
-
-    /// <summary>The first frame, at the smallest scale the codec offers that is not below <paramref name="scale"/> (whole when it offers none); null when the bytes do not decode whole.</summary>
-    private static SKBitmap? Decode(SKCodec codec, float scale)
-    {
-        var reduced = codec.GetScaledDimensions(scale);
-        SKSizeI[] sizes = reduced.Width < codec.Info.Width ? [reduced, codec.Info.Size] : [codec.Info.Size];
-        foreach (var size in sizes)
-        {
-            var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-            var bitmap = new SKBitmap(info);
-            if (codec.GetPixels(info, bitmap.GetPixels()) == SKCodecResult.Success)
-            {
-                return bitmap;
-            }
-            bitmap.Dispose();
-        }
-        return null;
     }
 }

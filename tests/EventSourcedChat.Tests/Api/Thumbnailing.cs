@@ -23,6 +23,29 @@ public class Thumbnailing
         Assert.Equal((thumbWidth, thumbHeight), TestImages.SizeOf(made.Bytes!));
     }
 
+    [Theory]
+    [InlineData(1, false, 0xFF0000, 0x0000FF)] // as stored: red left, blue right
+    [InlineData(6, true, 0xFF0000, 0x0000FF)]  // turned a quarter clockwise: red on top
+    [InlineData(8, true, 0x0000FF, 0xFF0000)]  // turned a quarter anticlockwise: blue on top
+    [InlineData(3, false, 0x0000FF, 0xFF0000)] // turned half round: blue left
+    public void A_photo_stored_sideways_gets_an_upright_thumbnail_and_its_upright_size(ushort orientation, bool turned, uint first, uint second)
+    {
+        // Stored pixels: 800 x 400, red left half, blue right half, as a phone held sideways writes them.
+        var photo = TestImages.WithExifOrientation(TestImages.Bands(800, 400, SKEncodedImageFormat.Jpeg, SKColors.Red, SKColors.Blue), orientation);
+
+        var made = ImageThumbnails.Make(photo, Settings);
+
+        Assert.Equal(ThumbnailOutcome.Made, made.Outcome);
+        var expected = turned ? (400, 800, 180, 360) : (800, 400, 360, 180);
+        Assert.Equal(expected, (made.Width, made.Height, made.ThumbWidth, made.ThumbHeight));
+        Assert.Equal((made.ThumbWidth, made.ThumbHeight), TestImages.SizeOf(made.Bytes!));
+        var (a, b) = turned
+            ? (TestImages.ColorAt(made.Bytes!, 90, 40), TestImages.ColorAt(made.Bytes!, 90, 320))
+            : (TestImages.ColorAt(made.Bytes!, 40, 90), TestImages.ColorAt(made.Bytes!, 320, 90));
+        Assert.True(TestImages.Near(a, new SKColor(first | 0xFF000000)) && TestImages.Near(b, new SKColor(second | 0xFF000000)),
+            $"orientation {orientation}: {a}, {b}");
+    }
+
     [Fact]
     public void A_gif_gets_its_first_frame()
     {
