@@ -22,6 +22,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
+using EventSourcedChat.Contracts.Api;
+
 namespace EventSourcedChat.Commands;
 
 /// <summary>The write side as a mappable module: services and the REST command endpoints under <c>/v1</c>.</summary>
@@ -33,6 +35,7 @@ public static class CommandsModule
         services.AddSingleton<PostGroups>();
         services.AddSingleton<RevokedTokens>();
         services.AddHostedService(sp => sp.GetRequiredService<RevokedTokens>());
+        services.AddSingleton<ITokenRevocations>(sp => sp.GetRequiredService<RevokedTokens>());
         services.AddSingleton<Tokens>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<IAuditTrail, RecordAuditRead>();

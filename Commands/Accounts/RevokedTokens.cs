@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using EventSourcedChat.Commands.Infrastructure;
+using EventSourcedChat.Contracts.Api;
 using EventSourcedChat.EventStore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,7 @@ namespace EventSourcedChat.Commands.Accounts;
 /// listener is down) each check asks the database, as before.
 /// </summary>
 public sealed class RevokedTokens(NpgsqlDataSource db, ResilienceOptions resilience, TimeProvider time, ILogger<RevokedTokens> log)
-    : BackgroundService
+    : BackgroundService, ITokenRevocations
 {
     public const string NotifyChannel = "ws_token_revoked";
 

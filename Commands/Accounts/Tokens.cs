@@ -12,7 +12,7 @@ namespace EventSourcedChat.Commands.Accounts;
 public sealed class Tokens(IOptionsMonitor<BearerTokenOptions> options, TimeProvider time, NpgsqlDataSource db)
 {
     /// <summary>Each token's own id, which log-out revokes.</summary>
-    public const string TokenIdClaim = "jti";
+    public const string TokenIdClaim = ChatClaims.TokenId;
 
     public TimeSpan Lifetime => options.Get(BearerTokenDefaults.AuthenticationScheme).BearerTokenExpiration;
 

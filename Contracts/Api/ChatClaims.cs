@@ -5,4 +5,7 @@ public static class ChatClaims
 {
     /// <summary>The signed-in user's id.</summary>
     public const string UserId = "sub";
+
+    /// <summary>The token's own id, under which it is revoked.</summary>
+    public const string TokenId = "jti";
 }

@@ -15,7 +15,6 @@ public sealed class AvatarImages(IObjectStore objects, FileSettings settings, IL
 {
     private const int Quality = 85;
 
-    private static readonly SemaphoreSlim Decoding = new(Math.Max(1, Environment.ProcessorCount));
 
     public async Task<IReadOnlyList<AvatarImage>?> MakeAsync(string fileId, long size, CancellationToken ct)
     {
@@ -23,26 +22,19 @@ public sealed class AvatarImages(IObjectStore objects, FileSettings settings, IL
         {
             return null;
         }
-        byte[] source;
-        await using (var stream = await objects.OpenReadAsync(fileId, ct))
+        if (await ImageDecoding.ReadAllAsync(objects, fileId, size, ct) is not { } source)
         {
-            if (stream is null)
-            {
-                return null;
-            }
-            using var copy = new MemoryStream((int)size);
-            await stream.CopyToAsync(copy, ct);
-            source = copy.ToArray();
+            return null;
         }
         IReadOnlyList<(int Size, byte[] Bytes)>? made;
-        await Decoding.WaitAsync(ct);
+        await ImageDecoding.Slots.WaitAsync(ct);
         try
         {
             made = Make(source, settings.ThumbnailMaxPixels, Avatars.Sizes);
         }
         finally
         {
-            Decoding.Release();
+            ImageDecoding.Slots.Release();
         }
         if (made is null)
         {

@@ -1,3 +1,4 @@
+using EventSourcedChat.Contracts.Files;
 using SkiaSharp;
 
 namespace EventSourcedChat.Gateway.Files;
@@ -5,6 +6,22 @@ namespace EventSourcedChat.Gateway.Files;
 /// <summary>What thumbnails and avatars share: decoding the first frame at a reduced scale, and turning a picture upright.</summary>
 internal static class ImageDecoding
 {
+    /// <summary>Decodes running at once on this node, thumbnails and avatars together: at most one per core.</summary>
+    public static readonly SemaphoreSlim Slots = new(Math.Max(1, Environment.ProcessorCount));
+
+    /// <summary>The bytes of the stored object <paramref name="objectId"/> (<paramref name="size"/> of them), or null when it is gone.</summary>
+    public static async Task<byte[]?> ReadAllAsync(IObjectStore objects, string objectId, long size, CancellationToken ct)
+    {
+        await using var stream = await objects.OpenReadAsync(objectId, ct);
+        if (stream is null)
+        {
+            return null;
+        }
+        using var copy = new MemoryStream((int)size);
+        await stream.CopyToAsync(copy, ct);
+        return copy.Length == copy.Capacity ? copy.GetBuffer() : copy.ToArray();
+    }
+
     /// <summary>The first frame, at the smallest scale the codec offers that is not below <paramref name="scale"/> (whole when it offers none); null when the bytes do not decode whole.</summary>
     public static SKBitmap? Decode(SKCodec codec, float scale)
     {

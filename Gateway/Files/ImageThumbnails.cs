@@ -15,14 +15,13 @@ public sealed record ThumbnailAttempt(ThumbnailOutcome Outcome, int Width = 0, i
 /// decompression bomb); JPEG and WebP are decoded straight at a reduced scale where the codec can; the result is scaled
 /// to at most <see cref="FileSettings.ThumbnailMaxSide"/> on its longest side and encoded as WebP. The thumbnail is stored
 /// through the object store under <see cref="Thumbnails.ObjectIdOf"/>. At most as many decodes run at once as there are
-/// cores, so memory stays bounded whatever the number of uploads completing together.
+/// cores, avatars included (<see cref="ImageDecoding.Slots"/>), so memory stays bounded whatever the number of uploads completing together.
 /// </summary>
 public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings, ILogger<ImageThumbnails> logger) : IImageThumbnails
 {
     public const string ContentType = "image/webp";
     private const int Quality = 80;
 
-    private static readonly SemaphoreSlim Decoding = new(Math.Max(1, Environment.ProcessorCount));
 
     public async Task<ImageFacts?> MakeAsync(string fileId, string contentType, long size, CancellationToken ct)
     {
@@ -33,26 +32,19 @@ public sealed class ImageThumbnails(IObjectStore objects, FileSettings settings,
         }
         try
         {
-            byte[] source;
-            await using (var stream = await objects.OpenReadAsync(fileId, ct))
+            if (await ImageDecoding.ReadAllAsync(objects, fileId, size, ct) is not { } source)
             {
-                if (stream is null)
-                {
-                    return null;
-                }
-                using var copy = new MemoryStream((int)size);
-                await stream.CopyToAsync(copy, ct);
-                source = copy.Length == copy.Capacity ? copy.GetBuffer() : copy.ToArray();
+                return null;
             }
             ThumbnailAttempt attempt;
-            await Decoding.WaitAsync(ct);
+            await ImageDecoding.Slots.WaitAsync(ct);
             try
             {
                 attempt = Make(source, settings);
             }
             finally
             {
-                Decoding.Release();
+                ImageDecoding.Slots.Release();
             }
             if (attempt.Outcome != ThumbnailOutcome.Made)
             {

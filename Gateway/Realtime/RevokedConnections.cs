@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using EventSourcedChat.Commands.Accounts;
+using EventSourcedChat.Contracts.Api;
 
 namespace EventSourcedChat.Gateway.Realtime;
 
@@ -7,12 +7,12 @@ namespace EventSourcedChat.Gateway.Realtime;
 /// Closes this node's hub connections whose bearer token was revoked after they opened: log-out, a password change or
 /// reset, log out everywhere (a deactivation closes the user's connections through its pushed event, see
 /// <see cref="ChannelFanOut"/>). Every <see cref="SweepInterval"/> each local connection's token id is looked up in the
-/// in-memory set of revoked tokens (<see cref="RevokedTokens"/>, current on every node within a second of a revocation),
+/// in-memory set of revoked tokens (<see cref="ITokenRevocations"/>, current on every node within a second of a revocation),
 /// and a revoked one is aborted, as a deactivation's are; the client's reconnect is then refused (401). While that set is
 /// not proven current (its listener lost PostgreSQL) the sweep skips its turn rather than ask the database once per
 /// connection.
 /// </summary>
-public sealed class RevokedConnections(ChatHubLifetimeManager lifetime, RevokedTokens revoked, TimeProvider time, ILogger<RevokedConnections> log)
+public sealed class RevokedConnections(ChatHubLifetimeManager lifetime, ITokenRevocations revoked, TimeProvider time, ILogger<RevokedConnections> log)
     : BackgroundService
 {
     public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(500);
@@ -48,7 +48,7 @@ public sealed class RevokedConnections(ChatHubLifetimeManager lifetime, RevokedT
             {
                 return; // each check would read the database: wait for the listener
             }
-            if (Guid.TryParse(connection.User?.FindFirstValue(Tokens.TokenIdClaim), out var tokenId)
+            if (Guid.TryParse(connection.User?.FindFirstValue(ChatClaims.TokenId), out var tokenId)
                 && await revoked.IsRevokedAsync(tokenId, ct))
             {
                 log.LogInformation("Closing hub connection {ConnectionId} of user {UserId}: its token was revoked", connection.ConnectionId, connection.UserIdentifier);

@@ -1,40 +1,21 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using EventSourcedChat.Tests.Infrastructure;
 
 namespace EventSourcedChat.RealtimeBench;
 
-/// <summary>One span's name, ids and wall-clock times (Unix nanoseconds), as the host exported it over OTLP.</summary>
-internal sealed record StageSpan(string TraceId, string SpanId, string ParentSpanId, string Name, ulong Start, ulong End);
-
 /// <summary>
 /// Where the time of a post goes on its way to the sockets, from the host's own traces (<c>--stages</c>): an OTLP/HTTP
-/// receiver on a loopback port keeps every exported span; for the posts of a measured window it reports percentiles
-/// of each stage: the request (authentication, decision, append, commit, answer), commit to the push worker's send
-/// (the append notification, the subscription's read), the send and its broker confirm, the broker to the gateway's
-/// delivery, and the delivery's socket writes. All processes share the machine's clock.
+/// receiver on a loopback port (the tests' <see cref="OtlpReceiver"/> and <see cref="OtlpSpan"/>, linked in) keeps every
+/// exported span; for the posts of a measured window it reports percentiles of each stage: the request
+/// (authentication, decision, append, commit, answer), commit to the push worker's send (the append notification, the
+/// subscription's read), the send and its broker confirm, the broker to the gateway's delivery, and the delivery's
+/// socket writes. All processes share the machine's clock.
 /// </summary>
 internal sealed class StageSpans : IDisposable
 {
-    private readonly HttpListener _listener = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentQueue<byte[]> _bodies = new();
+    private readonly OtlpReceiver _receiver = new();
 
-    public string Endpoint { get; }
-
-    public StageSpans()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Endpoint = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add($"{Endpoint}/");
-        _listener.Start();
-        _ = Task.Run(ServeAsync);
-    }
+    public string Endpoint => _receiver.Endpoint;
 
     /// <summary>The environment that makes a host export its traces here, promptly.</summary>
     public IReadOnlyDictionary<string, string> HostEnvironment => new Dictionary<string, string>
@@ -51,11 +32,7 @@ internal sealed class StageSpans : IDisposable
     /// </summary>
     public IReadOnlyList<string> Report(DateTimeOffset from, DateTimeOffset to)
     {
-        var spans = new List<StageSpan>();
-        foreach (var body in _bodies)
-        {
-            spans.AddRange(Parse(body));
-        }
+        var spans = _receiver.Spans().Select(s => new StageSpan(s.TraceId, s.ParentSpanId, s.Name, s.StartUnixNano, s.EndUnixNano)).ToList();
         var (lo, hi) = (Nanos(from), Nanos(to));
         var byTrace = spans.GroupBy(s => s.TraceId).ToDictionary(g => g.Key, g => g.ToList());
         var stages = new Dictionary<string, List<double>>
@@ -96,7 +73,7 @@ internal sealed class StageSpans : IDisposable
             stages["request start -> delivery end"].Add(Ms(deliver.End, request.Start));
         }
         var names = string.Join(", ", spans.GroupBy(s => s.Name).OrderByDescending(g => g.Count()).Take(6).Select(g => $"{g.Key} {g.Count()}"));
-        var lines = new List<string> { $"    stages of {whole:N0} posts (host traces; {_bodies.Count} exports, {spans.Count:N0} spans: {names}):" };
+        var lines = new List<string> { $"    stages of {whole:N0} posts (host traces; {spans.Count:N0} spans: {names}):" };
         foreach (var (name, values) in stages)
         {
             values.Sort();
@@ -113,114 +90,8 @@ internal sealed class StageSpans : IDisposable
 
     private static ulong Nanos(DateTimeOffset at) => (ulong)(at.ToUnixTimeMilliseconds() * 1_000_000L);
 
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            if (context.Request.Url!.AbsolutePath == "/v1/traces")
-            {
-                _bodies.Enqueue(body.ToArray());
-            }
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/x-protobuf";
-            context.Response.Close();
-        }
-    }
+    public void Dispose() => _receiver.Dispose();
 
-    /// <summary>The spans of an <c>ExportTraceServiceRequest</c> (resource_spans = 1, scope_spans = 2, spans = 2).</summary>
-    private static IEnumerable<StageSpan> Parse(byte[] body)
-    {
-        foreach (var (_, resourceSpans) in Fields(body).Where(f => f.Field == 1 && f.Bytes is not null))
-        {
-            foreach (var (_, scope) in Fields(resourceSpans!).Where(f => f.Field == 2 && f.Bytes is not null))
-            {
-                foreach (var (_, span) in Fields(scope!).Where(f => f.Field == 2 && f.Bytes is not null))
-                {
-                    yield return Span(span!);
-                }
-            }
-        }
-    }
-
-    private static StageSpan Span(byte[] span)
-    {
-        string traceId = "", spanId = "", parent = "", name = "";
-        ulong start = 0, end = 0;
-        foreach (var (field, bytes, fixed64) in FieldsWithFixed(span))
-        {
-            switch (field)
-            {
-                case 1: traceId = Convert.ToHexStringLower(bytes!); break;
-                case 2: spanId = Convert.ToHexStringLower(bytes!); break;
-                case 4: parent = Convert.ToHexStringLower(bytes!); break;
-                case 5: name = Encoding.UTF8.GetString(bytes!); break;
-                case 7: start = fixed64; break; // start_time_unix_nano, fixed64
-                case 8: end = fixed64; break; // end_time_unix_nano, fixed64
-            }
-        }
-        return new StageSpan(traceId, spanId, parent, name, start, end);
-    }
-
-    private static IEnumerable<(int Field, byte[]? Bytes)> Fields(byte[] message) =>
-        FieldsWithFixed(message).Select(f => (f.Field, f.Bytes));
-
-    /// <summary>A message's fields: length-delimited ones with their bytes, fixed64 ones with their value; others skipped.</summary>
-    private static List<(int Field, byte[]? Bytes, ulong Fixed64)> FieldsWithFixed(byte[] message)
-    {
-        var fields = new List<(int, byte[]?, ulong)>();
-        var i = 0;
-        while (i < message.Length)
-        {
-            var tag = Varint(message, ref i);
-            var (field, wire) = ((int)(tag >> 3), (int)(tag & 7));
-            switch (wire)
-            {
-                case 0: Varint(message, ref i); break;
-                case 1:
-                    fields.Add((field, null, BitConverter.ToUInt64(message, i)));
-                    i += 8;
-                    break;
-                case 5: i += 4; break;
-                case 2:
-                    var length = (int)Varint(message, ref i);
-                    fields.Add((field, message[i..(i + length)], 0));
-                    i += length;
-                    break;
-                default: throw new FormatException($"wire type {wire} at byte {i}");
-            }
-        }
-        return fields;
-    }
-
-    private static ulong Varint(byte[] bytes, ref int i)
-    {
-        ulong value = 0;
-        for (var shift = 0; ; shift += 7)
-        {
-            var b = bytes[i++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return value;
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Close();
-        _stop.Dispose();
-    }
+    /// <summary>What a stage needs of a span: its trace, parent, name and times (Unix nanoseconds).</summary>
+    private sealed record StageSpan(string TraceId, string ParentSpanId, string Name, ulong Start, ulong End);
 }

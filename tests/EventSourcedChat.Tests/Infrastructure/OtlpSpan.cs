@@ -3,11 +3,12 @@ namespace EventSourcedChat.Tests.Infrastructure;
 /// <summary>
 /// A span as an OTLP trace export carries it, read from the protobuf body of <c>ExportTraceServiceRequest</c> with a
 /// minimal wire-format reader (only the fields the tests look at: ids, name, string attributes, and the resource's
-/// string attributes such as <c>service.instance.id</c>).
+/// string attributes such as <c>service.instance.id</c>, and the span's start and end in Unix nanoseconds).
 /// </summary>
 public sealed record OtlpSpan(
     string TraceId, string SpanId, string ParentSpanId, string Name,
-    IReadOnlyDictionary<string, string> Attributes, IReadOnlyDictionary<string, string> Resource)
+    IReadOnlyDictionary<string, string> Attributes, IReadOnlyDictionary<string, string> Resource,
+    ulong StartUnixNano = 0, ulong EndUnixNano = 0)
 {
     public static IEnumerable<OtlpSpan> ParseExport(byte[] body)
     {
@@ -52,6 +53,7 @@ public sealed record OtlpSpan(
     private static OtlpSpan Span(byte[] span, IReadOnlyDictionary<string, string> resource)
     {
         string traceId = "", spanId = "", parent = "", name = "";
+        ulong start = 0, end = 0;
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (f, value) in Fields(span))
         {
@@ -61,6 +63,8 @@ public sealed record OtlpSpan(
                 case 2: spanId = Convert.ToHexStringLower(value); break;
                 case 4: parent = Convert.ToHexStringLower(value); break;
                 case 5: name = System.Text.Encoding.UTF8.GetString(value); break;
+                case 7: start = BitConverter.ToUInt64(value); break; // start_time_unix_nano, fixed64
+                case 8: end = BitConverter.ToUInt64(value); break; // end_time_unix_nano, fixed64
                 case 9:
                     if (KeyValue(value) is { } kv)
                     {
@@ -69,7 +73,7 @@ public sealed record OtlpSpan(
                     break;
             }
         }
-        return new OtlpSpan(traceId, spanId, parent, name, attributes, resource);
+        return new OtlpSpan(traceId, spanId, parent, name, attributes, resource, start, end);
     }
 
     /// <summary>A <c>KeyValue</c> whose <c>AnyValue</c> is a string (<c>string_value = 1</c>) or an integer (<c>int_value = 3</c>, in decimal), or null.</summary>
@@ -97,7 +101,7 @@ public sealed record OtlpSpan(
         return key is null || value is null ? null : (key, value);
     }
 
-    /// <summary>The length-delimited fields of a message (field number, bytes); fields of other wire types are skipped.</summary>
+    /// <summary>The length-delimited and fixed64 fields of a message (field number, bytes; 8 little-endian bytes for a fixed64); varint and fixed32 fields are skipped.</summary>
     private static List<(int Field, byte[] Value)> Fields(byte[] message)
     {
         var fields = new List<(int, byte[])>();
@@ -109,7 +113,10 @@ public sealed record OtlpSpan(
             switch (wire)
             {
                 case 0: Varint(message, ref i); break;
-                case 1: i += 8; break;
+                case 1:
+                    fields.Add((field, message[i..(i + 8)]));
+                    i += 8;
+                    break;
                 case 5: i += 4; break;
                 case 2:
                     var length = (int)Varint(message, ref i);

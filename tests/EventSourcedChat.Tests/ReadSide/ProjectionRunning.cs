@@ -266,29 +266,10 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
         await new ProjectionSchemas(db.DataSource).EnsureAsync(projection, projection.Schema, default);
         await StartRunner(projection);
 
-        await using (var reset = await db.DataSource.OpenConnectionAsync())
-        await using (var tx = await reset.BeginTransactionAsync())
-        {
-            await using (var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", reset, tx))
-            {
-                lockSwitch.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
-                await lockSwitch.ExecuteNonQueryAsync();
-            }
-            await Post("a", "before the reset");
-            await Eventually.Until(() => Scalar("""
-                select count(*) from pg_locks
-                 where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())
-                """), n => n >= 1, what: "the runner to wait with the first batch it read");
-            await PostgresFixture.TruncateAsync(tx);
-            await tx.CommitAsync();
-        }
+        await ResetWhileTheRunnerWaitsWithABatchAsync(projection, "before the reset");
         await Post("a", "after the reset"); // seq 1, as the stale "before the reset" was
 
-        var text = await Eventually.Until(async () =>
-        {
-            await using var cmd = db.DataSource.CreateCommand($"select string_agg(text, ',' order by seq) from {projection.Schema}.rows");
-            return await cmd.ExecuteScalarAsync() as string;
-        }, t => t == "after the reset", what: "only the post appended after the reset");
+        var text = await Eventually.Until(() => TextsAsync(projection), t => t == "after the reset", what: "only the post appended after the reset");
         Assert.Equal("after the reset", text);
         await Post("a", "and again");
         await Eventually.Until(() => Scalar($"select count(*) from {projection.Schema}.rows"), n => n == 2, what: "the next post");
@@ -307,33 +288,42 @@ public sealed class ProjectionRunning(PostgresFixture db) : IAsyncLifetime
         await Post("a", "first");
         await Eventually.Until(() => Scalar($"select count(*) from {projection.Schema}.rows"), n => n == 1, what: "the first post");
 
-        await using (var reset = await db.DataSource.OpenConnectionAsync())
-        await using (var tx = await reset.BeginTransactionAsync())
-        {
-            // Hold the projection's switch lock: the runner reads the next post, then waits for the lock with it.
-            await using (var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", reset, tx))
-            {
-                lockSwitch.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
-                await lockSwitch.ExecuteNonQueryAsync();
-            }
-            await Post("a", "before the reset");
-            await Eventually.Until(() => Scalar("""
-                select count(*) from pg_locks
-                 where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())
-                """), n => n >= 1, what: "the runner to wait with the batch it read");
-            await PostgresFixture.TruncateAsync(tx);
-            await tx.CommitAsync();
-        }
+        await ResetWhileTheRunnerWaitsWithABatchAsync(projection, "before the reset");
         await Post("a", "after the reset");
         await Post("a", "and again"); // seq 2, as the stale "before the reset" was
 
-        var text = await Eventually.Until(async () =>
-        {
-            await using var cmd = db.DataSource.CreateCommand($"select string_agg(text, ',' order by seq) from {projection.Schema}.rows");
-            return await cmd.ExecuteScalarAsync() as string;
-        }, t => t == "after the reset,and again", what: "only the posts appended after the reset");
+        var text = await Eventually.Until(() => TextsAsync(projection), t => t == "after the reset,and again", what: "only the posts appended after the reset");
         Assert.Equal("after the reset,and again", text);
         Assert.Equal("running", (await Status(projection.Name)).State);
+    }
+
+    /// <summary>
+    /// What the test reset does to a runner between two tests: holding the projection's switch lock, posts
+    /// <paramref name="text"/> to channel "a" and waits until the runner has read it and waits for the lock with it,
+    /// then empties every table (<see cref="PostgresFixture.TruncateAsync"/>) and lets the runner go with its stale batch.
+    /// </summary>
+    private async Task ResetWhileTheRunnerWaitsWithABatchAsync(Projection projection, string text)
+    {
+        await using var reset = await db.DataSource.OpenConnectionAsync();
+        await using var tx = await reset.BeginTransactionAsync();
+        await using (var lockSwitch = new NpgsqlCommand("select pg_advisory_xact_lock($1)", reset, tx))
+        {
+            lockSwitch.Parameters.AddWithValue(ProjectionSchemas.SwitchKey(projection));
+            await lockSwitch.ExecuteNonQueryAsync();
+        }
+        await Post("a", text);
+        await Eventually.Until(() => Scalar("""
+            select count(*) from pg_locks
+             where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())
+            """), n => n >= 1, what: "the runner to wait with the batch it read");
+        await PostgresFixture.TruncateAsync(tx);
+        await tx.CommitAsync();
+    }
+
+    private async Task<string?> TextsAsync(MessageRows projection)
+    {
+        await using var cmd = db.DataSource.CreateCommand($"select string_agg(text, ',' order by seq) from {projection.Schema}.rows");
+        return await cmd.ExecuteScalarAsync() as string;
     }
 
     [Fact]
