@@ -24,7 +24,7 @@ public sealed class GroupCommit<TItem, TResult>(
     /// Commits the groups of several keys in one transaction, the first one first. Answers, per group in order, one
     /// outcome per item (a result or the exception that item alone gets), or null for a group left out of this
     /// transaction (its key was busy elsewhere): its items go back to the front of their queue, and the next
-    /// transaction takes that key first. An exception thrown by the run itself fails every item of every group.
+    /// transaction takes that key first and alone. An exception thrown by the run itself fails every item of every group.
     /// </summary>
     public delegate Task<IReadOnlyList<IReadOnlyList<Outcome>?>> Run(IReadOnlyList<KeyGroup> groups);
 
@@ -46,6 +46,7 @@ public sealed class GroupCommit<TItem, TResult>(
     private readonly Dictionary<string, List<Pending>> _queues = [];
     private readonly List<string> _ready = []; // keys with queued commands and not in a transaction, in the order to take them
     private readonly HashSet<string> _inFlight = [];
+    private readonly HashSet<string> _wasBusy = []; // left out of a transaction: its next turn is a transaction of its own
     private readonly Lock _gate = new();
     private int _runners;
 
@@ -129,7 +130,8 @@ public sealed class GroupCommit<TItem, TResult>(
                 _runners--;
                 return null;
             }
-            var keys = _ready.Take(maxKeys).ToList();
+            // A key left out because it was busy elsewhere goes alone, so the others do not wait on its lock with it.
+            var keys = _wasBusy.Remove(_ready[0]) ? [_ready[0]] : _ready.Take(maxKeys).ToList();
             _ready.RemoveRange(0, keys.Count);
             var taken = new List<Taken>(keys.Count);
             foreach (var key in keys)
@@ -148,7 +150,10 @@ public sealed class GroupCommit<TItem, TResult>(
         }
     }
 
-    /// <summary>Ends the keys' turn: groups left out go back to the front of their queues and their keys first in line.</summary>
+    /// <summary>
+    /// Ends the keys' turn: groups left out go back to the front of their queues and their keys first in line, each to
+    /// be taken alone next (its transaction waits for the lock that was busy).
+    /// </summary>
     private void Release(List<Taken> taken, List<Taken>? requeue)
     {
         lock (_gate)
@@ -165,6 +170,7 @@ public sealed class GroupCommit<TItem, TResult>(
                     _queues[key] = [.. items];
                 }
                 first.Add(key);
+                _wasBusy.Add(key);
             }
             foreach (var (key, _) in taken)
             {

@@ -16,7 +16,7 @@ namespace EventSourcedChat.Commands.Messages;
 /// <remarks>
 /// The first channel's stream lock is awaited, as for one channel; the others' are only tried: a channel whose lock
 /// another transaction holds is left out (its posts go back to the front of its queue and the next transaction takes
-/// it first), so the transaction never waits holding locks that another writer may wait for, and one busy channel does
+/// it first and alone), so the transaction never waits holding locks that another writer may wait for, and one busy channel does
 /// not hold up the others. Anything that fails the shared transaction (a conflict with another node, a swept file, a
 /// lost connection) rolls it back whole, and each channel's group then runs alone, as it would have without the others:
 /// the error reaches only the posts it concerns.
