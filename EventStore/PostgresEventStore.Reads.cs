@@ -90,8 +90,11 @@ public sealed partial class PostgresEventStore
         read.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Position });
         read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         batch.BatchCommands.Add(read);
+        // The newest visible transaction id against the snapshot's xmin: one backward step of es_events_tx_position.
+        // (The same question as `exists (... where tx_id >= xmin)`, which the planner answers with a scan of the whole log,
+        // as the xmin is not known when it plans: 1.2 ms per read at 6,000 events, growing with the log.)
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "select exists (select 1 from es_events where tx_id >= pg_snapshot_xmin(pg_current_snapshot()))"));
+            "select coalesce((select max(tx_id) from es_events) >= pg_snapshot_xmin(pg_current_snapshot()), false)"));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         var events = new List<RecordedEvent>();
         while (await reader.ReadAsync(ct))

@@ -15,6 +15,8 @@
 #
 # Usage: eval "$(scripts/services.sh up)"
 #
+# ESC_PG_STAT_STATEMENTS=1 scripts/services.sh up  (PostgreSQL not yet running) loads pg_stat_statements, for measurements.
+#
 # Everything lives under <repo>/.data, listens on 127.0.0.1 only and uses ports that cannot
 # collide with default instances (PostgreSQL 55432, Redis 56379, RabbitMQ 55672 + dist 55673,
 # epmd 54369). System services are never touched. Progress goes to stderr; only the export
@@ -265,6 +267,10 @@ EOF
     local cmd=("$PGBIN/postgres" -D "$PG_DATA" -p "$PG_PORT"
         -c listen_addresses=127.0.0.1 -c "unix_socket_directories=$PG_SOCK"
         -c max_connections=300 -c shared_buffers=256MB)
+    # Opt-in for measurements (docs/benchmarks.md): per-statement counts and times in pg_stat_statements.
+    if [[ "${ESC_PG_STAT_STATEMENTS:-}" == 1 ]]; then
+        cmd+=(-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all)
+    fi
     if [[ $EUID -eq 0 ]]; then
         cmd=(setpriv --reuid="$PG_OWNER" --regid="$PG_OWNER" --init-groups -- "${cmd[@]}")
     fi

@@ -164,6 +164,30 @@ public sealed class Subscriptions(PostgresFixture db) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_read_says_events_are_pending_while_an_older_open_transaction_holds_them_back()
+    {
+        var first = await _store.AppendAsync("before", ExpectedVersion.Any, [Event()]);
+        var start = await Eventually.Until(
+            () => _store.ReadSubscriptionBatchAsync(LogCursor.Start, 10),
+            read => read.Events.Any(e => e.Position == first.Position),
+            what: "the first event, readable");
+        var after = start.Events.Single(e => e.Position == first.Position).Cursor;
+
+        var (conn, older, _) = await AppendInOpenTransaction("", takeXidFirst: true);
+        var held = await _store.AppendAsync("held", ExpectedVersion.Any, [Event()]);
+        var whileOpen = await _store.ReadSubscriptionBatchAsync(after, 10);
+
+        Assert.True(whileOpen.Pending);
+        Assert.DoesNotContain(whileOpen.Events, e => e.Position == held.Position);
+
+        await older.RollbackAsync();
+        await conn.DisposeAsync();
+        var afterwards = await Eventually.Until(
+            () => _store.ReadSubscriptionBatchAsync(after, 10), read => !read.Pending, what: "nothing pending");
+        Assert.Contains(afterwards.Events, e => e.Position == held.Position);
+    }
+
+    [Fact]
     public async Task An_older_transaction_cannot_append_behind_a_younger_one_in_the_same_stream()
     {
         var (conn, older, _) = await AppendInOpenTransaction("", takeXidFirst: true);
