@@ -23,7 +23,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options);
         resilience ??= new ResilienceOptions();
         services.TryAddSingleton(resilience);
-        var forHost = resilience.ForHost(connectionString);
+        var forHost = WithAutoPrepare(resilience.ForHost(connectionString));
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(forHost).ConfigureTracing(TraceOnlyInsideASpan).Build());
         services.AddSingleton<Migrator>();
         services.AddMetrics();
@@ -39,6 +39,29 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
+
+    /// <summary>
+    /// Statements a connection runs again and again are prepared on it (Npgsql's automatic preparation, up to
+    /// <see cref="AutoPreparedPerConnection"/> per connection, from a statement's second use), unless the connection string
+    /// says otherwise: PostgreSQL then plans them once instead of at every call. Before this, planning took about a third of
+    /// PostgreSQL's CPU under the scenario bench's load (a perf profile), and PostgreSQL's CPU at 100 posts/s to a hot
+    /// channel fell to 0.68x with it (docs/benchmarks.md, "Run 8").
+    /// </summary>
+    public static string WithAutoPrepare(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare"))
+        {
+            return connectionString;
+        }
+        return new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxAutoPrepare = AutoPreparedPerConnection,
+            AutoPrepareMinUsages = 2,
+        }.ConnectionString;
+    }
+
+    public const int AutoPreparedPerConnection = 100;
 
     /// <summary>
     /// Database commands are traced only when they run inside a span (an HTTP request, <c>chat.push</c>, a span of a
