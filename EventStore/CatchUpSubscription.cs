@@ -5,7 +5,8 @@ public sealed record EventBatch(IReadOnlyList<RecordedEvent> Events, LogCursor C
 
 public enum CheckpointMode
 {
-    /// <summary>The subscription saves the checkpoint after the handler returns (at-least-once).</summary>
+    /// <summary>The subscription saves the checkpoint after the handler returns (at-least-once), without waiting for the
+    /// commit's flush (<see cref="CheckpointStore.SaveProgressAsync"/>): a crash may hand the last batches again.</summary>
     AfterHandler,
 
     /// <summary>The handler saves <see cref="EventBatch.Checkpoint"/> itself, in its own transaction (exactly once in effect).</summary>
@@ -95,7 +96,7 @@ public sealed class CatchUpSubscription(
                     await handler(batch, ct);
                     if (mode == CheckpointMode.AfterHandler)
                     {
-                        await checkpoints.SaveAsync(name, batch.Checkpoint, null, ct);
+                        await checkpoints.SaveProgressAsync(name, batch.Checkpoint, ct);
                     }
                     cursor = batch.Checkpoint;
                     backoff = TimeSpan.Zero;

@@ -32,20 +32,38 @@ public sealed class CheckpointStore(NpgsqlDataSource dataSource)
             : LogCursor.Start;
     }
 
+    private const string Upsert = """
+        insert into es_checkpoints (name, tx_id, position, updated_at) values ($1, $2, $3, now())
+        on conflict (name) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+        """;
+
     public async Task SaveAsync(string name, LogCursor cursor, NpgsqlTransaction? transaction = null, CancellationToken ct = default)
     {
-        const string sql = """
-            insert into es_checkpoints (name, tx_id, position, updated_at) values ($1, $2, $3, now())
-            on conflict (name) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
-            """;
         if (transaction is not null)
         {
-            await using var inTx = new NpgsqlCommand(sql, transaction.Connection, transaction);
+            await using var inTx = new NpgsqlCommand(Upsert, transaction.Connection, transaction);
             await Execute(inTx, name, cursor, ct);
             return;
         }
-        await using var cmd = dataSource.CreateCommand(sql);
+        await using var cmd = dataSource.CreateCommand(Upsert);
         await Execute(cmd, name, cursor, ct);
+    }
+
+    /// <summary>
+    /// Saves an at-least-once subscriber's checkpoint without waiting for the commit's WAL flush
+    /// (<c>synchronous_commit = off</c> for this one statement's implicit transaction). The subscriber goes on to its next
+    /// read at once instead of after an fsync; a crash of PostgreSQL can lose the last such saves, and the subscriber then
+    /// handles those batches again, which its at-least-once contract already allows (the push worker: gateways drop
+    /// repeats by cursor). Never for a checkpoint that must move atomically with writes (see <see cref="Advance"/>).
+    /// </summary>
+    public async Task SaveProgressAsync(string name, LogCursor cursor, CancellationToken ct = default)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("select set_config('synchronous_commit', 'off', true)"));
+        var save = new NpgsqlBatchCommand(Upsert);
+        AddCursor(save.Parameters, name, cursor);
+        batch.BatchCommands.Add(save);
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
@@ -121,9 +139,14 @@ public sealed class CheckpointStore(NpgsqlDataSource dataSource)
 
     private static async Task Execute(NpgsqlCommand cmd, string name, LogCursor cursor, CancellationToken ct)
     {
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        cmd.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = cursor.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
-        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor.Position });
+        AddCursor(cmd.Parameters, name, cursor);
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void AddCursor(NpgsqlParameterCollection parameters, string name, LogCursor cursor)
+    {
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        parameters.Add(new NpgsqlParameter<ulong> { TypedValue = cursor.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor.Position });
     }
 }

@@ -188,6 +188,25 @@ public sealed class Subscriptions(PostgresFixture db) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_checkpoint_saved_without_waiting_for_the_flush_is_stored_and_the_connection_commits_durably_afterwards()
+    {
+        // One pooled connection, not reset when it goes back to the pool: the statement after the save runs in the session
+        // the save used, so a setting that outlived the save's own transaction would show.
+        await using var one = new NpgsqlDataSourceBuilder(db.ConnectionString)
+        {
+            ConnectionStringBuilder = { MaxPoolSize = 1, NoResetOnClose = true },
+        }.Build();
+        var checkpoints = new CheckpointStore(one);
+        var cursor = new LogCursor(41, 7);
+
+        await checkpoints.SaveProgressAsync("progress", cursor);
+
+        Assert.Equal(cursor, await checkpoints.LoadAsync("progress"));
+        await using var setting = one.CreateCommand("show synchronous_commit");
+        Assert.Equal("on", await setting.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task An_older_transaction_cannot_append_behind_a_younger_one_in_the_same_stream()
     {
         var (conn, older, _) = await AppendInOpenTransaction("", takeXidFirst: true);
