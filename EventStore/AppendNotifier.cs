@@ -55,23 +55,30 @@ public sealed class AppendNotifier(NpgsqlDataSource dataSource, ILogger<AppendNo
         {
             try
             {
-                await using var conn = await dataSource.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) =>
+                var conn = await dataSource.OpenConnectionAsync(stoppingToken);
+                try
                 {
-                    if (e.Payload != Mark)
+                    conn.Notification += (_, e) =>
                     {
-                        Signal();
+                        if (e.Payload != Mark)
+                        {
+                            Signal();
+                        }
+                    };
+                    await using (var cmd = new NpgsqlCommand("listen es_events", conn))
+                    {
+                        await cmd.ExecuteNonQueryAsync(stoppingToken);
                     }
-                };
-                await using (var cmd = new NpgsqlCommand("listen es_events", conn))
-                {
-                    await cmd.ExecuteNonQueryAsync(stoppingToken);
+                    backoff.Reset();
+                    Signal(); // anything appended while we were not listening
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        await conn.WaitAsync(stoppingToken);
+                    }
                 }
-                backoff.Reset();
-                Signal(); // anything appended while we were not listening
-                while (!stoppingToken.IsCancellationRequested)
+                finally
                 {
-                    await conn.WaitAsync(stoppingToken);
+                    await SessionState.ReleaseAsync(conn, "unlisten *"); // the pool does not reset sessions
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -7,9 +7,9 @@ namespace EventSourcedChat.EventStore;
 /// across every node on the database (a projection, the push worker, the notification worker, a rebuild).
 /// </summary>
 /// <remarks>
-/// Disposing unlocks explicitly before the connection goes back to the pool. Npgsql resets a pooled connection's session
-/// (which would release the lock) only when the connection is next used, so without the unlock an idle pooled connection
-/// would go on holding the lock, and keep every other node from taking over, until the pool prunes it.
+/// Disposing unlocks explicitly before the connection goes back to the pool (which does not reset sessions); when the
+/// unlock fails, the connection is closed instead (<see cref="SessionState"/>). A pooled connection still holding the
+/// lock would keep every other node from taking over.
 /// </remarks>
 public sealed class Lease : IAsyncDisposable
 {
@@ -33,6 +33,8 @@ public sealed class Lease : IAsyncDisposable
         }
         catch
         {
+            // The lock may have been taken before the failure: the session must not be pooled.
+            SessionState.Abandon(connection);
             await connection.DisposeAsync();
             throw;
         }
@@ -40,19 +42,5 @@ public sealed class Lease : IAsyncDisposable
         return null;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock($1)", _connection);
-            unlock.Parameters.AddWithValue(_key);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await unlock.ExecuteNonQueryAsync(timeout.Token);
-        }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or InvalidOperationException)
-        {
-            // A broken connection: its session, and the lock with it, ended on the server.
-        }
-        await _connection.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => SessionState.ReleaseAsync(_connection, "select pg_advisory_unlock($1)", _key);
 }

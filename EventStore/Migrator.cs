@@ -23,8 +23,17 @@ public sealed class Migrator(NpgsqlDataSource dataSource)
             .OrderBy(s => s.Id, StringComparer.Ordinal)
             .ToList();
 
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await Execute(conn, "select pg_advisory_lock(@k)", ct, LockKey);
+        var conn = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            await Execute(conn, "select pg_advisory_lock(@k)", ct, LockKey);
+        }
+        catch
+        {
+            SessionState.Abandon(conn); // the lock may have been granted before the failure
+            await conn.DisposeAsync();
+            throw;
+        }
         try
         {
             await Execute(conn, """
@@ -82,7 +91,7 @@ public sealed class Migrator(NpgsqlDataSource dataSource)
         }
         finally
         {
-            await Execute(conn, "select pg_advisory_unlock(@k)", CancellationToken.None, LockKey);
+            await SessionState.ReleaseAsync(conn, "select pg_advisory_unlock($1)", LockKey);
         }
     }
 

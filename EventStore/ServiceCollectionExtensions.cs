@@ -23,7 +23,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options);
         resilience ??= new ResilienceOptions();
         services.TryAddSingleton(resilience);
-        var forHost = WithAutoPrepare(resilience.ForHost(connectionString));
+        var forHost = ForHostPool(resilience.ForHost(connectionString));
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(forHost).ConfigureTracing(TraceOnlyInsideASpan).Build());
         services.AddSingleton<Migrator>();
         services.AddMetrics();
@@ -41,24 +41,33 @@ public static class ServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Statements a connection runs again and again are prepared on it (Npgsql's automatic preparation, up to
-    /// <see cref="AutoPreparedPerConnection"/> per connection, from a statement's second use), unless the connection string
-    /// says otherwise: PostgreSQL then plans them once instead of at every call. Before this, planning took about a third of
-    /// PostgreSQL's CPU under the scenario bench's load (a perf profile), and PostgreSQL's CPU at 100 posts/s to a hot
-    /// channel fell to 0.68x with it (docs/benchmarks.md, "Run 8").
+    /// How the host's pool treats its connections, unless the connection string says otherwise:
+    /// <list type="bullet">
+    /// <item>Statements a connection runs again and again are prepared on it (Npgsql's automatic preparation, up to
+    /// <see cref="AutoPreparedPerConnection"/> per connection, from a statement's second use): PostgreSQL then plans them once
+    /// instead of at every call. Planning took about a third of PostgreSQL's CPU under the scenario bench's load (a perf
+    /// profile); PostgreSQL's CPU at 100 posts/s to a hot channel fell to 0.68x with it (docs/benchmarks.md, "Run 8").</item>
+    /// <item>A connection that goes back to the pool is not reset (<c>No Reset On Close</c>): Npgsql would otherwise send
+    /// seven statements (<c>SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; ...</c>) with its next use, about
+    /// 46 statements per post under that load. Nothing of the host leaves session state on a pooled connection: settings
+    /// are <c>set local</c>, an open transaction is still rolled back on return, and the connections that hold a session
+    /// lock or a <c>LISTEN</c> end it themselves (<see cref="SessionState"/>).</item>
+    /// </list>
     /// </summary>
-    public static string WithAutoPrepare(string connectionString)
+    public static string ForHostPool(string connectionString)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare"))
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
         {
-            return connectionString;
+            builder.MaxAutoPrepare = AutoPreparedPerConnection;
+            builder.AutoPrepareMinUsages = 2;
         }
-        return new NpgsqlConnectionStringBuilder(connectionString)
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
         {
-            MaxAutoPrepare = AutoPreparedPerConnection,
-            AutoPrepareMinUsages = 2,
-        }.ConnectionString;
+            builder.NoResetOnClose = true;
+        }
+        return builder.ConnectionString;
     }
 
     public const int AutoPreparedPerConnection = 100;

@@ -114,31 +114,38 @@ public sealed class RevokedTokens(NpgsqlDataSource db, ResilienceOptions resilie
         {
             try
             {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) => OnNotification(e.Payload);
-                await using (var listen = new NpgsqlCommand($"listen {NotifyChannel}", conn))
+                var conn = await db.OpenConnectionAsync(stoppingToken);
+                try
                 {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                    conn.Notification += (_, e) => OnNotification(e.Payload);
+                    await using (var listen = new NpgsqlCommand($"listen {NotifyChannel}", conn))
+                    {
+                        await listen.ExecuteNonQueryAsync(stoppingToken);
+                    }
+                    await ReloadAsync(conn, stoppingToken);
+                    backoff.Reset();
+                    var reloaded = time.GetUtcNow();
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        var sent = time.GetUtcNow();
+                        await using (var probe = new NpgsqlCommand("select 1", conn))
+                        {
+                            await probe.ExecuteScalarAsync(stoppingToken);
+                        }
+                        Volatile.Write(ref _provenAt, sent.UtcTicks);
+                        Interlocked.Exchange(ref _probed, NewSignal()).TrySetResult();
+                        if (sent - reloaded > ReloadInterval)
+                        {
+                            await ReloadAsync(conn, stoppingToken);
+                            reloaded = sent;
+                        }
+                        // Notifications arriving meanwhile are handled as they come.
+                        await conn.WaitAsync(ProbeInterval, stoppingToken);
+                    }
                 }
-                await ReloadAsync(conn, stoppingToken);
-                backoff.Reset();
-                var reloaded = time.GetUtcNow();
-                while (!stoppingToken.IsCancellationRequested)
+                finally
                 {
-                    var sent = time.GetUtcNow();
-                    await using (var probe = new NpgsqlCommand("select 1", conn))
-                    {
-                        await probe.ExecuteScalarAsync(stoppingToken);
-                    }
-                    Volatile.Write(ref _provenAt, sent.UtcTicks);
-                    Interlocked.Exchange(ref _probed, NewSignal()).TrySetResult();
-                    if (sent - reloaded > ReloadInterval)
-                    {
-                        await ReloadAsync(conn, stoppingToken);
-                        reloaded = sent;
-                    }
-                    // Notifications arriving meanwhile are handled as they come.
-                    await conn.WaitAsync(ProbeInterval, stoppingToken);
+                    await SessionState.ReleaseAsync(conn, "unlisten *"); // the pool does not reset sessions
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using EventSourcedChat.Commands.Infrastructure;
 using EventSourcedChat.Contracts.Events;
 using EventSourcedChat.Contracts.Files;
+using EventSourcedChat.EventStore;
 using Npgsql;
 
 namespace EventSourcedChat.Commands.Files;
@@ -109,6 +110,7 @@ public static class FileTable
         }
         catch
         {
+            SessionState.Abandon(connection); // the lock may have been taken before the failure
             await connection.DisposeAsync();
             throw;
         }
@@ -118,19 +120,8 @@ public static class FileTable
 
     private sealed class CompletionLock(NpgsqlConnection connection, string fileId) : IAsyncDisposable
     {
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await using var cmd = new NpgsqlCommand("select pg_advisory_unlock(hashtextextended('ws_files.complete:' || $1, 0))", connection);
-                cmd.Parameters.Add(new NpgsqlParameter { Value = fileId });
-                await cmd.ExecuteNonQueryAsync();
-            }
-            finally
-            {
-                await connection.DisposeAsync(); // a lock still held (the unlock failed) ends with the pooled session's reset
-            }
-        }
+        public ValueTask DisposeAsync() =>
+            SessionState.ReleaseAsync(connection, "select pg_advisory_unlock(hashtextextended('ws_files.complete:' || $1, 0))", fileId);
     }
 
     /// <summary>Deletes up to <paramref name="limit"/> files never attached and past their expiry; answers their ids.</summary>
