@@ -124,6 +124,7 @@ public sealed partial class PostGroups
             return decided;
         }
         await using var read = new NpgsqlBatch(tx.Connection, tx);
+        read.BatchCommands.Add(GenericPlans());
         for (var p = 0; p < parts.Count; p++)
         {
             var part = parts[p];
@@ -136,6 +137,7 @@ public sealed partial class PostGroups
         }
         await read.PrepareAsync(ct);
         await using var r = await read.ExecuteReaderAsync(ct);
+        await r.NextResultAsync(ct); // past the plan setting
         for (var p = 0; p < parts.Count; p++)
         {
             var part = parts[p];

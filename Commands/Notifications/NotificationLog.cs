@@ -38,6 +38,9 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
             {
                 Add(sql, recorded, e!, here, oldest);
             }
+            // The same few statement texts every time: prepared once per physical connection, PostgreSQL parses them once
+            // (planning the recipients' statement took 0.7 ms a post, more than running it: pg_stat_statements, Run 8).
+            await sql.PrepareAsync(token);
             await sql.ExecuteNonQueryAsync(token);
             if (sql.BatchCommands[0].RecordsAffected != 1)
             {

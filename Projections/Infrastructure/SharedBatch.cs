@@ -63,6 +63,7 @@ internal static class SharedBatch
             {
                 advance.BatchCommands.Add(CheckpointStore.Advance(part.Projection.CheckpointName, part.From, part.Events[^1].Cursor));
             }
+            await advance.PrepareAsync(ct);
             await advance.ExecuteNonQueryAsync(ct);
             for (var i = 0; i < applying.Count; i++)
             {
