@@ -41,25 +41,38 @@ public static class ServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The host's pool does not reset a connection it gets back (<c>No Reset On Close</c>), unless the connection string
-    /// says otherwise: Npgsql would send <c>DISCARD ALL</c> (or, on a connection with prepared statements, seven statements:
-    /// <c>SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; ...</c>) with the connection's next use, several times
-    /// per post. Nothing of the host leaves session state on a pooled connection: settings are <c>set local</c>, an open
-    /// transaction is still rolled back on return, and the connections that hold a session lock or a <c>LISTEN</c> end it
-    /// themselves (<see cref="SessionState"/>). Npgsql's automatic preparation stays off: with it on, the fuzz suite's
-    /// bad input still leaves a pooled connection out of step ("Received unexpected backend message DataRow" on its next
-    /// command, a 500; seen again with Npgsql 10.0.3), so the hot statements are prepared explicitly where they are sent.
+    /// How the host's pool treats its connections, unless the connection string says otherwise:
+    /// <list type="bullet">
+    /// <item>Statements a connection runs again and again are prepared on it (Npgsql's automatic preparation, up to
+    /// <see cref="AutoPreparedPerConnection"/> per connection, from a statement's second use): PostgreSQL then plans them once
+    /// instead of at every call. Planning took about a quarter of PostgreSQL's CPU under the scenario bench's load (a perf
+    /// profile). Npgsql (10.0.3) leaves a connection out of step when the statement it is preparing is refused at Bind
+    /// (a NUL in a text parameter): text with a NUL is therefore refused at the API's edge, and a data exception that
+    /// still reaches PostgreSQL clears the pool (<see cref="DataExceptions"/>).</item>
+    /// <item>A connection that goes back to the pool is not reset (<c>No Reset On Close</c>): Npgsql would otherwise send
+    /// seven statements (<c>SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; ...</c>) with its next use, several
+    /// times per post. Nothing of the host leaves session state on a pooled connection: settings are <c>set local</c>, an
+    /// open transaction is still rolled back on return, and the connections that hold a session lock or a <c>LISTEN</c>
+    /// end it themselves (<see cref="SessionState"/>).</item>
+    /// </list>
     /// </summary>
     public static string ForHostPool(string connectionString)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = AutoPreparedPerConnection;
+            builder.AutoPrepareMinUsages = 2;
+        }
         if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
         {
             builder.NoResetOnClose = true;
         }
         return builder.ConnectionString;
     }
+
+    public const int AutoPreparedPerConnection = 100;
 
     /// <summary>
     /// Database commands are traced only when they run inside a span (an HTTP request, <c>chat.push</c>, a span of a

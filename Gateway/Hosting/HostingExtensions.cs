@@ -42,6 +42,9 @@ public static class HostingExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemHandling.Customize);
         builder.Services.AddExceptionHandler<ProblemHandling>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new NulRefusal.StringConverter()));
+        builder.Services.Configure<Microsoft.AspNetCore.SignalR.JsonHubProtocolOptions>(
+            o => o.PayloadSerializerOptions.Converters.Add(new NulRefusal.StringConverter()));
         builder.Services.AddFiles(builder.Configuration, builder.Environment);
         builder.Services.AddCommands(builder.Configuration);
         builder.Services.AddReadModels();
@@ -84,6 +87,7 @@ public static class HostingExtensions
     public static WebApplication MapEventSourcedChat(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseNulRefusal();
         app.UseWebClient();
         app.UsePostgresBreaker();
         app.UseStatusCodePages();

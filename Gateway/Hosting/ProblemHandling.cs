@@ -13,7 +13,7 @@ namespace EventSourcedChat.Gateway.Hosting;
 /// framework's status answers (bad JSON, 404 routes, 413 bodies) get the code of their status, and an unavailable
 /// database is a 503, never a 500.
 /// </summary>
-internal sealed class ProblemHandling(IProblemDetailsService problems, ILogger<ProblemHandling> logger) : IExceptionHandler
+internal sealed class ProblemHandling(IProblemDetailsService problems, NpgsqlDataSource dataSource, ILogger<ProblemHandling> logger) : IExceptionHandler
 {
     public static void Customize(ProblemDetailsContext context)
     {
@@ -41,6 +41,10 @@ internal sealed class ProblemHandling(IProblemDetailsService problems, ILogger<P
 
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
+        if (exception is PostgresException data && DataExceptions.Is(data))
+        {
+            DataExceptions.ClearPool(dataSource, logger, data);
+        }
         var (status, code, detail) = exception switch
         {
             ProblemException r => (r.Status, r.Code, r.Message),
@@ -50,7 +54,7 @@ internal sealed class ProblemHandling(IProblemDetailsService problems, ILogger<P
             WrongExpectedVersionException => (409, ErrorCodes.Conflict, "The resource changed concurrently; try again."),
             EventIdConflictException => (409, ErrorCodes.Conflict, "Some of these ids were already used for other changes."),
             // Class 22 (data exception: a NUL or invalid byte in a text parameter, a value out of range) is bad input
-            // that got past validation: the client's fault, not an outage.
+            // that got past validation: the client's fault, not an outage (the pool was cleared above: DataExceptions).
             PostgresException { SqlState: [ '2', '2', _, _, _ ] } =>
                 (400, ErrorCodes.InvalidRequest, "The request contains a value that cannot be stored (for example a NUL character)."),
             // The circuit is open: PostgreSQL was just found unreachable, so the request is not even tried.

@@ -79,7 +79,8 @@ public static class Paging
         {
             return false;
         }
-        return keys is not null && keys.Length == parts && keys.All(k => k is not null);
+        // A key with a NUL could not be one this service wrote (no stored text holds one), and must not reach a query.
+        return keys is not null && keys.Length == parts && keys.All(k => k is not null && !k.Contains('\0', StringComparison.Ordinal));
     }
 
     /// <summary>Announces the next page: the request's own path and query with <c>cursor</c> replaced.</summary>

@@ -24,11 +24,38 @@ public sealed class PooledSessions(PostgresFixture db) : IAsyncLifetime
     public async Task DisposeAsync() => await _hostPool.DisposeAsync();
 
     [Fact]
-    public void The_host_pool_does_not_reset_sessions_unless_the_connection_string_says_so()
+    public void The_host_pool_prepares_statements_and_does_not_reset_sessions_unless_the_connection_string_says_so()
     {
-        Assert.True(new NpgsqlConnectionStringBuilder(ServiceCollectionExtensions.ForHostPool(db.ConnectionString)).NoResetOnClose);
-        Assert.False(new NpgsqlConnectionStringBuilder(
-            ServiceCollectionExtensions.ForHostPool(db.ConnectionString + ";No Reset On Close=false")).NoResetOnClose);
+        var settings = new NpgsqlConnectionStringBuilder(ServiceCollectionExtensions.ForHostPool(db.ConnectionString));
+        Assert.True(settings.NoResetOnClose);
+        Assert.Equal(ServiceCollectionExtensions.AutoPreparedPerConnection, settings.MaxAutoPrepare);
+
+        var chosen = new NpgsqlConnectionStringBuilder(ServiceCollectionExtensions.ForHostPool(db.ConnectionString + ";No Reset On Close=false;Max Auto Prepare=0"));
+        Assert.False(chosen.NoResetOnClose);
+        Assert.Equal(0, chosen.MaxAutoPrepare);
+    }
+
+    [Fact]
+    public async Task After_a_statement_is_refused_at_Bind_while_it_is_prepared_the_cleared_pool_answers_the_next_command_correctly()
+    {
+        const string sql = "select length($1::text), $1::text";
+        async Task<(int, string)> RunAsync(string text)
+        {
+            await using var connection = await _hostPool.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = text } } };
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            return (reader.GetInt32(0), reader.GetString(1));
+        }
+
+        Assert.Equal((3, "ok1"), await RunAsync("ok1"));
+        // The statement's second use on the connection prepares it; PostgreSQL refuses the NUL at Bind.
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => RunAsync("bad\0"));
+        Assert.True(DataExceptions.Is(refused), refused.SqlState);
+        DataExceptions.ClearPool(_hostPool, NullLogger.Instance, refused);
+
+        Assert.Equal((3, "ok2"), await RunAsync("ok2"));
+        Assert.Equal((3, "ok3"), await RunAsync("ok3"));
     }
 
     [Fact]
