@@ -35,9 +35,20 @@ public sealed partial class PostgresEventStore
     }
 
     /// <summary>The events of the stream among <paramref name="ids"/>: read with <see cref="ReadFoundEventsAsync"/>.</summary>
+    /// <remarks>
+    /// One lookup of the whole unique key per id (the subquery, fenced by its <c>limit</c>, runs once per id), not
+    /// <c>stream_id = $1 and event_id = any ($2)</c>: PostgreSQL may plan that, once and for good in a connection's
+    /// prepared statement, as a scan of the stream's index entries filtered by id (it did on a table without statistics
+    /// yet), which reads the whole channel at every post. See migration 0032.
+    /// </remarks>
     public static NpgsqlBatchCommand FindEventsCommand(string stream, IReadOnlyCollection<Guid> ids)
     {
-        var cmd = new NpgsqlBatchCommand("select event_id, version, position, created_at from es_events where stream_id = $1 and event_id = any ($2)");
+        var cmd = new NpgsqlBatchCommand("""
+            select e.event_id, e.version, e.position, e.created_at
+              from unnest($2::uuid[]) as x(id)
+              cross join lateral (select event_id, version, position, created_at from es_events
+                                   where stream_id = $1 and event_id = x.id limit 1) e
+            """);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stream });
         cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids.ToArray() });
         return cmd;

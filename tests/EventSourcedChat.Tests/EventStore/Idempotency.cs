@@ -92,4 +92,62 @@ public sealed class Idempotency(PostgresFixture db) : IAsyncLifetime
         Assert.Equal(0, await _store.GetStreamVersionAsync("s-1"));
         Assert.Empty(await _store.ReadAllAsync(0, 10));
     }
+
+    [Fact]
+    public async Task A_group_append_whose_ids_are_all_stored_answers_their_rows_in_the_order_given_and_writes_nothing()
+    {
+        var events = new[] { Event(), Event(), Event() };
+        var first = await AppendEachAsync("s-1", 0, events);
+        await _store.AppendAsync("s-1", ExpectedVersion.Exactly(3), [Event()]);
+
+        var again = await AppendEachAsync("s-1", 0, [events[2], events[0], events[1]]);
+
+        Assert.Equal([first[2], first[0], first[1]], again.Select(r => r with { Duplicate = false }));
+        Assert.All(again, r => Assert.True(r.Duplicate));
+        Assert.Equal(4, await _store.GetStreamVersionAsync("s-1"));
+    }
+
+    [Fact]
+    public async Task A_group_append_mixing_stored_and_new_event_ids_is_rejected_whole()
+    {
+        var stored = Event();
+        await AppendEachAsync("s-1", 0, [stored]);
+
+        await Assert.ThrowsAsync<EventIdConflictException>(() => AppendEachAsync("s-1", 1, [Event(), stored]));
+        Assert.Equal(1, await _store.GetStreamVersionAsync("s-1"));
+    }
+
+    [Fact]
+    public async Task Finding_a_streams_events_answers_only_the_stored_ids_of_that_stream()
+    {
+        var (a, b) = (Event(), Event());
+        var stored = await AppendEachAsync("s-1", 0, [a, b]);
+        await _store.AppendAsync("s-2", ExpectedVersion.NoStream, [Event()]);
+
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var batch = new Npgsql.NpgsqlBatch(connection) { BatchCommands = { PostgresEventStore.FindEventsCommand("s-1", [b.EventId, Guid.NewGuid(), a.EventId]) } };
+        await using var reader = await batch.ExecuteReaderAsync();
+        var found = await PostgresEventStore.ReadFoundEventsAsync(reader, CancellationToken.None);
+
+        Assert.Equal(2, found.Count);
+        Assert.Equal(stored[0] with { Duplicate = true }, found[a.EventId]);
+        Assert.Equal(stored[1] with { Duplicate = true }, found[b.EventId]);
+    }
+
+    private async Task<IReadOnlyList<AppendResult>> AppendEachAsync(string stream, long expected, EventData[] events)
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var batch = new Npgsql.NpgsqlBatch(connection, tx)
+        {
+            BatchCommands = { _store.AppendEachCommand(stream, expected, events.Select(e => new GroupEvent(e, new EventMetadata("u-1"))).ToList()) },
+        };
+        var rows = await PostgresEventStore.TranslateAsync(stream, expected, async () =>
+        {
+            await using var reader = await batch.ExecuteReaderAsync();
+            return await _store.ReadAppendedAsync(reader, CancellationToken.None);
+        });
+        await tx.CommitAsync();
+        return rows;
+    }
 }
