@@ -63,9 +63,12 @@ public sealed class CatchUpSubscription(
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled or the handler throws (the error propagates; the
     /// checkpoint stays at the last handled batch).</summary>
+    /// <param name="gather">At the head, how long to let appends gather after one is notified before reading them: a
+    /// subscriber for which some latency does not matter (mail notifications) then reads, handles and commits once per
+    /// such window instead of once per post. Zero (the default) reads at once.</param>
     public async Task RunAsync(
         string name, Func<EventBatch, CancellationToken, Task> handler,
-        CheckpointMode mode = CheckpointMode.AfterHandler, CancellationToken ct = default)
+        CheckpointMode mode = CheckpointMode.AfterHandler, CancellationToken ct = default, TimeSpan gather = default)
     {
         var cursor = await checkpoints.LoadAsync(name, ct);
         var backoff = TimeSpan.Zero;
@@ -116,6 +119,10 @@ public sealed class CatchUpSubscription(
                 else
                 {
                     await WaitForAppendAsync(appended, ct);
+                    if (gather > TimeSpan.Zero && appended.IsCompleted)
+                    {
+                        await Task.Delay(gather, ct);
+                    }
                 }
             }
         }

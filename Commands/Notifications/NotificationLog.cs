@@ -28,7 +28,8 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
             .Select(e => (Recorded: e, Event: EventTypes.Deserialize(e.Type, e.Data)))
             .Where(e => e.Event is not null)
             .ToList();
-        var here = await ActiveForHereAsync(events.Select(e => e.Event).OfType<MessagePosted>().Where(p => p.Mentions.Here), ct);
+        var here = await ActiveForHereAsync(
+            events.Select(e => e.Event).OfType<MessagePosted>().Where(p => p.Mentions.Here), events.Select(e => e.Event).OfType<MemberJoined>(), ct);
         var oldest = time.GetUtcNow() - settings.MaxAge;
         await Transactions.RunAsync(db, async (tx, token) =>
         {
@@ -50,8 +51,12 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
         }, ct);
     }
 
-    /// <summary>The members of the channels <paramref name="posts"/> said <c>@here</c> in who are active now.</summary>
-    private async Task<HashSet<string>> ActiveForHereAsync(IEnumerable<MessagePosted> posts, CancellationToken ct)
+    /// <summary>
+    /// The members of the channels <paramref name="posts"/> said <c>@here</c> in who are active now: those stored, and
+    /// those who join in this batch (read before the batch is applied, the table does not have them yet). A superset is
+    /// fine: each post's statement keeps only who is a member at that point of the log.
+    /// </summary>
+    private async Task<HashSet<string>> ActiveForHereAsync(IEnumerable<MessagePosted> posts, IEnumerable<MemberJoined> joins, CancellationToken ct)
     {
         var channels = posts.Select(p => p.ChannelId).Distinct().ToArray();
         if (channels.Length == 0)
@@ -59,7 +64,7 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
             return [];
         }
         await using var cmd = db.Command("select distinct user_id from nt_members where channel_id = any($1)", (object)channels);
-        var members = new List<string>();
+        var members = joins.Where(j => channels.Contains(j.ChannelId)).Select(j => j.UserId).ToList();
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
@@ -67,7 +72,7 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
                 members.Add(r.GetString(0));
             }
         }
-        var states = await presence.ReadAsync(members);
+        var states = await presence.ReadAsync([.. members.Distinct()]);
         return [.. states.Where(s => s.Value == IUserPresence.Active).Select(s => s.Key)];
     }
 

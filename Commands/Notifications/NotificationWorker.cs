@@ -107,7 +107,7 @@ public sealed class NotificationWorker(
         {
             await log.ApplyAsync(batch, from, token);
             from = batch.Checkpoint;
-        }, CheckpointMode.ByHandler, run.Token);
+        }, CheckpointMode.ByHandler, run.Token, settings.Gather);
         var send = SendLoopAsync(run.Token);
         var first = await Task.WhenAny(follow, send);
         await run.CancelAsync();

@@ -120,6 +120,38 @@ public sealed class Subscriptions(PostgresFixture db) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task At_the_head_a_subscription_with_a_gather_window_reads_the_appends_made_within_it_together()
+    {
+        var (subscription, notifier) = db.CreateSubscription(new EventStoreOptions { FallbackPollInterval = TimeSpan.FromMinutes(5) });
+        _running.Add(notifier.StartAsync(_stop.Token));
+        var batches = new ConcurrentQueue<IReadOnlyList<RecordedEvent>>();
+        _running.Add(Task.Run(() => subscription.RunAsync("gather", (batch, _) =>
+        {
+            batches.Enqueue(batch.Events);
+            return Task.CompletedTask;
+        }, CheckpointMode.AfterHandler, _stop.Token, gather: TimeSpan.FromSeconds(3))));
+        await Eventually.Until(() => notifier.ExecuteTask is not null, what: "the listener");
+        var first = await _store.AppendAsync("s-first", ExpectedVersion.Any, [Event()]);
+        await Eventually.Until(() => batches.Count == 1, TimeSpan.FromSeconds(15), what: "the first event");
+        await Eventually.Until(() => new CheckpointStore(db.DataSource).LoadAsync("gather"), c => c.Position == first.Position,
+            TimeSpan.FromSeconds(15), what: "the first batch's checkpoint");
+
+        // Five appends, each only once its notification has arrived: a subscriber that read at once would have them now.
+        for (var i = 0; i < 5; i++)
+        {
+            var notified = notifier.NextAppend;
+            await _store.AppendAsync($"s-{i}", ExpectedVersion.Any, [Event()]);
+            await notified.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        var handedDuringTheAppends = batches.Count - 1;
+
+        await Eventually.Until(() => batches.Sum(b => b.Count) == 6, TimeSpan.FromSeconds(15), what: "the five appends");
+        Assert.Equal(0, handedDuringTheAppends);
+        Assert.Equal(2, batches.Count);
+        Assert.Equal(["s-first", "s-0", "s-1", "s-2", "s-3", "s-4"], batches.SelectMany(b => b).Select(e => e.StreamId));
+    }
+
+    [Fact]
     public async Task An_event_whose_transaction_commits_after_a_later_position_is_still_delivered_in_order()
     {
         var seen = Subscribe("interleaving");
