@@ -1,7 +1,7 @@
 // EventSourcedChat web client: one page, plain DOM, the public REST API and the SignalR hub only.
 // Entry point: session, workspaces, the shell (top bar, sidebar, channel header), search, keyboard shortcuts. Nothing
 // imports it: it subscribes the shell's views to the state's changes (onChange) and passes its actions to the dialogs.
-import { h, highlightNodes, time, field } from './dom.js';
+import { h, morph, highlightNodes, time, field } from './dom.js';
 import { SESSION_KEY, WORKSPACE_KEY, api, state, ui, me, withCreated, channelLabel, storeOf, userName, presenceDot, toast, plural, onChange, rememberUser, statusBadge } from './store.js';
 import { refreshChannels, loadMembers } from './channels.js';
 import { renderTyping, startRealtime } from './events.js';
@@ -286,12 +286,12 @@ function renderTopbar() {
         ...state.workspaces.map(w => h('option', { value: w.workspaceId, selected: w.workspaceId === state.wsId }, w.name)),
         h('option', { value: '__new' }, '+ New workspace…'));
     const focused = focusKey(ui.meBox);
-    ui.meBox.replaceChildren(
+    morph(ui.meBox, [
         presenceDot(me()),
         h('span', { class: 'me-name', 'data-user-name': me(), 'data-profile': me(), role: 'button', tabindex: '0' }, userName(me())),
         statusBadge(me()),
         h('button', { type: 'button', class: 'small', onclick: openProfileEditor }, 'Edit profile'),
-        h('button', { type: 'button', class: 'small', onclick: signOut }, 'Log out'));
+        h('button', { type: 'button', class: 'small', onclick: signOut }, 'Log out')]);
     restoreFocus(ui.meBox, focused);
 }
 
@@ -323,7 +323,7 @@ function renderSidebar() {
         const others = c.kind === 'dm' ? (state.members.get(c.channelId) ?? []).filter(u => u !== me()) : [];
         const other = others.length === 1 ? others[0] : null; // a group DM shows no one's presence
         const label = channelLabel(c);
-        return h('li', null, h('button', {
+        return h('li', { 'data-key': c.channelId }, h('button', {
             type: 'button',
             class: `channel${c.channelId === state.current ? ' active' : ''}${unread ? ' unread' : ''}`,
             'data-channel': c.channelId, 'data-name': c.kind === 'dm' ? label : c.name,
@@ -335,7 +335,8 @@ function renderSidebar() {
         mentions ? h('span', { class: 'badge mentions', 'data-testid': 'mention-badge', 'aria-label': `${mentions} mentions` }, `@${mentions}`) : null,
         unread ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${unread} unread` }, String(unread)) : null));
     };
-    ui.sidebar.replaceChildren(
+    // Morphed, not replaced: unread counts, members and presence re-render it while people click in it.
+    morph(ui.sidebar, [
         sidebarEntries(openChannel),
         h('div', { class: 'section' },
             h('h2', null, 'Channels'),
@@ -352,7 +353,7 @@ function renderSidebar() {
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: openInvites }, 'Invite people') : null,
             isAdmin() ? h('button', { type: 'button', class: 'small', onclick: addToWorkspaceDialog }, 'Add people to workspace') : null,
             settingsButtons(),
-            userIdBox()));
+            userIdBox())]);
     restoreFocus(ui.sidebar, focused);
 }
 
@@ -395,7 +396,7 @@ function renderHeader() {
     const members = state.members.get(channel.channelId) ?? [];
     const shown = members.filter(u => u !== me()).slice(0, 5);
     const focused = focusKey(ui.header);
-    ui.header.replaceChildren(
+    morph(ui.header, [
         h('div', { class: 'title' },
             h('h1', { id: 'channel-title' }, channel.kind === 'dm' ? channelLabel(channel) : `${channel.kind === 'private' ? '🔒 ' : '#'}${channel.name}`),
             channel.topic ? h('p', { class: 'topic' }, channel.topic) : null),
@@ -409,7 +410,7 @@ function renderHeader() {
             }, '📌 Pins'),
             channel.kind !== 'dm' ? h('button', { type: 'button', class: 'small', onclick: inviteDialog }, 'Invite') : null,
             h('button', { type: 'button', class: 'small', 'aria-label': 'Channel settings', title: 'Channel settings', onclick: () => openChannelSettings(channel.channelId, leaveChannel) }, '⚙'),
-            channel.kind !== 'dm' ? h('button', { type: 'button', class: 'small', onclick: () => leaveChannel(channel.channelId) }, 'Leave') : null) : null);
+            channel.kind !== 'dm' ? h('button', { type: 'button', class: 'small', onclick: () => leaveChannel(channel.channelId) }, 'Leave') : null) : null]);
     restoreFocus(ui.header, focused);
 }
 

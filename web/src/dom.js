@@ -9,7 +9,7 @@ export function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
         if (value === false || value === null || value === undefined) continue;
-        if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+        if (key.startsWith('on') && typeof value === 'function') listen(el, key.slice(2), value);
         else if (key === 'value') el.value = value;
         else if (key === 'dataset') Object.assign(el.dataset, value);
         else el.setAttribute(key, value === true ? '' : String(value));
@@ -41,6 +41,73 @@ export function reconcile(container, nodes) {
         cursor.remove();
         cursor = next;
     }
+}
+
+const HANDLERS = Symbol('handlers');
+
+/** An element's listener set through h(): one per event type, swapped in place when morph() keeps the element. */
+function listen(el, type, fn) {
+    let table = el[HANDLERS];
+    if (!table) table = el[HANDLERS] = {};
+    if (!(type in table)) el.addEventListener(type, e => el[HANDLERS][type]?.(e));
+    table[type] = fn;
+}
+
+/**
+ * Makes `container`'s children look like `nodes` (as h() takes children: nodes, strings, arrays, null), keeping the
+ * elements already there that stand for the same thing: the same tag and key (`data-key`, `data-channel` or `id`), or
+ * the same place among the unkeyed. Kept elements get the new attributes, text and h() listeners in place.
+ * Views that background events re-render (sidebar, channel header, top bar) use it instead of replacing their
+ * children: a button replaced while it is pressed (mousedown on the old one, mouseup on its replacement) fires no
+ * click, so a person's click, or a test's, would be lost. Not for form fields: their value and checked state are
+ * properties, which it leaves alone.
+ */
+export function morph(container, nodes) {
+    const keyed = new Map();
+    const loose = [];
+    for (const old of container.childNodes) {
+        const key = keyOf(old);
+        if (key) keyed.set(key, old);
+        else loose.push(old);
+    }
+    let next = 0;
+    const result = flatten(nodes).map(node => {
+        const key = keyOf(node);
+        const old = key ? keyed.get(key) : loose[next++];
+        if (key) keyed.delete(key);
+        return old && old.nodeType === node.nodeType && old.nodeName === node.nodeName ? update(old, node) : node;
+    });
+    reconcile(container, result);
+}
+
+function keyOf(node) {
+    if (node.nodeType !== Node.ELEMENT_NODE) return '';
+    const key = node.dataset.key ?? node.dataset.channel ?? (node.id || null);
+    return key === null ? '' : `${node.nodeName}:${key}`;
+}
+
+function update(old, node) {
+    if (old.nodeType === Node.TEXT_NODE) {
+        if (old.data !== node.data) old.data = node.data;
+        return old;
+    }
+    if (old.nodeType !== Node.ELEMENT_NODE) return node;
+    for (const { name } of [...old.attributes]) if (!node.hasAttribute(name)) old.removeAttribute(name);
+    for (const { name, value } of node.attributes) if (old.getAttribute(name) !== value) old.setAttribute(name, value);
+    const handlers = node[HANDLERS] ?? {};
+    for (const type of Object.keys(old[HANDLERS] ?? {})) if (!(type in handlers)) old[HANDLERS][type] = undefined;
+    for (const [type, fn] of Object.entries(handlers)) listen(old, type, fn);
+    morph(old, [...node.childNodes]);
+    return old;
+}
+
+function flatten(children, into = []) {
+    for (const child of children) {
+        if (child === null || child === undefined || child === false) continue;
+        if (Array.isArray(child)) flatten(child, into);
+        else into.push(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return into;
 }
 
 const entities = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&#x27;': "'" };
