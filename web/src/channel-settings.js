@@ -1,7 +1,7 @@
 // Channel settings (⚙ in the channel header): rename and topic (PATCH /v1/channels/{ch}), archive and unarchive, the
 // members with add (any member) and remove (workspace admins), and leave. The dialog follows the channel list and the
 // members while open (a change made on another page shows here); what is being typed is kept.
-import { h, field } from './dom.js';
+import { h, morph, field } from './dom.js';
 import { api, state, me, presenceDot, userName, onChange } from './store.js';
 import { loadMembers, refreshChannels } from './channels.js';
 import { peoplePicker } from './people.js';
@@ -94,10 +94,11 @@ function renderState() {
     for (const control of [...parts.about.querySelectorAll('input, button'), ...(parts.add?.querySelectorAll('input, button') ?? [])]) {
         control.disabled = channel.archived;
     }
-    parts.actions.replaceChildren(...(dm ? [] : [
+    // Morphed, not replaced: a button replaced under a press is a click lost (see dom.js morph).
+    morph(parts.actions, dm ? [] : [
         h('button', { type: 'button', onclick: () => archive(!channel.archived) }, channel.archived ? 'Unarchive channel' : 'Archive channel'),
         h('button', { type: 'button', class: 'danger', onclick: leave }, 'Leave channel'),
-    ]));
+    ]);
 }
 
 function renderMembers() {
@@ -106,7 +107,7 @@ function renderMembers() {
     const members = state.members.get(channelId);
     parts.membersTitle.textContent = members ? `Members (${members.length})` : 'Members';
     const removable = isAdmin() && channel?.kind !== 'dm' && !channel?.archived;
-    parts.members.replaceChildren(...(members ?? []).map(userId => h('li', { 'data-user': userId },
+    morph(parts.members, (members ?? []).map(userId => h('li', { 'data-user': userId, 'data-key': userId },
         presenceDot(userId),
         h('span', { class: 'label', 'data-user-name': userId, 'data-profile': userId, role: 'button', tabindex: '0' }, userName(userId)),
         userId === me() ? h('small', null, '(you)') : null,

@@ -1,6 +1,6 @@
 // The pins panel: the current channel's pinned messages, newest pin first, read from GET .../pins and read again (at
 // the event's position) whenever the hub or this page pins, unpins or deletes one of them.
-import { h, time } from './dom.js';
+import { h, morph, time } from './dom.js';
 import { api, state, ui, storeOf, userName, toast } from './store.js';
 import { togglePin, renderText } from './messages.js';
 
@@ -36,18 +36,19 @@ export function renderPins() {
         return;
     }
     const list = state.pins.get(channelId);
-    ui.pins.replaceChildren(
+    // Morphed, not replaced: pins and edits arriving re-render it while people click in it (see dom.js morph).
+    morph(ui.pins, [
         h('div', { class: 'thread-header' }, h('h2', null, 'Pinned messages'),
             h('button', { type: 'button', class: 'icon', 'aria-label': 'Close pins', onclick: togglePins }, '✕')),
         h('ol', { class: 'pins-list', 'aria-label': 'Pinned messages' },
             list == null ? h('li', { class: 'muted' }, 'Loading…')
                 : list.length === 0 ? h('li', { class: 'muted' }, 'No pinned messages yet.')
-                    : list.map(p => pinNode(channelId, p))));
+                    : list.map(p => pinNode(channelId, p)))]);
 }
 
 function pinNode(channelId, pin) {
     const m = { ...pin, ...storeOf(channelId).all.get(pin.seq), pinnedBy: pin.pinnedBy }; // the text as the page knows it now
-    return h('li', { class: 'pin', 'data-testid': 'pin', 'data-seq': pin.seq },
+    return h('li', { class: 'pin', 'data-testid': 'pin', 'data-seq': pin.seq, 'data-key': `${channelId}:${pin.seq}` },
         h('div', { class: 'meta' },
             h('span', { class: 'author', 'data-user-name': m.userId }, userName(m.userId)),
             h('time', { datetime: m.createdAt, title: new Date(m.createdAt).toLocaleString() }, time(m.createdAt))),
