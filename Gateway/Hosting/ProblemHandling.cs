@@ -55,7 +55,7 @@ internal sealed class ProblemHandling(IProblemDetailsService problems, NpgsqlDat
             EventIdConflictException => (409, ErrorCodes.Conflict, "Some of these ids were already used for other changes."),
             // Class 22 (data exception: a NUL or invalid byte in a text parameter, a value out of range) is bad input
             // that got past validation: the client's fault, not an outage (the pool was cleared above: DataExceptions).
-            PostgresException { SqlState: [ '2', '2', _, _, _ ] } =>
+            PostgresException when DataExceptions.Is(exception) =>
                 (400, ErrorCodes.InvalidRequest, "The request contains a value that cannot be stored (for example a NUL character)."),
             // The circuit is open: PostgreSQL was just found unreachable, so the request is not even tried.
             BrokenCircuitException => (503, ErrorCodes.Unavailable, "The database is unavailable; try again shortly."),
