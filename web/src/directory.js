@@ -2,7 +2,7 @@
 // nextCursor), searched by name on the server; the role and presence filters keep the matching people of the pages
 // read, and read further pages by themselves (a few at most) while too few match. Each person: presence, name (opens
 // the profile card), title, role, "Message" (a DM); an admin also removes people from the workspace.
-import { h } from './dom.js';
+import { h, morph } from './dom.js';
 import { api, state, me, presenceDot, toast } from './store.js';
 import { refreshChannels, loadMembers } from './channels.js';
 import { rememberMembers } from './people.js';
@@ -37,12 +37,12 @@ export function openDirectory(openChannel) {
 
     const render = () => {
         const shown = view.members.filter(matches);
-        list.replaceChildren(...shown.map(m => row(m)));
+        morph(list, shown.map(m => row(m))); // rows that stay are kept: a click on one is never lost to a re-render
         summary.textContent = shown.length ? `${shown.length} shown${view.done ? '' : ' (more below)'}` : view.loading ? 'Loading…' : 'No one matches.';
         more.hidden = view.done;
     };
 
-    const row = m => h('li', { 'data-user': m.userId, 'data-testid': 'directory-member' },
+    const row = m => h('li', { 'data-user': m.userId, 'data-key': m.userId, 'data-testid': 'directory-member' },
         presenceDot(m.userId),
         h('span', { class: 'label', 'data-user-name': m.userId, 'data-profile': m.userId, role: 'button', tabindex: '0' }, m.displayName),
         m.title ? h('small', { class: 'member-title' }, m.title) : null,

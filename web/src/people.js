@@ -1,7 +1,7 @@
 // The people picker: a search box over the workspace's member directory (GET /v1/workspaces/{ws}/members?q=) that
 // picks one person or several (up to `max`), shown as chips. A 32-hex user id typed or pasted in the box is taken as
 // it is (someone the directory does not show yet). Used by the channel invite, the new (group) DM and channel settings.
-import { h } from './dom.js';
+import { h, morph } from './dom.js';
 import { api, state, me, refreshUserNodes, presenceDot, userName } from './store.js';
 
 const USER_ID = /^[0-9a-f]{32}$/i;
@@ -65,12 +65,12 @@ export function peoplePicker({ id, label = 'Name or user id', max = 1, exclude =
         if (ticket !== asked) return undefined; // a later keystroke asked again
         rememberMembers(page.members);
         const found = page.members.filter(m => !skip.has(m.userId) && !chosen.includes(m.userId)).slice(0, SUGGESTIONS);
-        list.replaceChildren(...(found.length ? found.map(m => h('li', { role: 'presentation' }, h('button', {
+        morph(list, found.length ? found.map(m => h('li', { role: 'presentation', 'data-key': m.userId }, h('button', {
             type: 'button', role: 'option', class: 'suggestion', 'data-user': m.userId,
             onclick: () => pick(m),
             onkeydown: e => moveFocus(e, list, input),
         }, presenceDot(m.userId), h('span', { class: 'label' }, m.displayName), m.title ? h('small', null, ` ${m.title}`) : null)))
-            : [h('li', { class: 'muted' }, `No one in this workspace matches “${q}”.`)]));
+            : [h('li', { class: 'muted' }, `No one in this workspace matches “${q}”.`)]);
         list.dataset.q = q; // what the suggestions shown answer
         list.hidden = false;
         input.setAttribute('aria-expanded', 'true');
