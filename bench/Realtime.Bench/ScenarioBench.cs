@@ -27,6 +27,9 @@ internal static class ScenarioBench
     /// <summary>The longest the warm-up goes on waiting for the compiler to settle (then the cells print its share).</summary>
     private static readonly TimeSpan WarmingLimit = TimeSpan.FromSeconds(90);
 
+    /// <summary>The rate a scenario warms the host at: its second.</summary>
+    private static double WarmingRate(Scenario scenario) => scenario.Rates[Math.Min(1, scenario.Rates.Length - 1)];
+
     public static readonly string[] Names = ["20 channels of 10", "1 channel of 100 members", "1 channel of 1,000 members", "hot channel"];
 
     /// <summary>
@@ -95,7 +98,7 @@ internal static class ScenarioBench
             var warming = TimeSpan.FromSeconds(Math.Max(5, (warmup + warmup).TotalSeconds));
             foreach (var scenario in chosen)
             {
-                await sweep.RunAsync(scenario, ++run, scenario.Rates[Math.Min(1, scenario.Rates.Length - 1)], TimeSpan.Zero, warming, drain);
+                await sweep.RunAsync(scenario, ++run, WarmingRate(scenario), TimeSpan.Zero, warming, drain);
             }
             // Then rounds of 2 s per scenario until the host's background compiler (tiered compilation) used less than
             // JitSettled of a core over a round, for at most WarmingLimit: after those 5 s a perf profile still had that
@@ -108,7 +111,7 @@ internal static class ScenarioBench
                 var (round, jitBefore) = (Stopwatch.StartNew(), ProcessCpu.ThreadsNamed(host.Pid, ProcessCpu.JitThread));
                 foreach (var scenario in chosen)
                 {
-                    await sweep.RunAsync(scenario, ++run, scenario.Rates[Math.Min(1, scenario.Rates.Length - 1)], TimeSpan.Zero, TimeSpan.FromSeconds(2), drain);
+                    await sweep.RunAsync(scenario, ++run, WarmingRate(scenario), TimeSpan.Zero, TimeSpan.FromSeconds(2), drain);
                 }
                 jit = (ProcessCpu.ThreadsNamed(host.Pid, ProcessCpu.JitThread) - jitBefore) / round.Elapsed.TotalSeconds;
             }

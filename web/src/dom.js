@@ -14,16 +14,8 @@ export function h(tag, attrs, ...children) {
         else if (key === 'dataset') Object.assign(el.dataset, value);
         else el.setAttribute(key, value === true ? '' : String(value));
     }
-    append(el, children);
+    el.append(...flatten(children));
     return el;
-}
-
-function append(el, children) {
-    for (const child of children) {
-        if (child === null || child === undefined || child === false) continue;
-        if (Array.isArray(child)) append(el, child);
-        else el.append(child instanceof Node ? child : String(child));
-    }
 }
 
 /** Puts exactly `nodes` into `container`, in order, moving only what changed (focus and caret inside kept nodes survive). */
@@ -101,6 +93,7 @@ function update(old, node) {
     return old;
 }
 
+/** Children as h() and morph() take them (nodes, strings, nested arrays; null, undefined and false left out), as nodes. */
 function flatten(children, into = []) {
     for (const child of children) {
         if (child === null || child === undefined || child === false) continue;
