@@ -24,7 +24,7 @@ internal static class ScenarioBench
     /// <summary>The warm-up ends once the host's background compiler uses less than this share of a core over a round.</summary>
     private const double JitSettled = 0.05;
 
-    /// <summary>The longest the warm-up goes on waiting for the compiler to settle (then the cells print its share).</summary>
+    /// <summary>The longest the warm-up goes on waiting for the compiler and the GC to settle (then the cells print both).</summary>
     private static readonly TimeSpan WarmingLimit = TimeSpan.FromSeconds(90);
 
     /// <summary>The rate a scenario warms the host at: its second.</summary>
@@ -79,9 +79,11 @@ internal static class ScenarioBench
         using var host = GatewayProcess.Start(seed.Dll, seed.ConnectionString, 0, environment);
         using var http = ChatApi.CreateClient(host.BaseAddress);
         await host.WaitLiveAsync(http, TimeSpan.FromSeconds(90));
+        using var gc = HostGc.Follow(host.Pid);
         await FanOutSide.WaitCaughtUpAsync(seed.ConnectionString, TimeSpan.FromMinutes(2));
         var target = new FanOutTarget(seed.Dll, seed.ConnectionString, seed.HostEnvironment, "", 0, seed.Tokens, seed.Authorizations, deliveries);
         var clients = await FanOutSide.ConnectAsync(new Uri($"ws://{host.BaseAddress.Authority}/"), target, TimeSpan.FromMinutes(2));
+        var connected = DateTime.UtcNow;
         Console.WriteLine($"host pid {host.Pid} ({seed.Dll}); {clients.Count:N0} clients connected; {Load()}");
         using var pinging = new CancellationTokenSource();
         var pinger = PingAsync(clients, pinging.Token);
@@ -104,8 +106,13 @@ internal static class ScenarioBench
             // JitSettled of a core over a round, for at most WarmingLimit: after those 5 s a perf profile still had that
             // thread at 0.2 to 0.75 of a core for the next 20 s, so the first rates measured the host's warm-up (they
             // failed at 25 or 50 msg/s in some runs), not the cost of posts. Each cell prints the JIT's share.
+            // The rounds also go on until the host's GC has taken in the connects (HostGc.Settled): the first gen1
+            // collections after 1,000 connects promote 10 to 37 MB and stop the host for 25 to 100 ms each, about 20 to
+            // 40 s after the connects; such a pause in a measured window failed it at 25 msg/s. Each cell prints its pauses.
             var extra = Stopwatch.StartNew();
             double jit;
+            GcPause? lastGen1;
+            bool gcSettled;
             do
             {
                 var (round, jitBefore) = (Stopwatch.StartNew(), ProcessCpu.ThreadsNamed(host.Pid, ProcessCpu.JitThread));
@@ -114,10 +121,14 @@ internal static class ScenarioBench
                     await sweep.RunAsync(scenario, ++run, WarmingRate(scenario), TimeSpan.Zero, TimeSpan.FromSeconds(2), drain);
                 }
                 jit = (ProcessCpu.ThreadsNamed(host.Pid, ProcessCpu.JitThread) - jitBefore) / round.Elapsed.TotalSeconds;
+                gcSettled = gc.Settled(connected, out lastGen1);
             }
-            while (jit >= JitSettled && extra.Elapsed < WarmingLimit);
+            while ((jit >= JitSettled || !gcSettled) && extra.Elapsed < WarmingLimit);
+            var gcState = !gc.Following ? "its GC not followed"
+                : lastGen1 is { } g ? string.Create(CultureInfo.InvariantCulture, $"its last gen1 GC promoted {g.PromotedBytes / 1048576.0:F1} MB in a {g.Ms:F0} ms pause")
+                : "no gen1 GC since the connects";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"warm-up: {warming.TotalSeconds:F0} s per scenario, then {extra.Elapsed.TotalSeconds:F0} s more until the host's JIT used {jit:F2} of a core over a round (settled below {JitSettled}, or at most {WarmingLimit.TotalSeconds:F0} s); {Load()}"));
+                $"warm-up: {warming.TotalSeconds:F0} s per scenario, then {extra.Elapsed.TotalSeconds:F0} s more until the host's JIT used {jit:F2} of a core over a round and {gcState} (settled below {JitSettled} and {HostGc.SettledPromotion / 1048576} MB, or at most {WarmingLimit.TotalSeconds:F0} s); {Load()}"));
             foreach (var scenario in chosen)
             {
                 Console.WriteLine($"{scenario.Name}: {scenario.Channels.Count} channel(s) of {scenario.Channels[0].Members.Count} members, " +
@@ -130,7 +141,7 @@ internal static class ScenarioBench
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {rate,6:N0} msg/s asked: {cell.Achieved:N0} acknowledged/s ({cell.Errors} errors), {cell.DeliveriesPerSecond:N0} deliveries/s, p50 {cell.P50Ms:F1} p99 {cell.P99Ms:F1} ms (acknowledged p50 {cell.AckP50Ms:F1} p99 {cell.AckP99Ms:F1}), " +
                         $"lost {cell.Lost} dup {cell.Duplicates} out-of-order {cell.OutOfOrder} -> {(cell.Passes(TargetMs) ? "pass" : "FAIL")}; " +
-                        $"CPU cores: {cell.Cpu.Cores(cell.Seconds)}; {Load()}"));
+                        $"CPU cores: {cell.Cpu.Cores(cell.Seconds)}; {gc.Describe(measuredFrom.UtcDateTime, (measuredFrom + duration).UtcDateTime)}; {Load()}"));
                     foreach (var line in spans?.Report(measuredFrom, measuredFrom + duration) ?? [])
                     {
                         Console.WriteLine(line);
