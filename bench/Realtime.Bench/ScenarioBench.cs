@@ -120,7 +120,7 @@ internal static class ScenarioBench
                 {
                     await sweep.RunAsync(scenario, ++run, WarmingRate(scenario), TimeSpan.Zero, TimeSpan.FromSeconds(2), drain);
                 }
-                jit = (ProcessCpu.ThreadsNamed(host.Pid, ProcessCpu.JitThread) - jitBefore) / round.Elapsed.TotalSeconds;
+                jit = ProcessCpu.Grown(jitBefore, ProcessCpu.ThreadsNamed(host.Pid, ProcessCpu.JitThread)) / round.Elapsed.TotalSeconds;
                 gcSettled = gc.Settled(connected, out lastGen1);
             }
             while ((jit >= JitSettled || !gcSettled) && extra.Elapsed < WarmingLimit);
