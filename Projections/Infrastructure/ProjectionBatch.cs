@@ -58,13 +58,7 @@ internal static class ProjectionBatch
         NpgsqlTransaction tx, Projection projection, string schema, IReadOnlyList<RecordedEvent> events, bool setSearchPath, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx);
-        var context = new EventContext(batch);
-        foreach (var e in events)
-        {
-            projection.Apply(e, context);
-        }
-        context.Flush();
-        if (batch.BatchCommands.Count == 0)
+        if (!Queue(batch, projection, events))
         {
             return;
         }
@@ -81,13 +75,31 @@ internal static class ProjectionBatch
         await batch.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// Adds to <paramref name="batch"/> the SQL that <paramref name="projection"/>'s handlers queue for
+    /// <paramref name="events"/>; false when they queued none.
+    /// </summary>
+    public static bool Queue(NpgsqlBatch batch, Projection projection, IReadOnlyList<RecordedEvent> events)
+    {
+        var before = batch.BatchCommands.Count;
+        var context = new EventContext(batch);
+        foreach (var e in events)
+        {
+            projection.Apply(e, context);
+        }
+        context.Flush();
+        return batch.BatchCommands.Count > before;
+    }
+
+    public const string ResetSearchPath = "set local search_path to default";
+
     public static async Task ResetSearchPathAsync(NpgsqlTransaction tx, CancellationToken ct)
     {
-        await using var reset = new NpgsqlCommand("set local search_path to default", tx.Connection, tx);
+        await using var reset = new NpgsqlCommand(ResetSearchPath, tx.Connection, tx);
         await reset.ExecuteNonQueryAsync(ct);
     }
 
-    private static string SetSearchPath(string schema) => $"set local search_path to {ProjectionSchemas.Quote(schema)}, public";
+    public static string SetSearchPath(string schema) => $"set local search_path to {ProjectionSchemas.Quote(schema)}, public";
 
     /// <summary>The projection's switch-lock key as SQL text.</summary>
     public static string Key(Projection projection) => ProjectionSchemas.SwitchKey(projection).ToString(CultureInfo.InvariantCulture);

@@ -73,11 +73,26 @@ internal static class SharedBatch
                 }
             }
         }
+        // Then every part's SQL in one round trip (one per part and two per part before: its search path, then its
+        // statements): each part's statements follow its own search path in the batch, and PostgreSQL handles a batch's
+        // messages in order, so they are parsed (or, prepared before under another path, analysed and planned again)
+        // under that path. They are prepared by the pool's automatic preparation, in the same order; an explicit
+        // Prepare would parse them all before any path is set.
+        await using var rows = new NpgsqlBatch(conn, tx);
         foreach (var part in applying)
         {
-            await ProjectionBatch.SendAsync(tx, part.Projection, part.Projection.Schema, part.Events, setSearchPath: true, ct);
+            var path = new NpgsqlBatchCommand(ProjectionBatch.SetSearchPath(part.Projection.Schema));
+            rows.BatchCommands.Add(path);
+            if (!ProjectionBatch.Queue(rows, part.Projection, part.Events))
+            {
+                rows.BatchCommands.Remove(path);
+            }
         }
-        await ProjectionBatch.ResetSearchPathAsync(tx, ct);
+        if (rows.BatchCommands.Count > 0)
+        {
+            rows.BatchCommands.Add(new NpgsqlBatchCommand(ProjectionBatch.ResetSearchPath));
+            await rows.ExecuteNonQueryAsync(ct);
+        }
         return busy;
     }
 }
