@@ -73,8 +73,8 @@ internal static class SharedBatch
                 }
             }
         }
-        // Then every part's SQL in one round trip (one per part and two per part before: its search path, then its
-        // statements): each part's statements follow its own search path in the batch, and PostgreSQL handles a batch's
+        // Then every part's SQL in one round trip (it took two per part: its search path, then its statements): each
+        // part's statements follow its own search path in the batch, and PostgreSQL handles a batch's
         // messages in order, so they are parsed (or, prepared before under another path, analysed and planned again)
         // under that path. They are prepared by the pool's automatic preparation, in the same order; an explicit
         // Prepare would parse them all before any path is set.
