@@ -22,7 +22,11 @@ internal readonly record struct GcPause(DateTime At, double Ms, int Generation, 
 internal sealed class HostGc : IDisposable
 {
     /// <summary>The runtime provider's GC keyword (GCSuspendEE, GCStart, GCHeapStats, GCRestartEE).</summary>
-    private const long GcKeyword = 0x1;
+    public const long GcKeyword = 0x1;
+
+    /// <summary>The runtime's event provider at the informational level with <paramref name="keywords"/> (no stacks, no allocation sampling).</summary>
+    public static EventPipeProvider RuntimeProvider(long keywords) =>
+        new("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, keywords);
 
     /// <summary>A gen1 collection that promoted less than this is one of the steady state's, not the settling of the connects.</summary>
     public const long SettledPromotion = 4 * 1024 * 1024;
@@ -32,12 +36,11 @@ internal sealed class HostGc : IDisposable
     private readonly EventPipeSession? _session;
     private readonly Task _reading = Task.CompletedTask;
 
-    private HostGc(int pid)
+    public HostGc(int pid)
     {
         try
         {
-            _session = new DiagnosticsClient(pid).StartEventPipeSession(
-                [new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcKeyword)], requestRundown: false);
+            _session = new DiagnosticsClient(pid).StartEventPipeSession([RuntimeProvider(GcKeyword)], requestRundown: false);
             _reading = Task.Run(Read);
         }
         catch (Exception e) when (e is ServerNotAvailableException or DiagnosticsClientException or IOException or TimeoutException)
@@ -45,8 +48,6 @@ internal sealed class HostGc : IDisposable
             Console.WriteLine($"  (the GC pauses of {pid} are not followed: {e.Message})");
         }
     }
-
-    public static HostGc Follow(int pid) => new(pid);
 
     /// <summary>False when the session could not be started (then nothing waits for the GC, and the cells say so).</summary>
     public bool Following => _session is not null;

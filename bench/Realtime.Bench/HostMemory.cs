@@ -1,4 +1,3 @@
-using System.Diagnostics.Tracing;
 using System.Globalization;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
@@ -13,9 +12,6 @@ internal readonly record struct MemoryReading(long RssKb, long GcHeapKb, long Li
 
 internal static class HostMemory
 {
-    /// <summary>The runtime provider's GC keyword (GCHeapStats and friends).</summary>
-    private const long GcKeyword = 0x1;
-
     /// <summary>The GCHeapCollect keyword: a session that enables it makes the process run a full, blocking GC.</summary>
     private const long GcHeapCollectKeyword = 0x800000;
 
@@ -32,7 +28,7 @@ internal static class HostMemory
         {
             var client = new DiagnosticsClient(pid);
             using var session = client.StartEventPipeSession(
-                [new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcKeyword | GcHeapCollectKeyword)],
+                [HostGc.RuntimeProvider(HostGc.GcKeyword | GcHeapCollectKeyword)],
                 requestRundown: false);
             var reading = Task.Run(() =>
             {

@@ -15,8 +15,8 @@ internal sealed record ProcessCpu(double Host, double Bench, double Postgres, do
     /// <summary>The name the runtime gives its tiered compilation thread, as <c>/proc</c> shows it (15 characters).</summary>
     public const string JitThread = ".NET Tiered Com";
 
-    /// <summary>At a reading: the CPU seconds of each of the host's compiler threads, by thread id (null in a difference).</summary>
-    public IReadOnlyDictionary<int, double>? JitThreads { get; init; }
+    /// <summary>At a reading: the CPU seconds of each of the host's compiler threads, by thread id (empty in a difference).</summary>
+    public IReadOnlyDictionary<int, double> JitThreads { get; init; } = new Dictionary<int, double>();
 
     public static ProcessCpu Read(int hostPid)
     {
@@ -27,7 +27,7 @@ internal sealed record ProcessCpu(double Host, double Bench, double Postgres, do
 
     public static ProcessCpu operator -(ProcessCpu a, ProcessCpu b) =>
         new(a.Host - b.Host, a.Bench - b.Bench, a.Postgres - b.Postgres, a.RabbitMq - b.RabbitMq,
-            a.JitThreads is { } after && b.JitThreads is { } before ? Grown(before, after) : a.HostJit - b.HostJit);
+            Grown(b.JitThreads, a.JitThreads));
 
     /// <summary>
     /// The CPU seconds the threads of <paramref name="after"/> used since <paramref name="before"/>, thread by thread: the

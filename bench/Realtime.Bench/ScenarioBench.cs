@@ -79,7 +79,7 @@ internal static class ScenarioBench
         using var host = GatewayProcess.Start(seed.Dll, seed.ConnectionString, 0, environment);
         using var http = ChatApi.CreateClient(host.BaseAddress);
         await host.WaitLiveAsync(http, TimeSpan.FromSeconds(90));
-        using var gc = HostGc.Follow(host.Pid);
+        using var gc = new HostGc(host.Pid);
         await FanOutSide.WaitCaughtUpAsync(seed.ConnectionString, TimeSpan.FromMinutes(2));
         var target = new FanOutTarget(seed.Dll, seed.ConnectionString, seed.HostEnvironment, "", 0, seed.Tokens, seed.Authorizations, deliveries);
         var clients = await FanOutSide.ConnectAsync(new Uri($"ws://{host.BaseAddress.Authority}/"), target, TimeSpan.FromMinutes(2));
