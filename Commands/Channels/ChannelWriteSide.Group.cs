@@ -19,13 +19,7 @@ public static partial class ChannelWriteSide
             select c.workspace_id, c.name, c.kind, c.topic, c.created_by, c.archived, c.version, c.pin_count
               from ws_channels c where c.channel_id = $1
             """, channelId);
-        batch.Add("""
-            select u.id,
-                   exists (select 1 from ws_channel_members m where m.channel_id = $1 and m.user_id = u.id),
-                   (select w.role from ws_workspace_members w join ws_channels c on c.workspace_id = w.workspace_id
-                     where c.channel_id = $1 and w.user_id = u.id)
-              from unnest($2::text[]) as u(id)
-            """, channelId, userIds.ToArray());
+        batch.Add(PeopleSql, channelId, userIds.ToArray());
         if (seqs.Count > 0)
         {
             batch.Add("""
@@ -34,6 +28,22 @@ public static partial class ChannelWriteSide
                 """, channelId, seqs.ToArray());
         }
     }
+
+    /// <summary>The membership and workspace role of each of <c>$2</c> in channel <c>$1</c>.</summary>
+    /// <remarks>
+    /// One lookup of the whole key per person (each subquery, fenced by its <c>limit</c>, runs once per person), not
+    /// <c>exists (... where m.channel_id = $1 and m.user_id = u.id)</c>: PostgreSQL planned that, in the generic plan a
+    /// prepared statement keeps, as a hashed subplan that reads every member of the channel at every group of posts
+    /// (1,000 rows a post in a channel of 1,000: 0.47 ms of the database's time, pg_stat_statements).
+    /// </remarks>
+    internal const string PeopleSql = """
+        select u.id, m.user_id is not null, w.role
+          from unnest($2::text[]) as u(id)
+          left join lateral (select m.user_id from ws_channel_members m where m.channel_id = $1 and m.user_id = u.id limit 1) m on true
+          left join lateral (select w.role from ws_workspace_members w
+                              where w.workspace_id = (select c.workspace_id from ws_channels c where c.channel_id = $1)
+                                and w.user_id = u.id limit 1) w on true
+        """;
 
     /// <summary>
     /// The results of <see cref="AddGroupRead"/> (<paramref name="withMessages"/>: it was given seqs), the reader on the
