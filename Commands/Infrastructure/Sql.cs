@@ -36,6 +36,15 @@ public static class Sql
         return cmd;
     }
 
+    /// <summary>
+    /// First in a transaction whose statements are each a lookup by key, which a generic plan serves: they run on
+    /// generic plans for the rest of the transaction. They are prepared, but PostgreSQL otherwise keeps planning a
+    /// statement at every call when its generic plan looks dearer than the plans made for the values at hand: a post
+    /// group's read cost 0.17 ms of planning a call, more than running it (docs/benchmarks.md "Run 8"), and the
+    /// notification worker's recipients statement was planned anew for every post ("Run 12").
+    /// </summary>
+    public static NpgsqlBatchCommand GenericPlans() => new("select set_config('plan_cache_mode', 'force_generic_plan', true)");
+
     /// <summary>Adds a statement to a batch: the write side sends a command's state changes in one round trip.</summary>
     public static void Add(this NpgsqlBatch batch, string sql, params object?[] args)
     {

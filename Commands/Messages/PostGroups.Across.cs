@@ -124,7 +124,7 @@ public sealed partial class PostGroups
             return decided;
         }
         await using var read = new NpgsqlBatch(tx.Connection, tx);
-        read.BatchCommands.Add(GenericPlans());
+        read.BatchCommands.Add(Sql.GenericPlans());
         for (var p = 0; p < parts.Count; p++)
         {
             var part = parts[p];

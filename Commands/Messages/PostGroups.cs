@@ -73,7 +73,7 @@ public sealed partial class PostGroups
         var ids = items.Where(i => i.EventId is not null).Select(i => i.EventId!.Value).Distinct().ToList();
         await using (var read = new NpgsqlBatch(tx.Connection, tx))
         {
-            read.BatchCommands.Add(GenericPlans());
+            read.BatchCommands.Add(Sql.GenericPlans());
             read.BatchCommands.Add(PostgresEventStore.LockStreamCommand(stream));
             ChannelWriteSide.AddGroupRead(read, channelId, items.Select(i => i.Actor.UserId).Distinct().ToList(), seqs);
             if (ids.Count > 0)
@@ -179,12 +179,4 @@ public sealed partial class PostGroups
         }
         return new Decisions(outcomes, accepted, repeats);
     }
-
-    /// <summary>
-    /// First in a post transaction: its statements (the group's read, <c>es_append_each</c> and the functions' own
-    /// statements, the write side's rows) run on generic plans for the rest of the transaction. They are prepared, but
-    /// PostgreSQL kept planning them at every call (custom plans: the group read's planning cost 0.17 ms a call, more than
-    /// running it; pg_stat_statements, docs/benchmarks.md "Run 8"); each is a lookup by key, which a generic plan serves.
-    /// </summary>
-    internal static NpgsqlBatchCommand GenericPlans() => new("select set_config('plan_cache_mode', 'force_generic_plan', true)");
 }
