@@ -34,8 +34,9 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
         await Transactions.RunAsync(db, async (tx, token) =>
         {
             await using var sql = new NpgsqlBatch(tx.Connection, tx);
+            var advance = CheckpointStore.Advance(NotificationNames.Checkpoint, from, batch.Checkpoint);
             sql.BatchCommands.Add(Sql.GenericPlans());
-            sql.BatchCommands.Add(CheckpointStore.Advance(NotificationNames.Checkpoint, from, batch.Checkpoint));
+            sql.BatchCommands.Add(advance);
             foreach (var (recorded, e) in events)
             {
                 Add(sql, recorded, e!, here, oldest);
@@ -44,7 +45,7 @@ public sealed class NotificationLog(NpgsqlDataSource db, IUserPresence presence,
             // (planning the recipients' statement took 0.7 ms a post, more than running it: pg_stat_statements, Run 8).
             await sql.PrepareAsync(token);
             await sql.ExecuteNonQueryAsync(token);
-            if (sql.BatchCommands[1].RecordsAffected != 1)
+            if (advance.RecordsAffected != 1)
             {
                 throw new CheckpointMovedException();
             }
